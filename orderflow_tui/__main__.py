@@ -1,0 +1,3 @@
+from orderflow_tui.cli import main
+
+main()

@@ -1,0 +1,262 @@
+"""Footprint bars (analytics.md §6): rows in integer ticks, POC, value area, imbalances.
+
+The per-trade path (``FootprintSeries.add``) does a few dict and float operations; everything
+derived (POC, value area, imbalances, markers) is computed when a bar is read, not per trade.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+
+TIMEFRAMES_MS = {"1m": 60_000, "5m": 300_000, "15m": 900_000, "1h": 3_600_000,
+                 "4h": 14_400_000, "1d": 86_400_000}
+
+
+def parse_bar_setting(text: str) -> tuple[str, float]:
+    """'1m'..'1d' -> ('time', ms); 'vol:50' -> ('volume', 50 base); 'ticks:500' -> ('ticks', 500)."""
+    if text in TIMEFRAMES_MS:
+        return "time", TIMEFRAMES_MS[text]
+    kind, _, n = text.partition(":")
+    if kind in ("vol", "ticks"):
+        try:
+            size = float(n)
+        except ValueError:
+            size = 0.0
+        if size > 0 and (kind == "vol" or size == int(size)):
+            return ("volume", size) if kind == "vol" else ("ticks", int(size))
+    raise ValueError(f"{text!r} is not a bar setting (1m 5m 15m 1h 4h 1d, vol:N, ticks:N)")
+
+
+class PriceGrid:
+    """Prices as integers of 10**-k so that ``floor(price / step)`` never suffers float error."""
+
+    def __init__(self, step: float, ref_price: float):
+        if not step > 0:
+            raise ValueError("row step must be positive")
+        int_digits = max(1, int(math.log10(ref_price)) + 1) if ref_price >= 1 else 1
+        step_decimals = max(0, -math.floor(math.log10(step) + 1e-9)) + 1
+        k = max(step_decimals, min(12, 14 - int_digits))
+        self.step = step
+        self.scale = 10.0**k
+        self.step_ticks = max(1, round(step * self.scale))
+
+    def row(self, price: float) -> int:
+        ticks = int(price * self.scale + 0.5)
+        return ticks - ticks % self.step_ticks
+
+    def price(self, row: int) -> float:
+        return row / self.scale
+
+    def ticks(self, price: float) -> int:
+        return int(price * self.scale + 0.5)
+
+
+class Bar:
+    __slots__ = ("open_ts", "last_ts", "open", "high", "low", "close", "bid", "ask", "trades", "levels")
+
+    def __init__(self, open_ts: int, price: float):
+        self.open_ts = open_ts
+        self.last_ts = open_ts
+        self.open = self.high = self.low = self.close = price
+        self.bid = 0.0  # taker sells, base
+        self.ask = 0.0  # taker buys, base
+        self.trades = 0
+        self.levels: dict[int, list] = {}  # row ticks -> [bid, ask, trades]
+
+    @property
+    def volume(self) -> float:
+        return self.bid + self.ask
+
+    @property
+    def delta(self) -> float:
+        return self.ask - self.bid
+
+
+class FootprintSeries:
+    """Bars of one bar setting and one row step; at most ``max_bars`` kept (older drop off)."""
+
+    def __init__(self, setting: str, step: float, ref_price: float, max_bars: int = 500, keep_all: bool = False):
+        self.setting = setting
+        self.kind, self.size = parse_bar_setting(setting)
+        self.tf = int(self.size) if self.kind == "time" else 0
+        self.grid = PriceGrid(step, ref_price)
+        self.bars: deque[Bar] = deque(maxlen=max_bars)
+        self.current: Bar | None = None
+        self.dropped_delta = 0.0  # delta of bars that fell off, so CVD still runs from the session start
+        self.history: list[Bar] | None = [] if keep_all else None  # every bar, for the replay report
+
+    def add(self, ts: int, price: float, qty: float, is_buy: bool) -> Bar | None:
+        """Add one trade; returns the bar this trade closed, if any."""
+        bar = self.current
+        closed = None
+        if self.tf:
+            open_ts = ts - ts % self.tf
+            if bar is None or open_ts > bar.open_ts:
+                closed = bar
+                bar = self._open(open_ts, price)
+            elif open_ts < bar.open_ts:
+                bar = self._late(open_ts, price)
+        elif bar is None:
+            bar = self._open(ts, price)
+        if price > bar.high:
+            bar.high = price
+        elif price < bar.low:
+            bar.low = price
+        if ts >= bar.last_ts:
+            bar.close = price
+            bar.last_ts = ts
+        bar.trades += 1
+        scale_ticks = int(price * self.grid.scale + 0.5)
+        row = scale_ticks - scale_ticks % self.grid.step_ticks
+        lv = bar.levels.get(row)
+        if lv is None:
+            bar.levels[row] = lv = [0.0, 0.0, 0]
+        if is_buy:
+            lv[1] += qty
+            bar.ask += qty
+        else:
+            lv[0] += qty
+            bar.bid += qty
+        lv[2] += 1
+        if not self.tf and (bar.trades >= self.size if self.kind == "ticks" else bar.ask + bar.bid >= self.size):
+            self.current = None
+            return bar
+        return closed
+
+    def _open(self, open_ts: int, price: float) -> Bar:
+        bar = Bar(open_ts, price)
+        if len(self.bars) == self.bars.maxlen:
+            self.dropped_delta += self.bars[0].delta
+        self.bars.append(bar)
+        self.current = bar
+        if self.history is not None:
+            self.history.append(bar)
+        return bar
+
+    def _late(self, open_ts: int, price: float) -> Bar:
+        """A trade for an earlier bar (venues interleave by a few ms): find it, or insert it in order."""
+        for bar in reversed(self.bars):
+            if bar.open_ts == open_ts:
+                return bar
+            if bar.open_ts < open_ts:
+                break
+        bar = Bar(open_ts, price)
+        bar.last_ts = -1  # its close comes from whatever trade is latest inside it
+        at = next((i for i, b in enumerate(self.bars) if b.open_ts > open_ts), len(self.bars))
+        if len(self.bars) < self.bars.maxlen:
+            self.bars.insert(at, bar)
+        if self.history is not None:
+            at = next((i for i in range(len(self.history) - 1, -1, -1) if self.history[i].open_ts < open_ts), -1)
+            self.history.insert(at + 1, bar)
+        return bar
+
+    def cvd_by_bar(self) -> list[float]:
+        """CVD at the close of each retained bar, running from the session start."""
+        out, cvd = [], self.dropped_delta
+        for bar in self.bars:
+            cvd += bar.delta
+            out.append(cvd)
+        return out
+
+
+# ---- read-side analysis: pure functions of a bar's rows ------------------------------------
+
+
+def _vol(lv) -> float:
+    return round(lv[0] + lv[1], 9)  # rounded so that equal decimal volumes tie exactly
+
+
+def poc_row(levels: dict[int, list], high_ticks: int, low_ticks: int, step_ticks: int) -> int | None:
+    """Largest bid+ask; ties: nearest the middle of high and low, then the lower row."""
+    best = None
+    mid2 = high_ticks + low_ticks
+    for row, lv in levels.items():
+        key = (_vol(lv), -abs(2 * row + step_ticks - mid2), -row)
+        if best is None or key > best[0]:
+            best = (key, row)
+    return None if best is None else best[1]
+
+
+def value_area(levels: dict[int, list], poc: int, step_ticks: int, pct: float = 70.0) -> tuple[int, int]:
+    """(VAL, VAH) rows: grow from the POC by the larger of the next two rows above / below."""
+    total = sum(lv[0] + lv[1] for lv in levels.values())
+    target = total * pct / 100.0
+    lo = hi = poc
+    low_edge, high_edge = min(levels), max(levels)
+    area = levels[poc][0] + levels[poc][1]
+
+    def vol(row):
+        lv = levels.get(row)
+        return lv[0] + lv[1] if lv else 0.0
+
+    while area < target - 1e-12 * total and (lo > low_edge or hi < high_edge):
+        above = [r for r in (hi + step_ticks, hi + 2 * step_ticks) if r <= high_edge]
+        below = [r for r in (lo - step_ticks, lo - 2 * step_ticks) if r >= low_edge]
+        up = round(sum(vol(r) for r in above), 10)
+        down = round(sum(vol(r) for r in below), 10)
+        if above and (up >= down or not below):
+            hi = above[-1]
+            area += up
+        else:
+            lo = below[-1]
+            area += down
+    return lo, hi
+
+
+def imbalances(levels: dict[int, list], step_ticks: int, ratio: float, min_volume: float) -> tuple[set, set]:
+    """Diagonal imbalances: (buy rows, sell rows). A missing opposite row counts as zero."""
+    buys, sells = set(), set()
+    for row, (bid, ask, _) in levels.items():
+        if ask > 0 and ask >= min_volume:
+            below = levels.get(row - step_ticks)
+            if ask >= ratio * (below[0] if below else 0.0):
+                buys.add(row)
+        if bid > 0 and bid >= min_volume:
+            above = levels.get(row + step_ticks)
+            if bid >= ratio * (above[1] if above else 0.0):
+                sells.add(row)
+    return buys, sells
+
+
+def stacked_runs(rows: set, step_ticks: int, min_rows: int = 3) -> list[tuple[int, int]]:
+    """(lowest, highest) of each run of >= min_rows consecutive rows."""
+    runs, start, prev = [], None, None
+    for row in sorted(rows):
+        if prev is not None and row == prev + step_ticks:
+            prev = row
+            continue
+        if start is not None and (prev - start) // step_ticks + 1 >= min_rows:
+            runs.append((start, prev))
+        start = prev = row
+    if start is not None and (prev - start) // step_ticks + 1 >= min_rows:
+        runs.append((start, prev))
+    return runs
+
+
+def bar_marker(bid: float, ask: float, ratio: float = 3.0) -> str:
+    """'buy' or 'sell' when one side outweighs the other more than ``ratio`` times, else ''."""
+    if ask > 0 and (bid == 0 or ask / bid > ratio):
+        return "buy"
+    if bid > 0 and (ask == 0 or bid / ask > ratio):
+        return "sell"
+    return ""
+
+
+def exhaustion(levels: dict[int, list]) -> str:
+    """'low' (no sellers left at the low), 'high' (no buyers at the high), 'both' or ''."""
+    if not levels:
+        return ""
+    low, high = levels[min(levels)], levels[max(levels)]
+    at_low, at_high = low[0] == 0, high[1] == 0
+    return "both" if at_low and at_high else "low" if at_low else "high" if at_high else ""
+
+
+def is_absorption(bar: Bar, previous: list[Bar], volume_ratio=2.0, body_pct=25.0) -> bool:
+    if not previous:
+        return False
+    vols = sorted(b.bid + b.ask for b in previous)
+    n = len(vols)
+    median = vols[n // 2] if n % 2 else (vols[n // 2 - 1] + vols[n // 2]) / 2
+    rng = bar.high - bar.low
+    return bar.bid + bar.ask >= volume_ratio * median and abs(bar.close - bar.open) <= body_pct / 100 * rng

@@ -1,0 +1,212 @@
+"""Liquidation windows, burst cascades with a risk score, magnitude tiers, price clusters (§5)."""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+
+TIERS = ("MINOR", "MODERATE", "MAJOR", "EXTREME")
+
+
+@dataclass
+class Cascade:
+    """One burst cascade: from its first qualifying window until 60 s pass without one."""
+
+    group: str
+    start_ts: int
+    last_qualifying_ts: int
+    false_since: int | None = None  # when the burst condition last turned false
+    end_ts: int | None = None
+    count: int = 0
+    long_q: float = 0.0
+    short_q: float = 0.0
+    base: float = 0.0
+    institutional_q: float = 0.0
+    low: float = float("inf")
+    high: float = 0.0
+    price_sum: float = 0.0
+    venues: set = field(default_factory=set)
+    risk: float = 0.0
+    band: str = "low"
+
+    @property
+    def quote(self) -> float:
+        return self.long_q + self.short_q
+
+    @property
+    def cross_exchange(self) -> bool:
+        return len(self.venues) >= 2
+
+    def add(self, liq, institutional: float) -> None:
+        self.count += 1
+        self.base += liq.qty
+        if liq.is_long:
+            self.long_q += liq.quote
+        else:
+            self.short_q += liq.quote
+        if liq.quote >= institutional:
+            self.institutional_q += liq.quote
+        self.low = min(self.low, liq.price)
+        self.high = max(self.high, liq.price)
+        self.price_sum += liq.price
+        self.venues.add(liq.venue)
+
+    def score(self, now_ts: int, venues_tracked: int) -> float:
+        """risk = 2 * sum(w_i * f_i), each factor clipped to 0..1 (analytics.md §5)."""
+        def clip(x):
+            return 0.0 if x < 0 else 1.0 if x > 1 else x
+
+        quote = self.quote
+        minutes = max((max(now_ts, self.last_qualifying_ts) - self.start_ts) / 60_000, 1.0)
+        mean_price = self.price_sum / self.count if self.count else 0.0
+        rng = (self.high - self.low) / mean_price if mean_price else 0.0
+        factors = (
+            (0.25, clip(quote / 1_000_000)),
+            (0.20, clip(self.count / minutes / 20)),
+            (0.15, clip(1 - rng / 0.005)),
+            (0.15, clip(abs(self.long_q - self.short_q) / quote) if quote else 0.0),
+            (0.10, clip(self.institutional_q / quote) if quote else 0.0),
+            (0.15, clip((len(self.venues) - 1) / max(1, venues_tracked - 1))),
+        )
+        self.risk = 2 * sum(w * f for w, f in factors)
+        self.band = risk_band(self.risk)
+        return self.risk
+
+
+def risk_band(risk: float) -> str:
+    return "extreme" if risk >= 1.5 else "high" if risk >= 1.0 else "moderate" if risk >= 0.7 else "low"
+
+
+def magnitude_tier(quote: float, minor: float, moderate: float, major: float, extreme: float) -> str:
+    for name, limit in zip(reversed(TIERS), (extreme, major, moderate, minor)):
+        if quote > limit:
+            return name
+    return ""
+
+
+class Sums:
+    """count, base, quote of a set of liquidations, with add/remove."""
+
+    __slots__ = ("count", "base", "quote")
+
+    def __init__(self):
+        self.count = 0
+        self.base = 0.0
+        self.quote = 0.0
+
+    def add(self, liq, sign: int = 1) -> None:
+        self.count += sign
+        self.base += sign * liq.qty
+        self.quote += sign * liq.quote
+        if self.count == 0:
+            self.base = self.quote = 0.0
+
+
+class LiquidationBook:
+    """Liquidations of one group: snapshot window, tape, cascades, tiers and clusters."""
+
+    def __init__(self, group: str, s, bucket: float):
+        self.group = group
+        self.s = s
+        self.bucket = bucket
+        self.window_ms = s.liquidation_window_min * 60_000
+        self.window: deque = deque()
+        self.long = Sums()
+        self.short = Sums()
+        self.by_venue: dict[str, Sums] = {}
+        self.clusters: dict[float, float] = {}  # bucket price -> quote over the window
+        self.tape: deque = deque(maxlen=s.liquidation_tape_size)
+        self.burst: deque = deque()  # the last cascade_window_s of liquidations
+        self.burst_quote = 0.0
+        self.trail: deque = deque()  # the last tier_window_min
+        self.trail_long = 0.0
+        self.trail_short = 0.0
+        self.cascade: Cascade | None = None
+        self.cascades_total = 0
+
+    def add(self, liq) -> list[tuple[str, object]]:
+        """Add one liquidation; returns facts ('cascade_start', cascade), ... for alerts and the store."""
+        facts = self.advance(liq.ts)  # first, so a gap before this liquidation can end a cascade
+        self.window.append(liq)
+        (self.long if liq.is_long else self.short).add(liq)
+        self.by_venue.setdefault(liq.venue, Sums()).add(liq)
+        key = self._bucket(liq.price)
+        self.clusters[key] = self.clusters.get(key, 0.0) + liq.quote
+        self.tape.append(liq)
+        self.burst.append(liq)
+        self.burst_quote += liq.quote
+        self.trail.append(liq)
+        if liq.is_long:
+            self.trail_long += liq.quote
+        else:
+            self.trail_short += liq.quote
+        if self.cascade is not None and self.cascade.end_ts is None:
+            self.cascade.add(liq, self.s.institutional)
+        return facts + self._check_burst(liq.ts)
+
+    def _bucket(self, price: float) -> float:
+        return round((price // self.bucket) * self.bucket, 10)
+
+    def advance(self, now: int) -> list:
+        """Drop what left each window; end a cascade after a quiet cascade window."""
+        facts = []
+        old = now - self.window_ms
+        while self.window and self.window[0].ts <= old:
+            liq = self.window.popleft()
+            (self.long if liq.is_long else self.short).add(liq, -1)
+            self.by_venue[liq.venue].add(liq, -1)
+            key = self._bucket(liq.price)
+            left = self.clusters.get(key, 0.0) - liq.quote
+            if left <= 1e-9:
+                self.clusters.pop(key, None)
+            else:
+                self.clusters[key] = left
+        span = self.s.cascade_window_s * 1000
+        c = self.cascade
+        while self.burst and self.burst[0].ts <= now - span:
+            gone = self.burst.popleft()
+            self.burst_quote -= gone.quote
+            if c is not None and c.end_ts is None and c.false_since is None and not self._qualifies():
+                c.false_since = gone.ts + span  # the moment this liquidation left the window
+        if not self.burst:
+            self.burst_quote = 0.0
+        old = now - self.s.tier_window_min * 60_000
+        while self.trail and self.trail[0].ts <= old:
+            liq = self.trail.popleft()
+            if liq.is_long:
+                self.trail_long -= liq.quote
+            else:
+                self.trail_short -= liq.quote
+        if not self.trail:
+            self.trail_long = self.trail_short = 0.0
+        if c is not None and c.end_ts is None and c.false_since is not None and now - c.false_since >= span:
+            c.end_ts = c.false_since + span
+            facts.append(("cascade_end", c))
+        return facts
+
+    def _qualifies(self) -> bool:
+        return len(self.burst) >= self.s.cascade_min_count and self.burst_quote >= self.s.cascade_min_quote - 1e-9
+
+    def _check_burst(self, now: int) -> list:
+        if not self._qualifies():
+            return []
+        c = self.cascade
+        if c is not None and c.end_ts is None:
+            c.last_qualifying_ts = now
+            c.false_since = None
+            return []
+        c = self.cascade = Cascade(self.group, self.burst[0].ts, now)
+        for liq in self.burst:
+            c.add(liq, self.s.institutional)
+        self.cascades_total += 1
+        return [("cascade_start", c)]
+
+    @property
+    def active_cascade(self) -> Cascade | None:
+        c = self.cascade
+        return c if c is not None and c.end_ts is None else None
+
+    def tiers(self) -> dict[str, str]:
+        s = self.s
+        limits = (s.tier_minor, s.tier_moderate, s.tier_major, s.tier_extreme)
+        return {"long": magnitude_tier(self.trail_long, *limits), "short": magnitude_tier(self.trail_short, *limits)}

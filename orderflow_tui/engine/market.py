@@ -1,0 +1,100 @@
+"""Per-market state: session totals, trade-id continuity, duplicate filtering."""
+
+from __future__ import annotations
+
+from collections import deque
+
+from orderflow_tui.instruments import group_of
+
+RECENT_IDS = 4096  # ids remembered per market to drop replays after reconnects and backlogs
+GAP_RANGES = 256  # open gaps remembered per market, so late fills are recognized
+
+
+class MarketState:
+    __slots__ = (
+        "market", "venue", "symbol", "group", "contiguous",
+        "trades", "buy_base", "sell_base", "buy_quote", "sell_quote", "first_ts", "last_ts", "last_price",
+        "last_id", "missing", "gaps", "duplicates", "seen", "seen_order",
+        "liq", "footprint", "g", "flow", "venue_session",
+        "p_ts", "p_buy", "p_qty", "p_quote", "p_px", "p_n",
+    )
+
+    def __init__(self, market: str, venue: str, symbol: str, contiguous: bool):
+        self.market = market
+        self.venue = venue
+        self.symbol = symbol
+        self.group = group_of(venue, symbol)
+        self.contiguous = contiguous
+        self.trades = 0
+        self.buy_base = self.sell_base = self.buy_quote = self.sell_quote = 0.0
+        self.first_ts = self.last_ts = None
+        self.last_price = 0.0
+        self.last_id = None
+        self.missing = 0
+        self.gaps: deque[list[int]] = deque(maxlen=GAP_RANGES)  # [first, last] missing ids
+        self.duplicates = 0
+        self.seen: set = set()
+        self.seen_order: deque = deque()
+        # [count, base, quote] for liquidated longs and shorts
+        self.liq = {"long": [0, 0.0, 0.0], "short": [0, 0.0, 0.0]}
+        self.footprint = None  # a per-market FootprintSeries, when the replay report asks for one
+        self.p_ts = -1  # the print being merged: same taker side, same exchange ms
+        self.p_buy = False
+        self.p_qty = self.p_quote = self.p_px = 0.0
+        self.p_n = 0
+        self.g = None  # the GroupState, the venue's RollingFlow and session [buy_q, sell_q] in it
+        self.flow = None
+        self.venue_session = None
+
+    def accept_id(self, tid) -> bool:
+        """False for a trade already counted. Tracks gaps in contiguous ids."""
+        if self.contiguous:
+            last = self.last_id
+            if last is None or tid == last + 1:
+                self.last_id = tid
+                return True
+            if tid > last:
+                self.missing += tid - last - 1
+                self.gaps.append([last + 1, tid - 1])
+                self.last_id = tid
+                return True
+            return self._fill(tid)
+        if tid is None:
+            return True
+        seen = self.seen
+        if tid in seen:
+            self.duplicates += 1
+            return False
+        seen.add(tid)
+        order = self.seen_order
+        order.append(tid)
+        if len(order) > RECENT_IDS:
+            seen.discard(order.popleft())
+        return True
+
+    def _fill(self, tid: int) -> bool:
+        """An id below the last one: a late fill of a known gap, or a duplicate."""
+        for gap in self.gaps:
+            lo, hi = gap
+            if lo <= tid <= hi:
+                self.missing -= 1
+                if lo == hi:
+                    self.gaps.remove(gap)
+                elif tid == lo:
+                    gap[0] = tid + 1
+                elif tid == hi:
+                    gap[1] = tid - 1
+                else:  # split the gap around the filled id
+                    gap[1] = tid - 1
+                    self.gaps.append([tid + 1, hi])
+                return True
+        self.duplicates += 1
+        return False
+
+    @property
+    def cvd_base(self) -> float:
+        return self.buy_base - self.sell_base
+
+    @property
+    def cvd_quote(self) -> float:
+        return self.buy_quote - self.sell_quote

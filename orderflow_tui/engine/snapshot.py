@@ -1,0 +1,164 @@
+"""Immutable snapshots of a group for the views: built on demand at the UI refresh rate."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from orderflow_tui.engine import footprint as fpm
+from orderflow_tui.engine.analysis import (Pressure, VenueFlow, cvd_state, divergence, flow_table, momentum,
+                                           pressure)
+from orderflow_tui.engine.liquidations import Cascade
+from orderflow_tui.engine.profile import Profile, build_profile, merge_levels
+from orderflow_tui.engine.signal import Signal, composite, cvd_reason
+
+
+@dataclass(frozen=True)
+class BarView:
+    open_ts: int
+    open: float
+    high: float
+    low: float
+    close: float
+    bid: float
+    ask: float
+    delta: float
+    cvd: float
+    trades: int
+    rows: dict  # row ticks -> (bid, ask, trades)
+    poc: int | None
+    val: int | None
+    vah: int | None
+    buy_imbalances: frozenset
+    sell_imbalances: frozenset
+    stacked_buy: tuple
+    stacked_sell: tuple
+    marker: str  # buy / sell / ''
+    exhaustion: str
+    absorption: bool
+    closed: bool
+
+    @property
+    def volume(self) -> float:
+        return self.bid + self.ask
+
+
+@dataclass(frozen=True)
+class LiquidationView:
+    window_min: int
+    long: tuple[int, float, float]  # count, base, quote
+    short: tuple[int, float, float]
+    by_venue: dict  # venue -> (count, base, quote, share %)
+    tape: tuple  # newest first
+    cascade: Cascade | None
+    cascades_total: int
+    tiers: dict
+    clusters: tuple  # (bucket price, quote), largest first
+
+
+@dataclass(frozen=True)
+class GroupSnapshot:
+    group: str
+    now: int
+    last_price: float
+    step: float
+    scale: float
+    bar_setting: str
+    cvd_quote: float
+    cvd_base: float
+    cvd_history: tuple  # (sec, cvd quote)
+    net_pct: float
+    cvd_direction: str
+    cvd_strength: str
+    cvd_reason: str
+    momentum: float
+    acceleration: float
+    divergence: str
+    pressure: Pressure
+    venues: tuple[VenueFlow, ...]
+    leading_venue: str
+    whales: tuple
+    liquidations: LiquidationView
+    bars: tuple[BarView, ...]
+    session_profile: Profile
+    visible_profile: Profile
+    signal: Signal
+    alerts: tuple
+    markets: tuple  # (market, trades, cvd base, cvd quote, missing ids, duplicates)
+
+    def price(self, row: int) -> float:
+        return row / self.scale
+
+
+def snapshot(engine, group: str, bars: int = 30) -> GroupSnapshot | None:
+    g = engine.groups.get(group)
+    if g is None:
+        return None
+    s = engine.s
+    fp = g.footprint
+    retained = list(fp.bars)
+    cvds = fp.cvd_by_bar()
+    views = tuple(_bar_view(b, cvds[i], retained[max(0, i - s.absorption_lookback):i], fp, s, b is not fp.current)
+                  for i, b in list(enumerate(retained))[-bars:])
+    net, direction, strength = cvd_state(g, s)
+    p = pressure(g, s)
+    venues, leading = flow_table(g, s.flow_dominance_alert, s.flow_net_alert)
+    lead = next((v for v in venues if v.venue == leading), None)
+    book = g.book
+    cascade = book.active_cascade
+    if cascade is not None:
+        cascade.score(engine.now, engine.venues_tracked or len(g.flow) or 1)
+    tiers = book.tiers()
+    liq_side = ""
+    if cascade is not None or any(tiers.values()):
+        if book.trail_short > book.trail_long:
+            liq_side = "short"
+        elif book.trail_long > book.trail_short:
+            liq_side = "long"
+    sig = composite(direction, strength, net, g.cvd_quote, p.dominant, p.strength, p.buy_pct, liq_side,
+                    leading, lead.net_pct if lead else 0.0, s.signal_threshold, s.flow_signal_net)
+    session_rows = merge_levels({r: list(v) for r, v in g.closed_profile.items()},
+                                fp.current.levels if fp.current is not None else {})
+    visible_rows: dict = {}
+    for b in retained[-bars:]:
+        merge_levels(visible_rows, b.levels)
+    total_q = book.long.quote + book.short.quote
+    liq = LiquidationView(
+        s.liquidation_window_min,
+        (book.long.count, book.long.base, book.long.quote),
+        (book.short.count, book.short.base, book.short.quote),
+        {v: (x.count, x.base, x.quote, x.quote / total_q * 100 if total_q else 0.0)
+         for v, x in sorted(book.by_venue.items()) if x.count},
+        tuple(reversed(book.tape)),
+        cascade,
+        book.cascades_total,
+        tiers,
+        tuple(sorted(book.clusters.items(), key=lambda kv: -kv[1])[:10]),
+    )
+    mom, acc = momentum([b for b in retained if b is not fp.current] or retained)
+    closed = [b for b in retained if b is not fp.current]
+    return GroupSnapshot(
+        group, engine.now, g.last_price, g.step, fp.grid.scale, fp.setting, g.cvd_quote, g.cvd_base,
+        tuple(g.cvd_history), net, direction, strength, cvd_reason(direction, strength, net, g.cvd_quote),
+        mom, acc, divergence(closed, cvds[: len(closed)], s.divergence_bars), p, tuple(venues), leading,
+        tuple(reversed(g.whales)), liq, views,
+        build_profile(session_rows, fp.grid.step_ticks, s.value_area_pct, s.hvn_ratio, s.lvn_ratio),
+        build_profile(visible_rows, fp.grid.step_ticks, s.value_area_pct, s.hvn_ratio, s.lvn_ratio),
+        sig, tuple(reversed(engine.alerts)),
+        tuple((m.market, m.trades, m.cvd_base, m.cvd_quote, m.missing, m.duplicates) for m in g.markets),
+    )
+
+
+def _bar_view(bar, cvd, previous, fp, s, closed) -> BarView:
+    st = fp.grid.step_ticks
+    levels = bar.levels
+    grid = fp.grid
+    poc = fpm.poc_row(levels, grid.ticks(bar.high), grid.ticks(bar.low), st) if levels else None
+    val, vah = fpm.value_area(levels, poc, st, s.value_area_pct) if poc is not None else (None, None)
+    buys, sells = fpm.imbalances(levels, st, s.imbalance_ratio, s.imbalance_min_volume)
+    return BarView(
+        bar.open_ts, bar.open, bar.high, bar.low, bar.close, bar.bid, bar.ask, bar.ask - bar.bid, cvd,
+        bar.trades, {r: tuple(v) for r, v in levels.items()}, poc, val, vah, frozenset(buys), frozenset(sells),
+        tuple(fpm.stacked_runs(buys, st, s.stacked_rows)), tuple(fpm.stacked_runs(sells, st, s.stacked_rows)),
+        fpm.bar_marker(bar.bid, bar.ask, s.bar_imbalance_ratio), fpm.exhaustion(levels),
+        fpm.is_absorption(bar, previous, s.absorption_volume_ratio, s.absorption_body_pct), closed,
+    )

@@ -1,0 +1,83 @@
+"""Helpers every venue parser shares: number checks, ISO time, per-symbol conversion cache."""
+
+from __future__ import annotations
+
+import calendar
+
+from orderflow_tui.events import FrameError
+from orderflow_tui.instruments import BASE, Contract, Instruments
+
+TS_MIN = 1_230_000_000_000  # 2009: no crypto venue existed earlier
+TS_MAX = 4_102_444_800_000  # 2100
+PRICE_MAX = 1e12
+QTY_MAX = 1e15
+
+
+def checked(price: float, qty: float, ts: int) -> None:
+    # chained comparisons are false for NaN, so NaN and inf are rejected too
+    if not (0.0 < price < PRICE_MAX and 0.0 < qty < QTY_MAX and TS_MIN < ts < TS_MAX):
+        raise FrameError(f"value out of range: price={price!r} qty={qty!r} ts={ts!r}")
+
+
+def ms(value) -> int:
+    """Exchange millisecond timestamps arrive as ints or as strings; bool is neither."""
+    if type(value) is int:
+        return value
+    if type(value) is str:
+        return int(value)
+    raise FrameError(f"bad timestamp {value!r}")
+
+
+def text(value) -> str:
+    if type(value) is not str:
+        raise FrameError(f"expected a string, got {type(value).__name__}")
+    return value
+
+
+_day_cache: dict[str, int] = {}
+
+
+def iso_ms(stamp: str) -> int:
+    """'2026-08-09T21:05:48.167634Z' -> ms since epoch, truncating below the millisecond."""
+    if type(stamp) is not str or len(stamp) < 20 or stamp[10] != "T":
+        raise FrameError(f"bad time {stamp!r}")
+    day = stamp[:10]
+    base = _day_cache.get(day)
+    if base is None:
+        y, mo, d = int(day[:4]), int(day[5:7]), int(day[8:10])
+        base = calendar.timegm((y, mo, d, 0, 0, 0)) * 1000
+        if len(_day_cache) > 64:
+            _day_cache.clear()
+        _day_cache[day] = base
+    hh, mm, ss = int(stamp[11:13]), int(stamp[14:16]), int(stamp[17:19])
+    if not (hh < 24 and mm < 60 and ss < 61):
+        raise FrameError(f"bad time {stamp!r}")
+    frac = 0
+    rest = stamp[19:]
+    if rest.startswith("."):
+        digits = rest[1:].rstrip("Z")
+        if not digits[:3].isdigit():
+            raise FrameError(f"bad time {stamp!r}")
+        frac = int((digits[:3] + "00")[:3])
+    elif rest not in ("Z", "+00:00"):
+        raise FrameError(f"bad time {stamp!r}")
+    return base + ((hh * 60 + mm) * 60 + ss) * 1000 + frac
+
+
+class SymbolTable:
+    """venue symbol -> (market key, contract or None for base-quantity), built once per symbol."""
+
+    def __init__(self, venue: str, instruments: Instruments | None):
+        self.venue = venue
+        self.instruments = instruments or Instruments()
+        self._cache: dict[str, tuple[str, Contract | None]] = {}
+
+    def get(self, symbol: str) -> tuple[str, Contract | None]:
+        found = self._cache.get(symbol)
+        if found is None:
+            if type(symbol) is not str or not symbol or len(symbol) > 64:
+                raise FrameError(f"bad symbol {symbol!r}")
+            contract = self.instruments.contract(self.venue, symbol)
+            found = (f"{self.venue}:{symbol}", None if contract == BASE else contract)
+            self._cache[symbol] = found
+        return found

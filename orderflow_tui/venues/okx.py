@@ -1,0 +1,91 @@
+"""OKX v5: trades, trades-all, liquidation-orders.
+
+Swap and futures sizes are contracts: base = sz * ctVal (linear) or sz * ctVal / px (inverse).
+liquidation-orders ``side`` is the liquidation ORDER side (sell closes a long); ``posSide``
+long/short, when present, names the position directly and wins.
+"""
+
+from __future__ import annotations
+
+from orjson import loads
+
+from orderflow_tui.events import CONTROL, IGNORED, FrameError, Liquidation, Trade
+from orderflow_tui.venues.common import SymbolTable, checked, ms
+
+VENUE = "okx"
+CONTIGUOUS_IDS = False  # tradeId - count == previous tradeId is inferred, not documented
+LIQUIDATIONS_SAMPLED = True  # documented as "not the total of liquidations"
+
+
+class Parser:
+    venue = VENUE
+
+    def __init__(self, instruments=None, options=None):
+        self.symbols = SymbolTable(VENUE, instruments)
+
+    def parse(self, frame):
+        if frame == "pong" or frame == b"pong":
+            return CONTROL
+        msg = loads(frame)
+        if type(msg) is not dict:
+            raise FrameError("not a JSON object")
+        arg = msg.get("arg")
+        if "event" in msg:
+            return CONTROL  # subscribe, unsubscribe, error, notice
+        if type(arg) is not dict:
+            raise FrameError("no arg")
+        channel = arg.get("channel")
+        data = msg["data"]
+        if type(data) is not list:
+            raise FrameError("data is not a list")
+        if channel == "trades" or channel == "trades-all":
+            return [self._trade(d) for d in data]
+        if channel == "liquidation-orders":
+            return [liq for d in data for liq in self._liquidations(d)]
+        if type(channel) is str:
+            return IGNORED  # tickers, books, candles...
+        raise FrameError("no channel")
+
+    def _trade(self, d):
+        symbol = d["instId"]
+        market, contract = self.symbols.get(symbol)
+        price = float(d["px"])
+        qty = float(d["sz"])
+        ts = ms(d["ts"])
+        checked(price, qty, ts)
+        side = d["side"]
+        if side != "buy" and side != "sell":
+            raise FrameError(f"unknown side {side!r}")
+        if contract is None:
+            quote = price * qty
+        else:
+            qty, quote = contract.convert(qty, price)
+        trade_id = d["tradeId"]
+        return Trade(market, VENUE, symbol, ts, price, qty, quote, side == "buy",
+                     int(trade_id) if type(trade_id) is str and trade_id.isdigit() else trade_id)
+
+    def _liquidations(self, d):
+        symbol = d["instId"]
+        market, contract = self.symbols.get(symbol)
+        details = d["details"]
+        if type(details) is not list:
+            raise FrameError("details is not a list")
+        out = []
+        for x in details:
+            pos = x.get("posSide")
+            if pos == "long" or pos == "short":
+                is_long = pos == "long"
+            elif x["side"] in ("buy", "sell"):
+                is_long = x["side"] == "sell"  # a sell order closes a long
+            else:
+                raise FrameError(f"unknown liquidation side {x['side']!r}")
+            price = float(x["bkPx"])
+            qty = float(x["sz"])
+            ts = ms(x["ts"])
+            checked(price, qty, ts)
+            if contract is None:
+                quote = price * qty
+            else:
+                qty, quote = contract.convert(qty, price)
+            out.append(Liquidation(market, VENUE, symbol, ts, price, qty, quote, is_long, LIQUIDATIONS_SAMPLED))
+        return out
