@@ -6,6 +6,7 @@ import gzip
 import io
 import os
 import time
+import zlib
 from pathlib import Path
 
 import orjson
@@ -59,10 +60,12 @@ class CaptureReader:
         self.instruments = Instruments.from_header(self.header)
 
     def __iter__(self):
-        try:
-            yield from self._fh
-        except (OSError, EOFError, gzip.BadGzipFile, zlib_error()) as exc:
-            raise CaptureError(f"{self.path}: truncated or corrupt: {exc}") from None
+        """The raw line iterator (fast). A corrupt gzip stream raises OSError, EOFError or zlib.error
+        from it: ``corrupt()`` turns those into a CaptureError."""
+        return iter(self._fh)
+
+    def corrupt(self, exc: Exception) -> CaptureError:
+        return CaptureError(f"{self.path}: truncated or corrupt: {exc}")
 
     def close(self) -> None:
         self._fh.close()
@@ -74,10 +77,7 @@ class CaptureReader:
         self.close()
 
 
-def zlib_error():
-    import zlib
-
-    return zlib.error
+READ_ERRORS = (OSError, EOFError, zlib.error)
 
 
 class CaptureWriter:

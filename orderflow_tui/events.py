@@ -1,60 +1,48 @@
 """Normalized events: what every venue parser produces and the engine consumes.
 
-Plain ``__slots__`` classes rather than dataclasses: one is created per trade on the hot path,
-and a hand-written ``__init__`` is the cheapest constructor CPython offers.
+msgspec Structs: one is created per trade on the hot path, and a Struct's constructor runs in C
+(about 4x cheaper than a Python ``__init__``); ``gc=False`` because they hold only scalars.
 """
 
 from __future__ import annotations
 
+import msgspec
 
-class Trade:
+
+class Trade(msgspec.Struct, gc=False):
     """One print. ``qty`` is in the base coin, ``quote`` in the quote currency."""
 
-    __slots__ = ("market", "venue", "symbol", "ts", "price", "qty", "quote", "is_buy", "trade_id")
-
-    def __init__(self, market, venue, symbol, ts, price, qty, quote, is_buy, trade_id):
-        self.market = market  # "venue:SYMBOL"
-        self.venue = venue
-        self.symbol = symbol
-        self.ts = ts  # exchange fill time, ms
-        self.price = price
-        self.qty = qty
-        self.quote = quote
-        self.is_buy = is_buy  # taker side
-        self.trade_id = trade_id  # int for contiguous-id venues, str or None elsewhere
+    market: str  # "venue:SYMBOL"
+    venue: str
+    symbol: str
+    ts: int  # exchange fill time, ms
+    price: float
+    qty: float
+    quote: float
+    is_buy: bool  # taker side
+    trade_id: object = None  # int for contiguous-id venues, str elsewhere, None when the venue has none
 
     @property
     def side(self) -> str:
         return "buy" if self.is_buy else "sell"
 
-    def __repr__(self) -> str:
-        return (f"Trade({self.market} {self.ts} {self.side} {self.qty}@{self.price} "
-                f"${self.quote:.2f} id={self.trade_id!r})")
 
-
-class Liquidation:
+class Liquidation(msgspec.Struct, gc=False):
     """A forced close. ``is_long``: the liquidated position was a long."""
 
-    __slots__ = ("market", "venue", "symbol", "ts", "price", "qty", "quote", "is_long", "sampled")
-
-    def __init__(self, market, venue, symbol, ts, price, qty, quote, is_long, sampled):
-        self.market = market
-        self.venue = venue
-        self.symbol = symbol
-        self.ts = ts
-        self.price = price
-        self.qty = qty
-        self.quote = quote
-        self.is_long = is_long
-        self.sampled = sampled  # the venue pushes only some liquidations
+    market: str
+    venue: str
+    symbol: str
+    ts: int
+    price: float
+    qty: float
+    quote: float
+    is_long: bool
+    sampled: bool  # the venue pushes only some liquidations
 
     @property
     def position(self) -> str:
         return "long" if self.is_long else "short"
-
-    def __repr__(self) -> str:
-        return (f"Liquidation({self.market} {self.ts} {self.position} {self.qty}@{self.price} "
-                f"${self.quote:.2f}{' sampled' if self.sampled else ''})")
 
 
 class IdOnly:

@@ -6,9 +6,9 @@ from collections import Counter
 
 from orjson import JSONDecodeError, loads
 
-from orderflow_tui.capture import CaptureReader
+from orderflow_tui.capture import READ_ERRORS, CaptureReader
 from orderflow_tui.engine.engine import Engine
-from orderflow_tui.events import CONTROL
+from orderflow_tui.events import CONTROL, Trade
 from orderflow_tui.venues import PARSE_ERRORS, make_parsers
 
 
@@ -32,32 +32,41 @@ BATCH = 4096  # frames between calls of on_batch (the store writer drains the en
 def replay_capture(reader: CaptureReader, engine: Engine, venue_options: dict | None = None,
                    on_frame=None, on_batch=None) -> ReplayStats:
     """Feed every frame of ``reader`` to ``engine``. ``on_frame(t_ms)`` is called per frame when given
-    (the paced dashboard replay); the headless path leaves it None and runs flat out."""
+    (the paced dashboard replay); ``on_batch(engine)`` every BATCH frames (the store writer)."""
     parsers = make_parsers(reader.instruments, venue_options)
     stats = ReplayStats()
+    try:
+        frames = _run(reader, parsers, engine, stats, on_frame, on_batch)
+    except READ_ERRORS as exc:
+        raise reader.corrupt(exc) from None
+    stats.frames = frames
+    engine.finish()
+    return stats
+
+
+def _run(reader, parsers, engine, stats, on_frame, on_batch) -> int:
     on_events = engine.on_events
+    on_trade = engine.on_trade
+    frames = 0
+    next_batch = BATCH
     for line in reader:
-        if len(line) < 3 and not line.strip():
-            continue
         try:
             rec = loads(line)
-        except JSONDecodeError:
-            stats.frames += 1
-            stats.reject("capture line is not JSON")
+            frame = rec["f"]
+            parser = parsers[rec["x"]]
+        except (JSONDecodeError, KeyError, TypeError) as exc:
+            if not line.strip() or type(exc) is not JSONDecodeError and type(rec) is dict and "k" in rec:
+                continue  # blank lines; other line kinds (REST bodies...) are not frames
+            frames += 1
+            stats.reject(_line_problem(exc, rec if type(exc) is not JSONDecodeError else None))
             continue
-        if type(rec) is not dict:
-            stats.frames += 1
-            stats.reject("capture line is not an object")
-            continue
+        frames += 1
+        if frames >= next_batch:
+            next_batch += BATCH
+            if on_batch is not None:
+                on_batch(engine)
         if "k" in rec:
-            continue  # other line kinds (REST bodies...): not frames
-        stats.frames += 1
-        if on_batch is not None and stats.frames % BATCH == 0:
-            on_batch(engine)
-        parser = parsers.get(rec.get("x"))
-        frame = rec.get("f")
-        if parser is None or type(frame) is not str:
-            stats.reject("unknown venue" if parser is None else "no frame text")
+            frames -= 1
             continue
         if on_frame is not None:
             on_frame(rec.get("t"))
@@ -70,10 +79,24 @@ def replay_capture(reader: CaptureReader, engine: Engine, venue_options: dict | 
             stats.reject(f"{parser.venue}: nesting too deep")
             continue
         if events:
-            on_events(events)
+            if len(events) == 1 and type(events[0]) is Trade:
+                on_trade(events[0])
+            else:
+                on_events(events)
         elif events is CONTROL:
             stats.control += 1
         else:
             stats.ignored += 1
-    engine.finish()
-    return stats
+    return frames
+
+
+def _line_problem(exc, rec) -> str:
+    if rec is None:
+        return "capture line is not JSON"
+    if type(rec) is not dict:
+        return "capture line is not an object"
+    if type(rec.get("f")) is not str and "f" in rec:
+        return "no frame text"
+    if "f" not in rec:
+        return "capture line without a frame"
+    return "unknown venue"

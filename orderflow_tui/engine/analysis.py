@@ -58,10 +58,11 @@ def flow_table(g, dominance_alert=40.0, net_alert=20.0) -> tuple[list[VenueFlow]
     """Per-venue flow over the window and the session, and the leading venue (highest dominance)."""
     rows = []
     window = {v: f.totals()[:2] for v, f in g.flow.items()}
+    session = {v: g.totals(v)[:2] for v in g.flow}
     total_w = sum(b + s for b, s in window.values())
-    total_s = sum(b + s for b, s in g.venue_session.values())
+    total_s = sum(b + s for b, s in session.values())
     for venue, (b, s) in window.items():
-        sb, ss = g.venue_session[venue]
+        sb, ss = session[venue]
         dom = (b + s) / total_w * 100 if total_w > 0 else 0.0
         net = net_pct(b, s)
         rows.append(VenueFlow(venue, b, s, b - s, net, dom, sb, ss, net_pct(sb, ss),

@@ -4,6 +4,10 @@ Time is the exchanges' time: the newest exchange timestamp seen, advanced in liv
 ``tick(now_ms)`` so a quiet market still empties its windows and closes its bars. Work that does
 not need to happen per trade (alerts, window roll-over, finished prints) runs once per second of
 exchange time, so replay and live give the same answers.
+
+Per trade, only the market's own state is touched: totals, id continuity, the print being merged,
+the venue's rolling flow and the market's footprint bar. Group figures (totals, CVD, group bars,
+profiles) are sums over the group's markets, made when a view or an alert reads them.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from dataclasses import dataclass
 from orderflow_tui.config import EngineSettings
 from orderflow_tui.engine.analysis import divergence, flow_table, pressure
 from orderflow_tui.engine.flow import RollingFlow
-from orderflow_tui.engine.footprint import Bar, FootprintSeries
+from orderflow_tui.engine.footprint import Bar, FootprintSeries, PriceGrid, merge_bars, parse_bar_setting
 from orderflow_tui.engine.liquidations import LiquidationBook
 from orderflow_tui.engine.market import MarketState
 from orderflow_tui.engine.profile import merge_levels
@@ -22,7 +26,7 @@ from orderflow_tui.events import IdOnly, Liquidation, Trade
 from orderflow_tui.instruments import default_row_size
 from orderflow_tui.venues import CONTIGUOUS_ID_VENUES
 
-CVD_HISTORY = 900  # one point per second with trades: 15 minutes of sparkline
+CVD_HISTORY = 900  # one point per second: 15 minutes of sparkline
 
 
 @dataclass(frozen=True)
@@ -50,52 +54,78 @@ class Alert:
 
 
 class GroupState:
-    """Everything aggregated over one underlying's markets."""
+    """One underlying across venues: what is aggregated, and the state of its alerts."""
 
     def __init__(self, name: str, s: EngineSettings, step: float, ref_price: float, setting: str):
         self.name = name
         self.step = step
-        self.footprint = FootprintSeries(setting, step, ref_price, s.footprint_bars)
-        self.closed_profile: dict = {}  # rows of every closed bar: the session profile without the live bar
+        self.grid = PriceGrid(step, ref_price)  # shared by the group's markets so their rows line up
+        self.setting = setting
+        kind, _ = parse_bar_setting(setting)
+        # volume and trade-count bars cannot be summed from per-market bars: built for the group
+        self.footprint = None if kind == "time" else FootprintSeries(setting, self.grid, s.footprint_bars)
+        self.closed_profile: dict = {}  # rows of every closed bar (session profile minus live bars)
         self.markets: list[MarketState] = []
-        self.buy_q = self.sell_q = self.buy_b = self.sell_b = 0.0
+        self.baseline: dict[str, tuple] = {}  # market -> totals at the last session reset (utc-day)
         self.session_day = -1
         self.flow: dict[str, RollingFlow] = {}
-        self.venue_session: dict[str, list[float]] = {}  # venue -> [buy_q, sell_q]
         self.sec = -1
+        self.next_sec_ms = 0  # first ms of the next second: per-second work runs when a trade reaches it
         self.cvd_history: deque[tuple[int, float]] = deque(maxlen=CVD_HISTORY)
         self.whales: deque[Print] = deque(maxlen=s.whale_list_size)
         self.book = LiquidationBook(name, s, step)
-        self.last_price = ref_price
         # alert edge state: alert when a condition starts, not every second it holds
         self.pressure_extreme = ""
         self.flow_imbalanced: set[str] = set()
         self.divergence_bar = -1
 
-    @property
-    def cvd_quote(self) -> float:
-        return self.buy_q - self.sell_q
+    def totals(self, venue: str | None = None) -> tuple[float, float, float, float]:
+        """Session (buy quote, sell quote, buy base, sell base), for one venue or all."""
+        bq = sq = bb = sb = 0.0
+        for m in self.markets:
+            if venue is None or m.venue == venue:
+                b = self.baseline.get(m.market, (0.0, 0.0, 0.0, 0.0))
+                bq += m.buy_quote - b[0]
+                sq += m.sell_quote - b[1]
+                bb += m.buy_base - b[2]
+                sb += m.sell_base - b[3]
+        return bq, sq, bb, sb
 
     @property
-    def cvd_base(self) -> float:
-        return self.buy_b - self.sell_b
+    def last_price(self) -> float:
+        newest = max(self.markets, key=lambda m: m.last_ts, default=None)
+        return newest.last_price if newest else 0.0
+
+    def bars(self, n: int) -> tuple[list[Bar], list[float]]:
+        """The last n group bars (oldest first) and the CVD (base) at each."""
+        if self.footprint is not None:
+            return list(self.footprint.bars)[-n:], self.footprint.cvd_by_bar()[-n:]
+        return merge_bars([m.footprint for m in self.markets], n)
+
+    def live_levels(self) -> list[dict]:
+        if self.footprint is not None:
+            return [self.footprint.current.levels] if self.footprint.current else []
+        return [m.footprint.current.levels for m in self.markets if m.footprint.current is not None]
 
 
 class Engine:
     def __init__(self, settings: EngineSettings | None = None, *, report_tf: str | None = None,
                  report_step: float | None = None, venues_tracked: int = 0, collect_facts: bool = False):
         self.s = settings or EngineSettings()
+        self.merge_prints = self.s.merge_prints
+        self.large_print = self.s.large_print
         self.markets: dict[str, MarketState] = {}
         self.groups: dict[str, GroupState] = {}
-        self.report_tf = report_tf
+        # the headless report asks for its own bar setting and row size on every market
+        self.bar_setting = report_tf or self.s.footprint_tf
         self.report_step = report_step
+        self.keep_all_bars = report_tf is not None
         self.venues_tracked = venues_tracked
         self.now = 0  # newest exchange time seen, ms
         self.alerts: deque[Alert] = deque(maxlen=self.s.alert_log_size)
         self.alerts_total = 0
         # finished facts for the store; None when nobody consumes them (bounded memory)
         self.facts: deque | None = deque() if collect_facts else None
-        self.liquidations_seen = 0
 
     # ---- input ---------------------------------------------------------------------------
 
@@ -115,7 +145,10 @@ class Engine:
         m = self.markets.get(t.market)
         if m is None:
             m = self._add_market(t.market, t.venue, t.symbol, t.price)
-        if not m.accept_id(t.trade_id):
+        tid = t.trade_id
+        if m.contiguous and tid == m.last_id + 1:
+            m.last_id = tid  # the common case, inline
+        elif not m.accept_id(tid):
             return
         ts = t.ts
         qty = t.qty
@@ -135,13 +168,13 @@ class Engine:
             m.first_ts = ts
         m.last_price = price
         # prints: consecutive trades, same side, same exchange millisecond
-        if ts == m.p_ts and is_buy == m.p_buy and self.s.merge_prints:
+        if ts == m.p_ts and is_buy == m.p_buy and self.merge_prints:
             m.p_qty += qty
             m.p_quote += quote
             m.p_px += price * qty
             m.p_n += 1
         else:
-            if m.p_n and m.p_quote >= self.s.large_print:
+            if m.p_n and m.p_quote >= self.large_print:
                 self._print(m)
             m.p_ts = ts
             m.p_buy = is_buy
@@ -149,29 +182,25 @@ class Engine:
             m.p_quote = quote
             m.p_px = price * qty
             m.p_n = 1
-        if m.footprint is not None:
-            m.footprint.add(ts, price, qty, is_buy)
         g = m.g
-        if ts // 1000 > g.sec:
+        if ts >= g.next_sec_ms:
             if ts > self.now:
                 self.now = ts
             self._second(g, ts // 1000)
+        flow = m.flow
         if is_buy:
-            g.buy_q += quote
-            g.buy_b += qty
-            m.flow.buy_q += quote
-            m.flow.buy_b += qty
-            m.venue_session[0] += quote
+            flow.buy_q += quote
+            flow.buy_b += qty
         else:
-            g.sell_q += quote
-            g.sell_b += qty
-            m.flow.sell_q += quote
-            m.flow.sell_b += qty
-            m.venue_session[1] += quote
-        g.last_price = price
-        closed = g.footprint.add(ts, price, qty, is_buy)
+            flow.sell_q += quote
+            flow.sell_b += qty
+        closed = m.footprint.add(ts, price, qty, is_buy)
         if closed is not None:
-            self._bar_closed(g, closed)
+            self._bar_closed(g, m.footprint, closed)
+        if g.footprint is not None:
+            closed = g.footprint.add(ts, price, qty, is_buy)
+            if closed is not None:
+                self._bar_closed(g, g.footprint, closed)
 
     def on_liquidation(self, liq: Liquidation) -> None:
         m = self.markets.get(liq.market)
@@ -181,7 +210,6 @@ class Engine:
         side[0] += 1
         side[1] += liq.qty
         side[2] += liq.quote
-        self.liquidations_seen += 1
         if liq.ts > self.now:
             self.now = liq.ts
         g = m.g
@@ -199,20 +227,18 @@ class Engine:
         if now_ms <= self.now:
             return
         self.now = now_ms
-        sec = now_ms // 1000
         for g in self.groups.values():
-            if sec > g.sec:
-                self._second(g, sec)
-            fp = g.footprint
-            bar = fp.current
-            if bar is not None and fp.tf and now_ms >= bar.open_ts + fp.tf:
-                fp.current = None
-                self._bar_closed(g, bar)
+            if now_ms >= g.next_sec_ms:
+                self._second(g, now_ms // 1000)
+            for m in g.markets:
+                fp = m.footprint
+                if fp.current is not None and fp.tf and now_ms >= fp.current.open_ts + fp.tf:
+                    self._bar_closed(g, fp, fp.close_current())
 
     def finish(self) -> None:
-        """End of input: complete pending prints (replay)."""
+        """End of input: complete the prints being merged (replay)."""
         for m in self.markets.values():
-            if m.p_n and m.p_quote >= self.s.large_print:
+            if m.p_n and m.p_quote >= self.large_print:
                 self._print(m)
             m.p_n = 0
 
@@ -220,38 +246,34 @@ class Engine:
 
     def _add_market(self, market: str, venue: str, symbol: str, price: float) -> MarketState:
         m = MarketState(market, venue, symbol, venue in CONTIGUOUS_ID_VENUES)
-        m.first_ts = 1 << 62
-        m.last_ts = -1
         g = self.groups.get(m.group)
         if g is None:
-            step = self.s.row_size.get(m.group) or default_row_size(m.group, price)
-            g = self.groups[m.group] = GroupState(m.group, self.s, step, price, self.s.footprint_tf)
+            step = self.report_step or self.s.row_size.get(m.group) or default_row_size(m.group, price)
+            g = self.groups[m.group] = GroupState(m.group, self.s, step, price, self.bar_setting)
         m.g = g
         m.flow = g.flow.setdefault(venue, RollingFlow(self.s.rolling_window_s))
-        m.venue_session = g.venue_session.setdefault(venue, [0.0, 0.0])
+        setting = self.bar_setting if g.footprint is None else "1m"
+        m.footprint = FootprintSeries(setting, g.grid, self.s.footprint_bars, keep_all=self.keep_all_bars)
         g.markets.append(m)
-        if self.report_tf is not None:
-            step = self.report_step or g.step
-            m.footprint = FootprintSeries(self.report_tf, step, price, self.s.footprint_bars, keep_all=True)
         self.markets[market] = m
         return m
 
     def _second(self, g: GroupState, sec: int) -> None:
         """Once per second of exchange time: roll windows, finish prints, evaluate alerts."""
         g.sec = sec
+        g.next_sec_ms = (sec + 1) * 1000
+        now = sec * 1000
         for flow in g.flow.values():
             flow.roll(sec)
-        now = sec * 1000
         if self.s.session == "utc-day" and now // 86_400_000 != g.session_day:
             if g.session_day >= 0:
-                g.buy_q = g.sell_q = g.buy_b = g.sell_b = 0.0
-                for v in g.venue_session.values():
-                    v[0] = v[1] = 0.0
+                g.baseline = {m.market: (m.buy_quote, m.sell_quote, m.buy_base, m.sell_base) for m in g.markets}
             g.session_day = now // 86_400_000
-        g.cvd_history.append((sec, g.buy_q - g.sell_q))
+        bq, sq, _, _ = g.totals()
+        g.cvd_history.append((sec, bq - sq))
         for m in g.markets:
             if m.p_n and m.p_ts < now:
-                if m.p_quote >= self.s.large_print:
+                if m.p_quote >= self.large_print:
                     self._print(m)
                 m.p_n = 0
         for kind, cascade in g.book.advance(now):
@@ -271,14 +293,15 @@ class Engine:
                         f"{'Mega whale' if tier == 'mega' else 'Whale'} {side} {m.venue} {m.symbol} "
                         f"${quote:,.0f} @ {p.price:g}")
 
-    def _bar_closed(self, g: GroupState, bar: Bar) -> None:
-        merge_levels(g.closed_profile, bar.levels)
+    def _bar_closed(self, g: GroupState, series: FootprintSeries, bar: Bar) -> None:
+        if series is not g.footprint:
+            merge_levels(g.closed_profile, bar.levels)
         if self.facts is not None:
-            self.facts.append(("bar", g.name, g.footprint.setting, bar))
-        bars = list(g.footprint.bars)
-        if g.footprint.current is not None and bars and bars[-1] is g.footprint.current:
-            bars.pop()
-        found = divergence(bars, g.footprint.cvd_by_bar()[: len(bars)], self.s.divergence_bars)
+            self.facts.append(("bar", g.name, series.setting, bar))
+        n = self.s.divergence_bars
+        bars, cvds = g.bars(n + 1)
+        closed = [(b, c) for b, c in zip(bars, cvds) if b.open_ts <= bar.open_ts]
+        found = divergence([b for b, _ in closed], [c for _, c in closed], n)
         if found and g.divergence_bar != bar.open_ts:
             g.divergence_bar = bar.open_ts
             self._alert(bar.last_ts, "info", "divergence", f"{g.name}: {found} CVD divergence")
@@ -290,8 +313,8 @@ class Engine:
         if extreme and extreme != g.pressure_extreme:
             self._alert(now, "warning", "pressure", f"{g.name}: extreme {extreme} pressure ({p.net:+.1f} net)")
         g.pressure_extreme = extreme
-        venues, _ = flow_table(g)
-        hot = {v.venue for v in venues if v.dominance > s.flow_dominance_alert and abs(v.net_pct) > s.flow_net_alert}
+        venues, _ = flow_table(g, s.flow_dominance_alert, s.flow_net_alert)
+        hot = {v.venue for v in venues if v.imbalanced}
         for v in venues:
             if v.venue in hot and v.venue not in g.flow_imbalanced:
                 self._alert(now, "warning", "flow",
@@ -311,4 +334,3 @@ class Engine:
     def _alert(self, ts: int, severity: str, kind: str, text: str) -> None:
         self.alerts.append(Alert(ts, severity, kind, text))
         self.alerts_total += 1
-

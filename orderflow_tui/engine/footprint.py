@@ -53,11 +53,11 @@ class PriceGrid:
 
 
 class Bar:
-    __slots__ = ("open_ts", "last_ts", "open", "high", "low", "close", "bid", "ask", "trades", "levels")
+    __slots__ = ("open_ts", "first_ts", "last_ts", "open", "high", "low", "close", "bid", "ask", "trades", "levels")
 
-    def __init__(self, open_ts: int, price: float):
+    def __init__(self, open_ts: int, price: float, first_ts: int | None = None):
         self.open_ts = open_ts
-        self.last_ts = open_ts
+        self.first_ts = self.last_ts = open_ts if first_ts is None else first_ts
         self.open = self.high = self.low = self.close = price
         self.bid = 0.0  # taker sells, base
         self.ask = 0.0  # taker buys, base
@@ -76,11 +76,14 @@ class Bar:
 class FootprintSeries:
     """Bars of one bar setting and one row step; at most ``max_bars`` kept (older drop off)."""
 
-    def __init__(self, setting: str, step: float, ref_price: float, max_bars: int = 500, keep_all: bool = False):
+    def __init__(self, setting: str, grid: PriceGrid, max_bars: int = 500, keep_all: bool = False):
         self.setting = setting
         self.kind, self.size = parse_bar_setting(setting)
         self.tf = int(self.size) if self.kind == "time" else 0
-        self.grid = PriceGrid(step, ref_price)
+        self.grid = grid
+        self.scale = grid.scale
+        self.step_ticks = grid.step_ticks
+        self.bar_end = 0  # the live time bar takes trades with ts < bar_end
         self.bars: deque[Bar] = deque(maxlen=max_bars)
         self.current: Bar | None = None
         self.dropped_delta = 0.0  # delta of bars that fell off, so CVD still runs from the session start
@@ -90,25 +93,21 @@ class FootprintSeries:
         """Add one trade; returns the bar this trade closed, if any."""
         bar = self.current
         closed = None
-        if self.tf:
-            open_ts = ts - ts % self.tf
-            if bar is None or open_ts > bar.open_ts:
-                closed = bar
-                bar = self._open(open_ts, price)
-            elif open_ts < bar.open_ts:
-                bar = self._late(open_ts, price)
-        elif bar is None:
-            bar = self._open(ts, price)
-        if price > bar.high:
+        if bar is None or ts >= self.bar_end or ts < bar.open_ts:
+            closed, bar = self._switch(bar, ts, price)
+        elif price > bar.high:
             bar.high = price
         elif price < bar.low:
             bar.low = price
         if ts >= bar.last_ts:
             bar.close = price
             bar.last_ts = ts
+        elif ts < bar.first_ts:
+            bar.open = price
+            bar.first_ts = ts
         bar.trades += 1
-        scale_ticks = int(price * self.grid.scale + 0.5)
-        row = scale_ticks - scale_ticks % self.grid.step_ticks
+        ticks = int(price * self.scale + 0.5)
+        row = ticks - ticks % self.step_ticks
         lv = bar.levels.get(row)
         if lv is None:
             bar.levels[row] = lv = [0.0, 0.0, 0]
@@ -124,24 +123,45 @@ class FootprintSeries:
             return bar
         return closed
 
-    def _open(self, open_ts: int, price: float) -> Bar:
-        bar = Bar(open_ts, price)
+    def _switch(self, bar, ts, price) -> tuple[Bar | None, Bar]:
+        """The trade falls outside the live bar: open the next one, or find the earlier one it belongs to."""
+        if not self.tf:
+            return None, self._open(ts, price, ts)
+        open_ts = ts - ts % self.tf
+        if bar is not None and open_ts < bar.open_ts:
+            late = self._late(open_ts, price, ts)
+            if price > late.high:
+                late.high = price
+            elif price < late.low:
+                late.low = price
+            return None, late
+        return bar, self._open(open_ts, price, ts)
+
+    def close_current(self) -> Bar | None:
+        """Close the live bar (the clock passed its end with no trade)."""
+        bar, self.current = self.current, None
+        self.bar_end = 0
+        return bar
+
+    def _open(self, open_ts: int, price: float, ts: int) -> Bar:
+        bar = Bar(open_ts, price, ts)
         if len(self.bars) == self.bars.maxlen:
             self.dropped_delta += self.bars[0].delta
         self.bars.append(bar)
         self.current = bar
+        self.bar_end = open_ts + self.tf if self.tf else 1 << 62
         if self.history is not None:
             self.history.append(bar)
         return bar
 
-    def _late(self, open_ts: int, price: float) -> Bar:
+    def _late(self, open_ts: int, price: float, ts: int) -> Bar:
         """A trade for an earlier bar (venues interleave by a few ms): find it, or insert it in order."""
         for bar in reversed(self.bars):
             if bar.open_ts == open_ts:
                 return bar
             if bar.open_ts < open_ts:
                 break
-        bar = Bar(open_ts, price)
+        bar = Bar(open_ts, price, ts)
         bar.last_ts = -1  # its close comes from whatever trade is latest inside it
         at = next((i for i, b in enumerate(self.bars) if b.open_ts > open_ts), len(self.bars))
         if len(self.bars) < self.bars.maxlen:
@@ -260,3 +280,56 @@ def is_absorption(bar: Bar, previous: list[Bar], volume_ratio=2.0, body_pct=25.0
     median = vols[n // 2] if n % 2 else (vols[n // 2 - 1] + vols[n // 2]) / 2
     rng = bar.high - bar.low
     return bar.bid + bar.ask >= volume_ratio * median and abs(bar.close - bar.open) <= body_pct / 100 * rng
+
+
+def merge_bars(series_list, n: int) -> tuple[list[Bar], list[float]]:
+    """The last ``n`` time bars of several markets on one grid, summed per open time, with the CVD
+    at each (sum of every market's CVD at its latest bar up to then). Open and close come from
+    the earliest and the latest trade across the markets."""
+    if len(series_list) == 1:
+        s = series_list[0]
+        return list(s.bars)[-n:], s.cvd_by_bar()[-n:]
+    opens = sorted({b.open_ts for s in series_list for b in s.bars})[-n:]
+    if not opens:
+        return [], []
+    merged: dict[int, Bar] = {}
+    cvd_at = [0.0] * len(opens)
+    index = {t: i for i, t in enumerate(opens)}
+    for s in series_list:
+        cvds = s.cvd_by_bar()
+        last_cvd, j = s.dropped_delta, 0
+        for bar, cvd in zip(s.bars, cvds):
+            if bar.open_ts < opens[0]:
+                last_cvd = cvd
+                continue
+            i = index[bar.open_ts]
+            while j < i:
+                cvd_at[j] += last_cvd
+                j += 1
+            last_cvd = cvd
+            m = merged.get(bar.open_ts)
+            if m is None:
+                m = merged[bar.open_ts] = Bar(bar.open_ts, bar.open, bar.first_ts)
+                m.high, m.low = bar.high, bar.low
+                m.close, m.last_ts = bar.close, bar.last_ts
+            else:
+                m.high, m.low = max(m.high, bar.high), min(m.low, bar.low)
+                if bar.first_ts < m.first_ts:
+                    m.open, m.first_ts = bar.open, bar.first_ts
+                if bar.last_ts > m.last_ts:
+                    m.close, m.last_ts = bar.close, bar.last_ts
+            m.bid += bar.bid
+            m.ask += bar.ask
+            m.trades += bar.trades
+            for row, (bid, ask, k) in bar.levels.items():
+                lv = m.levels.get(row)
+                if lv is None:
+                    m.levels[row] = [bid, ask, k]
+                else:
+                    lv[0] += bid
+                    lv[1] += ask
+                    lv[2] += k
+        while j < len(opens):
+            cvd_at[j] += last_cvd
+            j += 1
+    return [merged[t] for t in opens], cvd_at

@@ -15,7 +15,7 @@ class MarketState:
         "market", "venue", "symbol", "group", "contiguous",
         "trades", "buy_base", "sell_base", "buy_quote", "sell_quote", "first_ts", "last_ts", "last_price",
         "last_id", "missing", "gaps", "duplicates", "seen", "seen_order",
-        "liq", "footprint", "g", "flow", "venue_session",
+        "liq", "footprint", "g", "flow",
         "p_ts", "p_buy", "p_qty", "p_quote", "p_px", "p_n",
     )
 
@@ -27,9 +27,10 @@ class MarketState:
         self.contiguous = contiguous
         self.trades = 0
         self.buy_base = self.sell_base = self.buy_quote = self.sell_quote = 0.0
-        self.first_ts = self.last_ts = None
+        self.first_ts = 1 << 62  # min / max exchange time of the trades
+        self.last_ts = -1
         self.last_price = 0.0
-        self.last_id = None
+        self.last_id = -2  # no id seen yet (never equal to an id minus one)
         self.missing = 0
         self.gaps: deque[list[int]] = deque(maxlen=GAP_RANGES)  # [first, last] missing ids
         self.duplicates = 0
@@ -42,15 +43,14 @@ class MarketState:
         self.p_buy = False
         self.p_qty = self.p_quote = self.p_px = 0.0
         self.p_n = 0
-        self.g = None  # the GroupState, the venue's RollingFlow and session [buy_q, sell_q] in it
+        self.g = None  # the GroupState, and the venue's RollingFlow in it
         self.flow = None
-        self.venue_session = None
 
     def accept_id(self, tid) -> bool:
         """False for a trade already counted. Tracks gaps in contiguous ids."""
         if self.contiguous:
             last = self.last_id
-            if last is None or tid == last + 1:
+            if last == -2 or tid == last + 1:
                 self.last_id = tid
                 return True
             if tid > last:

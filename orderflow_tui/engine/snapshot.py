@@ -94,11 +94,14 @@ def snapshot(engine, group: str, bars: int = 30) -> GroupSnapshot | None:
     if g is None:
         return None
     s = engine.s
-    fp = g.footprint
-    retained = list(fp.bars)
-    cvds = fp.cvd_by_bar()
-    views = tuple(_bar_view(b, cvds[i], retained[max(0, i - s.absorption_lookback):i], fp, s, b is not fp.current)
-                  for i, b in list(enumerate(retained))[-bars:])
+    lookback = s.absorption_lookback
+    recent, cvds = g.bars(bars + lookback)
+    live = {id(m.footprint.current) for m in g.markets}
+    if g.footprint is not None:
+        live = {id(g.footprint.current)}
+    views = tuple(_bar_view(b, cvds[i], recent[max(0, i - lookback):i], g.grid, s, id(b) not in live
+                            and (g.footprint is not None or len(g.markets) == 1 or _all_closed(g, b.open_ts)))
+                  for i, b in list(enumerate(recent))[-bars:])
     net, direction, strength = cvd_state(g, s)
     p = pressure(g, s)
     venues, leading = flow_table(g, s.flow_dominance_alert, s.flow_net_alert)
@@ -114,12 +117,14 @@ def snapshot(engine, group: str, bars: int = 30) -> GroupSnapshot | None:
             liq_side = "short"
         elif book.trail_long > book.trail_short:
             liq_side = "long"
-    sig = composite(direction, strength, net, g.cvd_quote, p.dominant, p.strength, p.buy_pct, liq_side,
+    bq, sq, bb, sb = g.totals()
+    sig = composite(direction, strength, net, bq - sq, p.dominant, p.strength, p.buy_pct, liq_side,
                     leading, lead.net_pct if lead else 0.0, s.signal_threshold, s.flow_signal_net)
-    session_rows = merge_levels({r: list(v) for r, v in g.closed_profile.items()},
-                                fp.current.levels if fp.current is not None else {})
+    session_rows = {r: list(v) for r, v in g.closed_profile.items()}
+    for levels in g.live_levels():
+        merge_levels(session_rows, levels)
     visible_rows: dict = {}
-    for b in retained[-bars:]:
+    for b in recent[-bars:]:
         merge_levels(visible_rows, b.levels)
     total_q = book.long.quote + book.short.quote
     liq = LiquidationView(
@@ -134,24 +139,30 @@ def snapshot(engine, group: str, bars: int = 30) -> GroupSnapshot | None:
         tiers,
         tuple(sorted(book.clusters.items(), key=lambda kv: -kv[1])[:10]),
     )
-    mom, acc = momentum([b for b in retained if b is not fp.current] or retained)
-    closed = [b for b in retained if b is not fp.current]
+    closed = [b for b in views if b.closed]
+    mom, acc = momentum(closed)
+    closed_bars = [b for b in recent if id(b) not in live]
+    st = g.grid.step_ticks
     return GroupSnapshot(
-        group, engine.now, g.last_price, g.step, fp.grid.scale, fp.setting, g.cvd_quote, g.cvd_base,
-        tuple(g.cvd_history), net, direction, strength, cvd_reason(direction, strength, net, g.cvd_quote),
-        mom, acc, divergence(closed, cvds[: len(closed)], s.divergence_bars), p, tuple(venues), leading,
-        tuple(reversed(g.whales)), liq, views,
-        build_profile(session_rows, fp.grid.step_ticks, s.value_area_pct, s.hvn_ratio, s.lvn_ratio),
-        build_profile(visible_rows, fp.grid.step_ticks, s.value_area_pct, s.hvn_ratio, s.lvn_ratio),
+        group, engine.now, g.last_price, g.step, g.grid.scale, g.setting, bq - sq, bb - sb,
+        tuple(g.cvd_history), net, direction, strength, cvd_reason(direction, strength, net, bq - sq),
+        mom, acc, divergence(closed_bars, [c for b, c in zip(recent, cvds) if id(b) not in live],
+                             s.divergence_bars),
+        p, tuple(venues), leading, tuple(reversed(g.whales)), liq, views,
+        build_profile(session_rows, st, s.value_area_pct, s.hvn_ratio, s.lvn_ratio),
+        build_profile(visible_rows, st, s.value_area_pct, s.hvn_ratio, s.lvn_ratio),
         sig, tuple(reversed(engine.alerts)),
         tuple((m.market, m.trades, m.cvd_base, m.cvd_quote, m.missing, m.duplicates) for m in g.markets),
     )
 
 
-def _bar_view(bar, cvd, previous, fp, s, closed) -> BarView:
-    st = fp.grid.step_ticks
+def _all_closed(g, open_ts: int) -> bool:
+    return all(m.footprint.current is None or m.footprint.current.open_ts > open_ts for m in g.markets)
+
+
+def _bar_view(bar, cvd, previous, grid, s, closed) -> BarView:
+    st = grid.step_ticks
     levels = bar.levels
-    grid = fp.grid
     poc = fpm.poc_row(levels, grid.ticks(bar.high), grid.ticks(bar.low), st) if levels else None
     val, vah = fpm.value_area(levels, poc, st, s.value_area_pct) if poc is not None else (None, None)
     buys, sells = fpm.imbalances(levels, st, s.imbalance_ratio, s.imbalance_min_volume)

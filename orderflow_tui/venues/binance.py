@@ -6,14 +6,54 @@ liquidation order: SELL closes a long, so SELL = long liquidated (the opposite o
 
 from __future__ import annotations
 
+from typing import Annotated
+
+import msgspec
 from orjson import loads
 
 from orderflow_tui.events import CONTROL, IGNORED, FrameError, IdOnly, Liquidation, Trade
-from orderflow_tui.venues.common import SymbolTable, checked, ms
+from orderflow_tui.venues.common import PRICE_MAX, QTY_MAX, TS_MAX, TS_MIN, SymbolTable, checked, ms
 
 VENUE = "binance"
 CONTIGUOUS_IDS = True  # aggTrade `a` and trade `t` are contiguous per symbol
 LIQUIDATIONS_SAMPLED = True  # at most one liquidation per symbol per second
+
+
+# The fast path: trades decoded straight into typed structs, numbers converted and range-checked in C.
+# Whatever it cannot take (liquidations, control frames, other events, bad values) goes to the
+# checked path below, which decides between CONTROL, IGNORED, events and a rejection reason.
+_Price = Annotated[float, msgspec.Meta(gt=0.0, lt=PRICE_MAX)]
+_Qty = Annotated[float, msgspec.Meta(gt=0.0, lt=QTY_MAX)]
+_Time = Annotated[int, msgspec.Meta(gt=TS_MIN, lt=TS_MAX)]
+_Id = Annotated[int, msgspec.Meta(ge=0)]
+
+
+class _AggTrade(msgspec.Struct, tag_field="e", tag="aggTrade"):
+    s: str
+    a: _Id
+    p: _Price
+    q: _Qty
+    T: _Time
+    m: bool
+
+
+class _RawTrade(msgspec.Struct, tag_field="e", tag="trade"):
+    s: str
+    t: _Id
+    p: _Price
+    q: _Qty
+    T: _Time
+    m: bool
+    X: str = "MARKET"
+
+
+class _Combined(msgspec.Struct):
+    data: _AggTrade | _RawTrade
+
+
+_combined = msgspec.json.Decoder(_Combined, strict=False).decode
+_bare = msgspec.json.Decoder(_AggTrade | _RawTrade, strict=False).decode
+_FAST_ERRORS = (msgspec.ValidationError, msgspec.DecodeError)
 
 
 class Parser:
@@ -21,8 +61,32 @@ class Parser:
 
     def __init__(self, instruments=None, options=None):
         self.symbols = SymbolTable(VENUE, instruments)
+        self._base_markets: dict[str, str] = {}  # symbols traded in the base coin: symbol -> market
 
     def parse(self, frame):
+        try:
+            d = _combined(frame).data if frame[:9] == '{"stream"' else _bare(frame)
+        except _FAST_ERRORS:
+            return self._parse_checked(frame)
+        if type(d) is _AggTrade:
+            tid = d.a
+        elif d.X == "MARKET":
+            tid = d.t
+        else:
+            return self._parse_checked(frame)
+        market = self._base_markets.get(d.s)
+        if market is not None:
+            p = d.p
+            q = d.q
+            return [Trade(market, VENUE, d.s, d.T, p, q, p * q, not d.m, tid)]
+        market, contract = self.symbols.get(d.s)
+        if contract is None:
+            self._base_markets[d.s] = market
+            return [Trade(market, VENUE, d.s, d.T, d.p, d.q, d.p * d.q, not d.m, tid)]
+        qty, quote = contract.convert(d.q, d.p)
+        return [Trade(market, VENUE, d.s, d.T, d.p, qty, quote, not d.m, tid)]
+
+    def _parse_checked(self, frame):
         msg = loads(frame)
         if type(msg) is not dict:
             raise FrameError("not a JSON object")
