@@ -54,6 +54,7 @@ def replay(
     from orderflow_tui.engine.footprint import TIMEFRAMES_MS
     from orderflow_tui.replay import replay_capture
     from orderflow_tui.report import build_report
+    from orderflow_tui.store.db import StoreError
 
     settings = load_settings(config)
     if tf not in TIMEFRAMES_MS:
@@ -74,28 +75,37 @@ def replay(
     writer = None
     engine = Engine(settings.engine, report_tf=tf, report_step=step, collect_facts=not no_store)
     if not no_store:
-        writer = _open_store(settings, db)
+        writer = _open_store(settings, db, _capture_source(capture, reader.header))
     with reader:
         try:
             stats = replay_capture(reader, engine, settings.venues.per_venue(),
                                    on_batch=writer.absorb_sync if writer else None)
-        except CaptureError as exc:
+        except (CaptureError, StoreError) as exc:
             fail(str(exc))
     if writer is not None:
-        writer.absorb_sync(engine)
-        writer.close_sync()
+        from orderflow_tui.store.db import StoreError
+
+        try:
+            writer.close_sync(engine)
+        except StoreError as exc:
+            fail(str(exc))
     out = build_report(engine, stats, reader.instruments)
     sys.stdout.buffer.write(orjson.dumps(out) + b"\n")
     sys.stdout.flush()
     typer.echo(f"replayed {stats.frames} frames ({stats.rejected} rejected) from {capture}", err=True)
 
 
-def _open_store(settings, db):
-    from orderflow_tui.store.sync import SyncStoreWriter
+def _capture_source(capture: Path, header: dict) -> str:
+    """A capture's identity in the store: replaying it again replaces what it wrote before."""
+    return f"capture:{capture.resolve().name}:{header.get('started_ms')}:{capture.stat().st_size}"
+
+
+def _open_store(settings, db, source: str):
     from orderflow_tui.store.db import StoreError, resolve_db_path
+    from orderflow_tui.store.sync import SyncStoreWriter
 
     try:
-        return SyncStoreWriter(resolve_db_path(db, settings))
+        return SyncStoreWriter(resolve_db_path(db, settings), source, interval_s=settings.store.commit_interval_s)
     except StoreError as exc:
         fail(str(exc))
 
@@ -131,6 +141,102 @@ def run(
     from orderflow_tui.ui.launch import launch_live
 
     launch_live(settings, db, no_mouse=no_mouse)
+
+
+def _parse_time(text: Optional[str], name: str) -> Optional[int]:
+    """YYYYMMDD, 'YYYYMMDD HH:MM:SS', ISO 8601 (UTC), or a span back from now: 90m, 24h, 7d."""
+    if text is None:
+        return None
+    import calendar
+    import re
+    import time as _time
+    from datetime import datetime, timezone
+
+    t = text.strip()
+    m = re.fullmatch(r"(\d+)([mhd])", t)
+    if m:
+        unit = {"m": 60_000, "h": 3_600_000, "d": 86_400_000}[m.group(2)]
+        return int(_time.time() * 1000) - int(m.group(1)) * unit
+    for fmt in ("%Y%m%d", "%Y%m%d %H:%M:%S", "%Y%m%d %H:%M", "%Y-%m-%d", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S"):
+        try:
+            return calendar.timegm(datetime.strptime(t, fmt).timetuple()) * 1000
+        except ValueError:
+            pass
+    try:
+        d = datetime.fromisoformat(t)
+        return int((d if d.tzinfo else d.replace(tzinfo=timezone.utc)).timestamp() * 1000)
+    except ValueError:
+        fail(f"{name} {text!r}: use YYYYMMDD, 'YYYYMMDD HH:MM:SS', ISO 8601, or 90m / 24h / 7d")
+
+
+@app.command()
+def stats(
+    db: Optional[Path] = typer.Option(None, "--db", help="Store file (default: the user data directory)."),
+    json_out: bool = typer.Option(False, "--json", help="One JSON object on stdout."),
+    since: Optional[str] = typer.Option(None, "--since", help="From (UTC): YYYYMMDD, 'YYYYMMDD HH:MM:SS', 24h, 7d."),
+    until: Optional[str] = typer.Option(None, "--until", help="Until (UTC), same forms."),
+    group: Optional[str] = typer.Option(None, "--group", help="Only this underlying, e.g. BTC."),
+    config: Optional[Path] = ConfigOpt,
+) -> None:
+    """Accumulated liquidation statistics from the store."""
+    from orderflow_tui.store.db import StoreError, accumulated, connect, resolve_db_path
+    from orderflow_tui.store.report import format_stats
+
+    settings = load_settings(config)
+    path = resolve_db_path(db, settings)
+    try:
+        conn = connect(path, readonly=True)
+        try:
+            result = accumulated(conn, _parse_time(since, "--since"), _parse_time(until, "--until"), group)
+        finally:
+            conn.close()
+    except StoreError as exc:
+        fail(str(exc))
+    except Exception as exc:  # sqlite3.Error while reading
+        from orderflow_tui.store.db import explain
+
+        fail(str(explain(path, exc)))
+    if json_out:
+        sys.stdout.buffer.write(orjson.dumps(result) + b"\n")
+    else:
+        typer.echo(format_stats(result, path))
+
+
+@app.command()
+def export(
+    out: Path = typer.Argument(..., help="Output CSV file, or - for stdout."),
+    what: str = typer.Option("liquidations", "--what", help="liquidations, or hourly (buckets per hour)."),
+    db: Optional[Path] = typer.Option(None, "--db", help="Store file."),
+    since: Optional[str] = typer.Option(None, "--since", help="From (UTC)."),
+    until: Optional[str] = typer.Option(None, "--until", help="Until (UTC)."),
+    group: Optional[str] = typer.Option(None, "--group", help="Only this underlying."),
+    config: Optional[Path] = ConfigOpt,
+) -> None:
+    """CSV of liquidations or of hourly buckets over a time range (for notebooks and spreadsheets)."""
+    from orderflow_tui.store.db import StoreError, connect, explain, resolve_db_path
+    from orderflow_tui.store.report import export_csv
+
+    if what not in ("liquidations", "hourly"):
+        fail(f"--what {what!r}: use liquidations or hourly")
+    settings = load_settings(config)
+    path = resolve_db_path(db, settings)
+    try:
+        conn = connect(path, readonly=True)
+    except StoreError as exc:
+        fail(str(exc))
+    try:
+        fh = sys.stdout if str(out) == "-" else open(out, "w", newline="", encoding="utf-8")
+    except OSError as exc:
+        fail(f"cannot write {out}: {exc.strerror}")
+    try:
+        rows = export_csv(conn, fh, what, _parse_time(since, "--since"), _parse_time(until, "--until"), group)
+    except Exception as exc:
+        fail(str(explain(path, exc)))
+    finally:
+        conn.close()
+        if fh is not sys.stdout:
+            fh.close()
+    typer.echo(f"{rows} rows written to {out}", err=True)
 
 
 def main() -> None:

@@ -1,0 +1,341 @@
+"""Opening the store safely, turning engine facts into one write batch, and reading statistics.
+
+Every failure to open or write is a StoreError whose message is one line naming the file and what
+to do. A file that is not ours, is corrupt or is newer is never replaced.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from orderflow_tui.store import schema
+
+BUSY_TIMEOUT_MS = 5000
+
+
+class StoreError(Exception):
+    """The store cannot be used; the message names the file and what to do."""
+
+
+def resolve_db_path(db: str | Path | None, settings=None) -> Path:
+    if db:
+        return Path(db).expanduser()
+    if settings is not None and settings.store.db:
+        return Path(settings.store.db).expanduser()
+    from platformdirs import user_data_path
+
+    return user_data_path("orderflow-tui") / "orderflow.sqlite"
+
+
+def explain(path: Path, exc: Exception) -> StoreError:
+    msg = str(exc)
+    low = msg.lower()
+    if "not a database" in low or "file is encrypted" in low:
+        hint = "is not an SQLite database; move it away or choose another file with --db"
+    elif "malformed" in low or "corrupt" in low:
+        hint = "is corrupt; keep a copy, try `sqlite3 FILE .recover`, or choose another file with --db"
+    elif "locked" in low or "busy" in low:
+        hint = "is locked by another process for too long; try again, or choose another file with --db"
+    elif "disk is full" in low or "disk i/o" in low:
+        hint = "cannot be written: the disk is full or failing; free space and restart"
+    elif "readonly" in low or "read-only" in low or "unable to open" in low or "permission" in low:
+        hint = "cannot be opened for writing (read-only file or directory); fix permissions or use --db"
+    else:
+        hint = f"cannot be used ({msg}); choose another file with --db"
+    return StoreError(f"store {path}: {hint}")
+
+
+def connect(path: Path, readonly: bool = False) -> sqlite3.Connection:
+    """A checked connection: WAL, busy timeout, schema migrated (read-write) or verified (read-only)."""
+    path = Path(path)
+    if readonly and not path.exists():
+        raise StoreError(f"store {path}: no such file; run `orderflow-tui` or `replay` first, or pass --db")
+    if not readonly:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(f"store {path}: cannot create its directory ({exc.strerror}); use --db") from None
+        if path.exists() and not os.access(path, os.W_OK):
+            raise StoreError(f"store {path}: the file is read-only; fix permissions or use --db")
+        if not path.exists() and not os.access(path.parent, os.W_OK):
+            raise StoreError(f"store {path}: the directory is not writable; fix permissions or use --db")
+    try:
+        uri = f"file:{path}?mode=ro" if readonly else f"file:{path}"
+        conn = sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None,
+                               check_same_thread=False)
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        if version > schema.SCHEMA_VERSION:
+            conn.close()
+            raise StoreError(f"store {path}: written by a newer orderflow-tui (schema {version}, this one "
+                             f"reads {schema.SCHEMA_VERSION}); upgrade, or choose another file with --db")
+        if version == 0 and _has_foreign_tables(conn):
+            conn.close()
+            raise StoreError(f"store {path}: an SQLite database of another program; choose another file with --db")
+        check = conn.execute("PRAGMA quick_check").fetchone()[0]
+        if check != "ok":
+            conn.close()
+            raise StoreError(f"store {path}: is corrupt ({check}); keep a copy, try `sqlite3 FILE .recover`, "
+                             "or choose another file with --db")
+        if not readonly:
+            conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("PRAGMA synchronous = NORMAL")  # WAL + NORMAL: a crash loses no committed batch
+            migrate(conn)
+        elif version == 0:
+            raise StoreError(f"store {path}: empty; nothing recorded yet")
+        return conn
+    except sqlite3.Error as exc:
+        raise explain(path, exc) from None
+
+
+def _has_foreign_tables(conn) -> bool:
+    names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    return bool(names) and "liquidations" not in names
+
+
+def migrate(conn: sqlite3.Connection) -> None:
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    for target in range(version + 1, schema.SCHEMA_VERSION + 1):
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            # a second process may have migrated meanwhile
+            if conn.execute("PRAGMA user_version").fetchone()[0] >= target:
+                conn.execute("ROLLBACK")
+                continue
+            for statement in _statements(schema.MIGRATIONS[target]):
+                conn.execute(statement)
+            conn.execute(f"PRAGMA user_version = {target}")
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+
+
+def _statements(script: str) -> list[str]:
+    """Split a migration script on ';' at the end of a statement (triggers hold inner ones)."""
+    out, buf = [], []
+    depth = 0
+    for line in script.splitlines():
+        stripped = line.strip()
+        if not stripped or stripped.startswith("--"):
+            continue
+        buf.append(line)
+        up = stripped.upper()
+        if up.startswith("CREATE TRIGGER"):
+            depth = 1
+        if depth and up.startswith("END;"):
+            depth = 0
+            out.append("\n".join(buf))
+            buf = []
+        elif not depth and stripped.endswith(";"):
+            out.append("\n".join(buf))
+            buf = []
+    return out
+
+
+# ---- writing --------------------------------------------------------------------------------
+
+
+@dataclass
+class Batch:
+    liquidations: list = field(default_factory=list)
+    volumes: list = field(default_factory=list)
+    cascades: list = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.liquidations) + len(self.volumes) + len(self.cascades)
+
+    def extend(self, other: "Batch") -> None:
+        self.liquidations += other.liquidations
+        self.volumes += other.volumes
+        self.cascades += other.cascades
+
+
+class BatchBuilder:
+    """Drains the engine's finished facts and the volume traded since the last batch."""
+
+    def __init__(self, source: str):
+        self.source = source
+        self.seen: dict[str, tuple] = {}  # market -> (trades, buy_b, sell_b, buy_q, sell_q) already written
+
+    def collect(self, engine) -> Batch:
+        batch = Batch()
+        facts = engine.facts
+        while facts:
+            kind, *rest = facts.popleft()
+            if kind == "liquidation":
+                liq = rest[0]
+                batch.liquidations.append((liq.venue, liq.symbol, liq.ts, liq.position, liq.price, liq.qty,
+                                           liq.quote, int(liq.sampled), engine.markets[liq.market].group))
+            elif kind in ("cascade_start", "cascade_end"):
+                c = rest[0]
+                batch.cascades.append((c.group, c.start_ts, c.end_ts, c.count, c.quote, c.long_q, c.short_q,
+                                       ",".join(sorted(c.venues)), int(c.cross_exchange), c.risk, c.band))
+        for group in engine.groups.values():  # the running cascade, with its latest numbers
+            c = group.book.active_cascade
+            if c is not None:
+                c.score(engine.now, engine.venues_tracked or len(group.flow) or 1)
+                batch.cascades.append((c.group, c.start_ts, None, c.count, c.quote, c.long_q, c.short_q,
+                                       ",".join(sorted(c.venues)), int(c.cross_exchange), c.risk, c.band))
+        for m in engine.markets.values():
+            now = (m.trades, m.buy_base, m.sell_base, m.buy_quote, m.sell_quote)
+            before = self.seen.get(m.market, (0, 0.0, 0.0, 0.0, 0.0))
+            if now[0] != before[0]:
+                hour = m.last_ts // 3_600_000 * 3_600_000  # the traded volume goes to the latest hour
+                batch.volumes.append((self.source, hour, m.venue, m.symbol, m.group,
+                                      *(a - b for a, b in zip(now, before))))
+                self.seen[m.market] = now
+        return batch
+
+
+def write_batch(conn: sqlite3.Connection, batch: Batch, session: tuple | None = None) -> None:
+    """One transaction: everything in the batch, or nothing."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        if batch.liquidations:
+            conn.executemany(schema.INSERT_LIQUIDATION, batch.liquidations)
+        if batch.volumes:
+            conn.executemany(schema.ADD_VOLUME, batch.volumes)
+        if batch.cascades:
+            conn.executemany(schema.UPSERT_CASCADE, batch.cascades)
+        if session is not None:
+            conn.execute("UPDATE sessions SET last_seen_ms = ?, stopped_ms = ? WHERE id = ?", session)
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+
+
+def start_session(conn, source: str, mode: str, venues: str, replace_source: bool = False) -> int:
+    """Register a run; a replay of the same capture first removes what its earlier replay wrote."""
+    now = int(time.time() * 1000)
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        if replace_source:
+            conn.execute("DELETE FROM volume_hours WHERE source = ?", (source,))
+            conn.execute("DELETE FROM sessions WHERE source = ?", (source,))
+        cur = conn.execute("INSERT INTO sessions (source, mode, started_ms, last_seen_ms, venues) "
+                           "VALUES (?, ?, ?, ?, ?)", (source, mode, now, now, venues))
+        conn.execute("COMMIT")
+        return cur.lastrowid
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+
+
+def apply_retention(conn, keep_liquidations_days: int, keep_buckets_days: int, now_ms: int) -> int:
+    """Delete raw liquidations / buckets older than the settings (0 keeps forever). Buckets of
+    deleted raw liquidations stay, so accumulated totals over buckets survive raw retention."""
+    removed = 0
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        if keep_liquidations_days:
+            cut = now_ms - keep_liquidations_days * 86_400_000
+            removed += conn.execute("DELETE FROM liquidations WHERE ts < ?", (cut,)).rowcount
+        if keep_buckets_days:
+            cut = now_ms - keep_buckets_days * 86_400_000
+            removed += conn.execute("DELETE FROM liq_minutes WHERE minute < ?", (cut,)).rowcount
+            removed += conn.execute("DELETE FROM volume_hours WHERE hour < ?", (cut,)).rowcount
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    return removed
+
+
+# ---- reading --------------------------------------------------------------------------------
+
+
+def accumulated(conn, since: int | None = None, until: int | None = None, group: str | None = None) -> dict:
+    """The accumulated statistics (analytics.md §10), from the minute buckets."""
+    where, args = ["1 = 1"], []
+    if since is not None:
+        where.append("minute >= ?")
+        args.append(since // 60_000 * 60_000)
+    if until is not None:
+        where.append("minute <= ?")
+        args.append(until)
+    if group:
+        where.append("grp = ?")
+        args.append(group.upper())
+    w = " AND ".join(where)
+    first_last = conn.execute(f"SELECT MIN(minute), MAX(minute) FROM liq_minutes WHERE {w}", args).fetchone()
+    raw = conn.execute(
+        f"SELECT MIN(ts), MAX(ts) FROM liquidations WHERE ts >= ? AND ts <= ?"
+        + (" AND grp = ?" if group else ""),
+        [since or 0, until if until is not None else 1 << 62] + ([group.upper()] if group else [])).fetchone()
+    first_ts = raw[0] if raw[0] is not None else first_last[0]
+    last_ts = raw[1] if raw[1] is not None else first_last[1]
+
+    def sums(extra="", extra_args=()):
+        r = conn.execute(f"SELECT COALESCE(SUM(count),0), COALESCE(SUM(base),0), COALESCE(SUM(quote),0) "
+                         f"FROM liq_minutes WHERE {w}{extra}", [*args, *extra_args]).fetchone()
+        return {"count": r[0], "base": r[1], "quote": r[2]}
+
+    total = sums()
+    long, short = sums(" AND side = ?", ("long",)), sums(" AND side = ?", ("short",))
+    for side in (long, short):
+        side["share_pct"] = side["quote"] / total["quote"] * 100 if total["quote"] else 0.0
+    venues = {}
+    for venue, count, base, quote in conn.execute(
+            f"SELECT venue, SUM(count), SUM(base), SUM(quote) FROM liq_minutes WHERE {w} GROUP BY venue "
+            f"ORDER BY SUM(quote) DESC", args):
+        venues[venue] = {"count": count, "base": base, "quote": quote,
+                         "share_pct": quote / total["quote"] * 100 if total["quote"] else 0.0}
+    groups = {g: {"count": c, "base": b, "quote": q} for g, c, b, q in conn.execute(
+        f"SELECT grp, SUM(count), SUM(base), SUM(quote) FROM liq_minutes WHERE {w} GROUP BY grp", args)}
+    cw = ["1 = 1"]
+    cargs: list = []
+    if since is not None:
+        cw.append("start_ts >= ?")
+        cargs.append(since)
+    if until is not None:
+        cw.append("start_ts <= ?")
+        cargs.append(until)
+    if group:
+        cw.append("grp = ?")
+        cargs.append(group.upper())
+    cascades = conn.execute(f"SELECT COUNT(*), COALESCE(SUM(cross_exchange),0), COALESCE(MAX(risk),0) "
+                            f"FROM cascades WHERE {' AND '.join(cw)}", cargs).fetchone()
+    duration_ms = (last_ts - first_ts) if first_ts is not None else 0
+    hours = duration_ms / 3_600_000
+    total["cascades"] = cascades[0]
+    rates = {"count_per_hour": total["count"] / hours if hours > 0 else 0.0,
+             "base_per_hour": total["base"] / hours if hours > 0 else 0.0,
+             "quote_per_hour": total["quote"] / hours if hours > 0 else 0.0}
+    sessions = [dict(zip(("source", "mode", "started_ms", "stopped_ms", "last_seen_ms", "venues"), r))
+                for r in conn.execute("SELECT source, mode, started_ms, stopped_ms, last_seen_ms, venues "
+                                      "FROM sessions ORDER BY started_ms DESC LIMIT 20")]
+    return {"first_ts": first_ts, "last_ts": last_ts, "duration_ms": duration_ms, "total": total,
+            "long": long, "short": short, "venues": venues, "groups": groups,
+            "cascades": {"count": cascades[0], "cross_exchange": cascades[1], "max_risk": cascades[2]},
+            "rates": rates, "sessions": sessions}
+
+
+def hourly(conn, since: int | None = None, until: int | None = None, group: str | None = None) -> list[tuple]:
+    """(hour, long quote, short quote, buy quote, sell quote, last price proxy) per hour, oldest first."""
+    args = [since or 0, until if until is not None else 1 << 62]
+    g = " AND grp = ?" if group else ""
+    if group:
+        args.append(group.upper())
+    liq = {}
+    for hour, side, quote in conn.execute(
+            f"SELECT minute / 3600000 * 3600000, side, SUM(quote) FROM liq_minutes WHERE minute >= ? "
+            f"AND minute <= ?{g} GROUP BY 1, 2", args):
+        liq.setdefault(hour, [0.0, 0.0])[0 if side == "long" else 1] += quote
+    vol = {}
+    for hour, bq, sq, bb, sb in conn.execute(
+            f"SELECT hour, SUM(buy_quote), SUM(sell_quote), SUM(buy_base), SUM(sell_base) FROM volume_hours "
+            f"WHERE hour >= ? AND hour <= ?{g} GROUP BY hour", args):
+        vol[hour] = (bq, sq, (bq + sq) / (bb + sb) if bb + sb else 0.0)
+    out = []
+    for hour in sorted(set(liq) | set(vol)):
+        lq, sq_ = liq.get(hour, (0.0, 0.0))
+        bq, sq, vwap = vol.get(hour, (0.0, 0.0, 0.0))
+        out.append((hour, lq, sq_, bq, sq, vwap))
+    return out
