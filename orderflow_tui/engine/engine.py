@@ -251,7 +251,10 @@ class Engine:
             step = self.report_step or self.s.row_size.get(m.group) or default_row_size(m.group, price)
             g = self.groups[m.group] = GroupState(m.group, self.s, step, price, self.bar_setting)
         m.g = g
-        m.flow = g.flow.setdefault(venue, RollingFlow(self.s.rolling_window_s))
+        m.flow = g.flow.get(venue)
+        if m.flow is None:
+            m.flow = g.flow[venue] = RollingFlow(self.s.rolling_window_s)
+            m.flow.roll(max(g.sec, 0))  # a venue joining mid-second starts in the group's second
         setting = self.bar_setting if g.footprint is None else "1m"
         m.footprint = FootprintSeries(setting, g.grid, self.s.footprint_bars, keep_all=self.keep_all_bars)
         g.markets.append(m)

@@ -48,6 +48,8 @@ class MarketState:
 
     def accept_id(self, tid) -> bool:
         """False for a trade already counted. Tracks gaps in contiguous ids."""
+        if tid is None:
+            return True  # nothing to check by
         if self.contiguous:
             last = self.last_id
             if last == -2 or tid == last + 1:
@@ -59,8 +61,6 @@ class MarketState:
                 self.last_id = tid
                 return True
             return self._fill(tid)
-        if tid is None:
-            return True
         seen = self.seen
         if tid in seen:
             self.duplicates += 1
