@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import gzip
 import json
-import resource
 import subprocess
 import sys
 import tempfile
@@ -82,9 +81,11 @@ def full_replay(path: Path) -> dict:
 
 
 def peak_rss_mb(path: Path) -> float:
-    code = ("import resource,sys;from orderflow_tui.cli import main;sys.argv=['x','replay',sys.argv[1],'--headless',"
+    # VmHWM, not ru_maxrss: the latter is inherited from this (large) parent across fork
+    code = ("import sys;from orderflow_tui.cli import main;sys.argv=['x','replay',sys.argv[1],'--headless',"
             "'--no-store','--step','10'];\ntry: main()\nexcept SystemExit: pass\n"
-            "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss/1024,file=sys.stderr)")
+            "hwm=[l for l in open('/proc/self/status') if l.startswith('VmHWM')][0].split()[1]\n"
+            "print(int(hwm)/1024,file=sys.stderr)")
     proc = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True, check=True)
     return float(proc.stderr.strip().splitlines()[-1])
 
