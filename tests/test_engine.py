@@ -350,3 +350,22 @@ def test_composite_signal_short_liquidations_push_up():
         e.on_liquidation(liq(T0 + i, 30_000, False, "bybit"))  # shorts squeezed, a cascade
     sig = snapshot(e, "BTC").signal
     assert sig.score == 20 and sig.direction == "NEUTRAL" and "Short liquidations" in sig.triggers
+
+
+def test_switching_to_5m_rebuilds_from_the_1m_bars_and_keeps_up():
+    e = engine()
+    T5 = T0 - T0 % 300_000 + 300_000  # a 5-minute boundary: bars are aligned to UTC
+    for i in range(10):
+        e.on_trade(trade(T5 + i * 60_000, 100.0 + i, 1.0, i % 2 == 0))
+    assert e.set_footprint("BTC", "5m", 2.0) is True
+    bars = snapshot(e, "BTC").bars
+    assert [b.trades for b in bars] == [5, 5] and bars[0].open == 100.0 and bars[0].close == 104.0
+    assert {round(r / snapshot(e, "BTC").scale) for r in bars[0].rows} == {100, 102, 104}
+    e.on_trade(trade(T5 + 10 * 60_000, 110.0, 1.0, True))
+    assert [b.trades for b in snapshot(e, "BTC").bars] == [5, 5, 1]
+    assert e.set_footprint("BTC", "ticks:3") is False
+    for i in range(4):
+        e.on_trade(trade(T5 + 11 * 60_000 + i, 110.0, 1.0, True))
+    assert [b.trades for b in snapshot(e, "BTC").bars] == [3, 1]
+    e.set_footprint("BTC", "1m")
+    assert snapshot(e, "BTC").bars[-1].open_ts == T5 + 11 * 60_000

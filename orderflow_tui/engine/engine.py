@@ -29,6 +29,11 @@ from orderflow_tui.venues import CONTIGUOUS_ID_VENUES
 CVD_HISTORY = 900  # one point per second: 15 minutes of sparkline
 
 
+def _multiple(step: float, base: float) -> bool:
+    ratio = step / base
+    return ratio >= 1 and abs(ratio - round(ratio)) < 1e-9
+
+
 @dataclass(frozen=True)
 class Print:
     """A taker order: same market, side and millisecond merged (sum of size, VWAP price)."""
@@ -64,6 +69,7 @@ class GroupState:
         kind, _ = parse_bar_setting(setting)
         # volume and trade-count bars cannot be summed from per-market bars: built for the group
         self.footprint = None if kind == "time" else FootprintSeries(setting, self.grid, s.footprint_bars)
+        self.view_setting, self.view_step, self.view_grid = setting, step, self.grid  # what the views show
         self.closed_profile: dict = {}  # rows of every closed bar (session profile minus live bars)
         self.markets: list[MarketState] = []
         self.baseline: dict[str, tuple] = {}  # market -> totals at the last session reset (utc-day)
@@ -97,14 +103,19 @@ class GroupState:
         return newest.last_price if newest else 0.0
 
     def bars(self, n: int) -> tuple[list[Bar], list[float]]:
-        """The last n group bars (oldest first) and the CVD (base) at each."""
+        """The last n group bars shown (oldest first) and the CVD (base) at each."""
         if self.footprint is not None:
             return list(self.footprint.bars)[-n:], self.footprint.cvd_by_bar()[-n:]
-        return merge_bars([m.footprint for m in self.markets], n)
+        return merge_bars([m.view or m.footprint for m in self.markets], n)
+
+    def series(self) -> list[FootprintSeries]:
+        """The series whose bars are shown: the group's own, or each market's."""
+        if self.footprint is not None:
+            return [self.footprint]
+        return [m.view or m.footprint for m in self.markets]
 
     def live_levels(self) -> list[dict]:
-        if self.footprint is not None:
-            return [self.footprint.current.levels] if self.footprint.current else []
+        """Rows of the base bars still open (the closed ones are in closed_profile)."""
         return [m.footprint.current.levels for m in self.markets if m.footprint.current is not None]
 
 
@@ -197,6 +208,8 @@ class Engine:
         closed = m.footprint.add(ts, price, qty, is_buy)
         if closed is not None:
             self._bar_closed(g, m.footprint, closed)
+        if m.view is not None:
+            m.view.add(ts, price, qty, is_buy)
         if g.footprint is not None:
             closed = g.footprint.add(ts, price, qty, is_buy)
             if closed is not None:
@@ -222,6 +235,38 @@ class Engine:
         for kind, cascade in g.book.add(liq):
             self._cascade_fact(g, kind, cascade)
 
+    def set_footprint(self, group: str, setting: str, step: float | None = None) -> bool:
+        """Show another bar setting or row size for a group. Time settings made of whole base bars
+        (5m from 1m, a step that is a multiple of the base step) start with the history the base
+        bars hold; others start empty. Returns True when history was rebuilt."""
+        g = self.groups.get(group)
+        if g is None:
+            return False
+        kind, size = parse_bar_setting(setting)
+        step = step or g.step
+        grid = PriceGrid(step, max(m.last_price for m in g.markets))
+        base = g.markets[0].footprint
+        same = setting == base.setting and abs(step - g.step) < 1e-12
+        g.view_setting, g.view_step = setting, step
+        if kind != "time":
+            g.footprint = FootprintSeries(setting, grid, self.s.footprint_bars)
+            for m in g.markets:
+                m.view = None
+            g.view_grid = grid
+            return False
+        g.footprint = None
+        rebuilt = False
+        for m in g.markets:
+            if same:
+                m.view = None
+                continue
+            m.view = FootprintSeries(setting, grid, self.s.footprint_bars)
+            if base.tf and size % base.tf == 0 and _multiple(step, g.step):
+                m.view.seed_from(m.footprint)
+                rebuilt = True
+        g.view_grid = g.grid if same else grid
+        return rebuilt
+
     def tick(self, now_ms: int) -> None:
         """Advance the clock without a trade (live mode): windows empty, bars and cascades close."""
         if now_ms <= self.now:
@@ -234,6 +279,9 @@ class Engine:
                 fp = m.footprint
                 if fp.current is not None and fp.tf and now_ms >= fp.current.open_ts + fp.tf:
                     self._bar_closed(g, fp, fp.close_current())
+                v = m.view
+                if v is not None and v.current is not None and now_ms >= v.current.open_ts + v.tf:
+                    v.close_current()
 
     def finish(self) -> None:
         """End of input: complete the prints being merged (replay)."""

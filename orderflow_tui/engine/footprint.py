@@ -171,6 +171,33 @@ class FootprintSeries:
             self.history.insert(at + 1, bar)
         return bar
 
+    def seed_from(self, base: "FootprintSeries") -> None:
+        """Rebuild history from a finer time series (5m from 1m bars, 20-wide rows from 10)."""
+        for b in base.bars:
+            open_ts = b.open_ts - b.open_ts % self.tf
+            bar = self.current
+            if bar is None or bar.open_ts != open_ts:
+                bar = self._open(open_ts, b.open, b.first_ts)
+                bar.high, bar.low = b.high, b.low
+            bar.high, bar.low = max(bar.high, b.high), min(bar.low, b.low)
+            if b.last_ts >= bar.last_ts:
+                bar.close, bar.last_ts = b.close, b.last_ts
+            bar.bid += b.bid
+            bar.ask += b.ask
+            bar.trades += b.trades
+            for row, (bid, ask, n) in b.levels.items():
+                r = self.grid.row(base.grid.price(row))
+                lv = bar.levels.get(r)
+                if lv is None:
+                    bar.levels[r] = [bid, ask, n]
+                else:
+                    lv[0] += bid
+                    lv[1] += ask
+                    lv[2] += n
+        self.dropped_delta = base.dropped_delta
+        if self.current is not None and base.current is None:
+            self.close_current()
+
     def cvd_by_bar(self) -> list[float]:
         """CVD at the close of each retained bar, running from the session start."""
         out, cvd = [], self.dropped_delta

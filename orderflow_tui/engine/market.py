@@ -15,7 +15,7 @@ class MarketState:
         "market", "venue", "symbol", "group", "contiguous",
         "trades", "buy_base", "sell_base", "buy_quote", "sell_quote", "first_ts", "last_ts", "last_price",
         "last_id", "missing", "gaps", "duplicates", "seen", "seen_order",
-        "liq", "footprint", "g", "flow",
+        "liq", "footprint", "view", "g", "flow",
         "p_ts", "p_buy", "p_qty", "p_quote", "p_px", "p_n",
     )
 
@@ -38,7 +38,8 @@ class MarketState:
         self.seen_order: deque = deque()
         # [count, base, quote] for liquidated longs and shorts
         self.liq = {"long": [0, 0.0, 0.0], "short": [0, 0.0, 0.0]}
-        self.footprint = None  # a per-market FootprintSeries, when the replay report asks for one
+        self.footprint = None  # the base FootprintSeries (the report's, or 1m on the group's rows)
+        self.view = None  # another bar setting or row size the trader chose, when not the base
         self.p_ts = -1  # the print being merged: same taker side, same exchange ms
         self.p_buy = False
         self.p_qty = self.p_quote = self.p_px = 0.0

@@ -85,8 +85,16 @@ class GroupSnapshot:
     alerts: tuple
     markets: tuple  # (market, trades, cvd base, cvd quote, missing ids, duplicates)
 
+    base_scale: float = 1.0
+    base_step: float = 1.0
+
     def price(self, row: int) -> float:
+        """Price of a footprint row (bars, visible profile)."""
         return row / self.scale
+
+    def base_price(self, row: int) -> float:
+        """Price of a session-profile row (always on the group's base rows)."""
+        return row / self.base_scale
 
 
 def snapshot(engine, group: str, bars: int = 30) -> GroupSnapshot | None:
@@ -96,11 +104,10 @@ def snapshot(engine, group: str, bars: int = 30) -> GroupSnapshot | None:
     s = engine.s
     lookback = s.absorption_lookback
     recent, cvds = g.bars(bars + lookback)
-    live = {id(m.footprint.current) for m in g.markets}
-    if g.footprint is not None:
-        live = {id(g.footprint.current)}
-    views = tuple(_bar_view(b, cvds[i], recent[max(0, i - lookback):i], g.grid, s, id(b) not in live
-                            and (g.footprint is not None or len(g.markets) == 1 or _all_closed(g, b.open_ts)))
+    shown = g.series()
+    live = {id(x.current) for x in shown}
+    views = tuple(_bar_view(b, cvds[i], recent[max(0, i - lookback):i], g.view_grid, s, id(b) not in live
+                            and (len(shown) == 1 or _all_closed(shown, b.open_ts)))
                   for i, b in list(enumerate(recent))[-bars:])
     net, direction, strength = cvd_state(g, s)
     p = pressure(g, s)
@@ -144,20 +151,21 @@ def snapshot(engine, group: str, bars: int = 30) -> GroupSnapshot | None:
     closed_bars = [b for b in recent if id(b) not in live]
     st = g.grid.step_ticks
     return GroupSnapshot(
-        group, engine.now, g.last_price, g.step, g.grid.scale, g.setting, bq - sq, bb - sb,
+        group, engine.now, g.last_price, g.view_step, g.view_grid.scale, g.view_setting, bq - sq, bb - sb,
         tuple(g.cvd_history), net, direction, strength, cvd_reason(direction, strength, net, bq - sq),
         mom, acc, divergence(closed_bars, [c for b, c in zip(recent, cvds) if id(b) not in live],
                              s.divergence_bars),
         p, tuple(venues), leading, tuple(reversed(g.whales)), liq, views,
         build_profile(session_rows, st, s.value_area_pct, s.hvn_ratio, s.lvn_ratio),
-        build_profile(visible_rows, st, s.value_area_pct, s.hvn_ratio, s.lvn_ratio),
+        build_profile(visible_rows, g.view_grid.step_ticks, s.value_area_pct, s.hvn_ratio, s.lvn_ratio),
         sig, tuple(reversed(engine.alerts)),
         tuple((m.market, m.trades, m.cvd_base, m.cvd_quote, m.missing, m.duplicates) for m in g.markets),
+        g.grid.scale, g.step,
     )
 
 
-def _all_closed(g, open_ts: int) -> bool:
-    return all(m.footprint.current is None or m.footprint.current.open_ts > open_ts for m in g.markets)
+def _all_closed(series, open_ts: int) -> bool:
+    return all(x.current is None or x.current.open_ts > open_ts for x in series)
 
 
 def _bar_view(bar, cvd, previous, grid, s, closed) -> BarView:
