@@ -30,17 +30,19 @@ BATCH = 4096  # frames between calls of on_batch (the store writer drains the en
 
 
 def replay_capture(reader: CaptureReader, engine: Engine, venue_options: dict | None = None,
-                   on_frame=None, on_batch=None) -> ReplayStats:
-    """Feed every frame of ``reader`` to ``engine``. ``on_frame(t_ms)`` is called per frame when given
-    (the paced dashboard replay); ``on_batch(engine)`` every BATCH frames (the store writer)."""
-    parsers = make_parsers(reader.instruments, venue_options)
+                   on_frame=None, on_batch=None, finish: bool = True, parsers: dict | None = None) -> ReplayStats:
+    """Feed every frame of ``reader`` to ``engine``. ``on_frame(t_ms, venue)`` is called per frame when
+    given (the paced dashboard replay); ``on_batch(engine)`` every BATCH frames (the store writer).
+    ``finish=False`` leaves prints open, for a replay fed in chunks."""
+    parsers = parsers or make_parsers(reader.instruments, venue_options)
     stats = ReplayStats()
     try:
         frames = _run(reader, parsers, engine, stats, on_frame, on_batch)
     except READ_ERRORS as exc:
         raise reader.corrupt(exc) from None
     stats.frames = frames
-    engine.finish()
+    if finish:
+        engine.finish()
     return stats
 
 
@@ -69,7 +71,7 @@ def _run(reader, parsers, engine, stats, on_frame, on_batch) -> int:
             frames -= 1
             continue
         if on_frame is not None:
-            on_frame(rec.get("t"))
+            on_frame(rec.get("t"), rec["x"])
         try:
             events = parser.parse(frame)
         except PARSE_ERRORS as exc:

@@ -23,7 +23,7 @@ from orderflow_tui.engine.liquidations import LiquidationBook
 from orderflow_tui.engine.market import MarketState
 from orderflow_tui.engine.profile import merge_levels
 from orderflow_tui.events import IdOnly, Liquidation, Trade
-from orderflow_tui.instruments import default_row_size
+from orderflow_tui.instruments import default_row_size, nice_step
 from orderflow_tui.venues import CONTIGUOUS_ID_VENUES
 
 CVD_HISTORY = 900  # one point per second: 15 minutes of sparkline
@@ -121,7 +121,8 @@ class GroupState:
 
 class Engine:
     def __init__(self, settings: EngineSettings | None = None, *, report_tf: str | None = None,
-                 report_step: float | None = None, venues_tracked: int = 0, collect_facts: bool = False):
+                 report_step: float | None = None, venues_tracked: int = 0, collect_facts: bool = False,
+                 row_divisor: float = 1.0):
         self.s = settings or EngineSettings()
         self.merge_prints = self.s.merge_prints
         self.large_print = self.s.large_print
@@ -131,6 +132,9 @@ class Engine:
         self.bar_setting = report_tf or self.s.footprint_tf
         self.report_step = report_step
         self.keep_all_bars = report_tf is not None
+        # the dashboard keeps rows finer than the default (1/10): coarser row sizes then rebuild
+        # from history; the replay report uses the group's row size itself
+        self.row_divisor = row_divisor
         self.venues_tracked = venues_tracked
         self.now = 0  # newest exchange time seen, ms
         self.alerts: deque[Alert] = deque(maxlen=self.s.alert_log_size)
@@ -296,7 +300,8 @@ class Engine:
         m = MarketState(market, venue, symbol, venue in CONTIGUOUS_ID_VENUES)
         g = self.groups.get(m.group)
         if g is None:
-            step = self.report_step or self.s.row_size.get(m.group) or default_row_size(m.group, price)
+            step = self.report_step or self.s.row_size.get(m.group) or (
+                nice_step(default_row_size(m.group, price) / self.row_divisor))
             g = self.groups[m.group] = GroupState(m.group, self.s, step, price, self.bar_setting)
         m.g = g
         m.flow = g.flow.get(venue)

@@ -1,0 +1,1 @@
+"""Sources of frames: live venue connections, the simulated exchange, paced capture replay."""

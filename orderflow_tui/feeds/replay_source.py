@@ -1,0 +1,114 @@
+"""A capture replayed into the engine at a pace (N x real time, or as fast as possible).
+
+The capture's receive times set the pace; the engine's clock follows the frames' exchange times,
+ticked between frames so windows and bars behave as they did live.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from orderflow_tui.capture import READ_ERRORS, CaptureError, CaptureReader
+from orderflow_tui.feeds.status import VenueState
+from orderflow_tui.replay import replay_capture
+from orderflow_tui.venues import make_parsers
+
+CHUNK = 2000  # frames between yields to the event loop at max speed
+
+
+class ReplaySource:
+    def __init__(self, path, speed: float | None, venue_options: dict | None = None):
+        self.path = path
+        self.speed = speed  # None: as fast as possible
+        self.venue_options = venue_options
+        self.states: dict[str, VenueState] = {}
+        self.done = False
+        self.error = ""
+        self.position_ms = 0
+        self.paused = False
+
+    def label(self) -> str:
+        pace = "max" if self.speed is None else f"{self.speed:g}x"
+        return f"REPLAY {pace}" + (" · finished" if self.done else "")
+
+    def statuses(self) -> list[VenueState]:
+        return list(self.states.values()) or [VenueState("replay", "starting")]
+
+    async def run(self, engine) -> None:
+        try:
+            reader = CaptureReader(self.path)
+        except CaptureError as exc:
+            self.error = str(exc)
+            self.done = True
+            return
+        parsers = make_parsers(reader.instruments, self.venue_options)
+        t0_capture = None
+        t0_wall = time.monotonic()
+        clock = [0]
+
+        def on_frame(t_ms, venue):
+            st = self.states.get(venue)
+            if st is None:
+                st = self.states[venue] = VenueState(venue, "replay")
+            st.frames += 1
+            if type(t_ms) is int:
+                clock[0] = t_ms
+
+        with reader:
+            lines_iter = iter(reader)
+            while True:
+                lines = []
+                try:
+                    for line in lines_iter:
+                        lines.append(line)
+                        if len(lines) >= (CHUNK if self.speed is None else 50):
+                            break
+                except READ_ERRORS as exc:
+                    self.error = str(reader.corrupt(exc))
+                    break
+                if not lines:
+                    break
+                while self.paused:
+                    await asyncio.sleep(0.1)
+                before = {v: s.frames for v, s in self.states.items()}
+                t_start = time.monotonic()
+                stats = replay_capture(_Lines(reader, lines), engine, on_frame=on_frame, finish=False,
+                                       parsers=parsers)
+                self.position_ms = clock[0]
+                for venue, st in self.states.items():
+                    st.rejected += stats.rejected if venue == next(iter(self.states)) else 0
+                    st.last_age_s = 0.0
+                    st.msgs_per_s = 0.8 * st.msgs_per_s + 0.2 * (st.frames - before.get(venue, 0)) / max(
+                        time.monotonic() - t_start, 1e-3) if self.speed is None else st.msgs_per_s
+                if self.speed is not None and clock[0]:
+                    if t0_capture is None:
+                        t0_capture, t0_wall = clock[0], time.monotonic()
+                    wait = (clock[0] - t0_capture) / 1000 / self.speed - (time.monotonic() - t0_wall)
+                    if wait > 0:
+                        await asyncio.sleep(wait)
+                    elapsed = max(time.monotonic() - t0_wall, 1e-3)
+                    for st in self.states.values():
+                        st.msgs_per_s = st.frames / elapsed
+                else:
+                    await asyncio.sleep(0)
+        engine.finish()
+        for st in self.states.values():
+            st.state = "finished"
+            st.msgs_per_s = 0.0
+        self.done = True
+
+
+class _Lines:
+    """A reader look-alike over lines already read (the replay loop takes any line iterable)."""
+
+    def __init__(self, reader, lines):
+        self.instruments = reader.instruments
+        self.path = reader.path
+        self._lines = lines
+
+    def __iter__(self):
+        return iter(self._lines)
+
+    def corrupt(self, exc):
+        return CaptureError(f"{self.path}: truncated or corrupt: {exc}")

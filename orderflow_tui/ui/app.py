@@ -1,0 +1,315 @@
+"""The dashboard app. Data flows one way: source -> parsers -> engine -> (store, views).
+
+The source and the store writer run as named workers (exit_on_error=False: one socket error never
+takes the app down). A timer at the refresh rate builds one snapshot and hands it to the visible
+view; hidden views, a paused screen and an open modal are skipped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+
+from rich.text import Text
+from textual.app import App, ComposeResult, SystemCommand
+from textual.binding import Binding
+from textual.widgets import ContentSwitcher, Footer, Static
+
+from orderflow_tui.engine.engine import Engine
+from orderflow_tui.engine.footprint import TIMEFRAMES_MS
+from orderflow_tui.engine.snapshot import snapshot
+from orderflow_tui.instruments import nice_step
+from orderflow_tui.ui import themes as theme_files
+from orderflow_tui.ui.format import hms, price, ymd
+from orderflow_tui.ui.screens.help import HelpScreen
+from orderflow_tui.ui.views.accumulated_view import AccumulatedView
+from orderflow_tui.ui.views.footprint_view import FootprintView
+from orderflow_tui.ui.views.snapshot_view import SnapshotView
+from orderflow_tui.ui.widgets.alert_log import AlertLog
+from orderflow_tui.ui.widgets.venue_status import VenueStatus
+
+VIEWS = ("snapshot", "footprint", "accumulated")
+RANGES = ("24h", "7d", "30d", "all")
+RANGE_HOURS = {"24h": 24, "7d": 168, "30d": 720, "all": None}
+
+
+class OrderflowApp(App):
+    CSS_PATH = "app.tcss"
+    TITLE = "orderflow-tui"
+    BINDINGS = [
+        Binding("s", "view('snapshot')", "Snapshot"),
+        Binding("a", "view('accumulated')", "Accumulated"),
+        Binding("f", "view('footprint')", "Footprint"),
+        Binding("tab", "next_view", "Next view", show=False, priority=True),
+        Binding("g", "next_group", "Group"),
+        Binding("b", "bar_setting(1)", "Bars"),
+        Binding("B", "bar_setting(-1)", "Bars back", show=False),
+        Binding("plus,equals_sign", "step(1)", "Rows +", show=False),
+        Binding("minus", "step(-1)", "Rows -", show=False),
+        Binding("left", "bar(1)", "Older bar", show=False),
+        Binding("right", "bar(-1)", "Newer bar", show=False),
+        Binding("home", "bar(1000)", "Oldest", show=False),
+        Binding("end", "bar(-1000)", "Newest", show=False),
+        Binding("r", "range", "Range", show=False),
+        Binding("p,space", "pause", "Pause"),
+        Binding("t", "next_theme", "Theme"),
+        Binding("n", "bell", "Bell", show=False),
+        Binding("question_mark", "help", "Help"),
+        Binding("q", "quit", "Quit"),
+    ]
+
+    def __init__(self, settings, engine: Engine, source, *, store_path: Path | None = None, writer=None,
+                 groups: list[str] | None = None, mode: str = "LIVE", clock=None):
+        super().__init__()
+        self.settings = settings
+        self.engine = engine
+        self.source = source
+        self.store_path = store_path
+        self.writer = writer
+        self.groups = groups or [settings.feeds.group.split(",")[0].strip().upper()]
+        self.group = self.groups[0]
+        self.mode = mode
+        self.clock = clock or time.time  # tests freeze it
+        self.view = "snapshot"
+        self.paused = False
+        self.bell_on = settings.ui.bell
+        self.bar_offset = 0
+        self.range_name = "24h"
+        self.acc: tuple = (None, [], "")
+        self.acc_read_at = 0.0
+        self.last_key = None
+        self.theme_names: list[str] = []
+        self.rendered = 0  # snapshots drawn (for tests and the idle benchmark)
+
+    # ---- layout and start ----------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="top")
+        with ContentSwitcher(initial="snapshot", id="views"):
+            yield SnapshotView(id="snapshot")
+            yield FootprintView(id="footprint")
+            yield AccumulatedView(id="accumulated")
+        yield VenueStatus(id="status")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        found = theme_files.load_themes()
+        for t in found.values():
+            self.register_theme(t)
+        self.theme_names = [n for n in theme_files.BUILTIN_NAMES.values() if n in found] + \
+            sorted(n for n in found if n not in theme_files.BUILTIN_NAMES.values())
+        self.theme = theme_files.resolve(self.settings.ui.theme, found)
+        self._layout_for(self.size.width)
+        if self.source is not None:
+            self.run_worker(self.source.run(self.engine), name="source", group="feeds", exit_on_error=False)
+        if self.writer is not None:
+            self.run_worker(self._store(), name="store-writer", group="store", exit_on_error=False)
+        self.set_interval(1 / self.settings.ui.refresh_hz, self.refresh_views, name="refresh")
+        self.refresh_views()
+
+    async def _store(self) -> None:
+        await self.writer.open()
+        await self.writer.run()
+
+    async def on_unmount(self) -> None:
+        if self.writer is not None:
+            await self.writer.close()
+
+    def on_resize(self, event) -> None:
+        self._layout_for(event.size.width)
+
+    def _layout_for(self, width: int) -> None:
+        self.screen.set_class(width < 120, "narrow")
+
+    # ---- refresh ---------------------------------------------------------------------------
+
+    def refresh_views(self) -> None:
+        """Called by the timer: draw the visible view from one snapshot, unless nothing can be seen."""
+        if self.paused or self.screen is not self.screen_stack[0]:
+            return
+        snap = snapshot(self.engine, self.group, bars=40)
+        key = (self.engine.now, self.engine.alerts_total, self.view, self.bar_offset, self.group,
+               sum(m.trades for m in self.engine.markets.values()), self.theme, self.size,
+               self.source.label() if hasattr(self.source, "label") else "", self._statuses_key())
+        if key == self.last_key and self.view != "accumulated":
+            return  # a quiet feed costs nothing
+        self.last_key = key
+        with self.batch_update():
+            self.query_one("#top", Static).update(self._top_line(snap))
+            self.query_one(VenueStatus).show(self._statuses(), self._store_note())
+            new = self.query_one(AlertLog).show(self.engine.alerts_total, self.engine.alerts)
+            if new and self.bell_on:
+                self.bell()
+            if snap is None:
+                return
+            if self.view == "snapshot":
+                self.query_one(SnapshotView).show(snap)
+            elif self.view == "footprint":
+                self.query_one(FootprintView).show(snap, self.bar_offset)
+            else:
+                self._accumulated()
+        self.rendered += 1
+
+    def _statuses(self):
+        return self.source.statuses() if self.source is not None else []
+
+    def _statuses_key(self):
+        return tuple((s.venue, s.state, round(s.msgs_per_s), s.reconnects) for s in self._statuses())
+
+    def _store_note(self) -> str:
+        w = self.writer
+        if w is None:
+            return "store off"
+        return f"store {w.status}" + (f": {w.error}" if w.error else "")
+
+    def _top_line(self, snap) -> Text:
+        """Built from plain appends: venue text never goes through a markup parser."""
+        now = self.engine.now or int(self.clock() * 1000)
+        t = Text()
+        t.append("orderflow-tui", style="bold")
+        t.append(" │ ")
+        t.append(self.group, style="bold")
+        if snap is not None:
+            t.append(f" │ {price(snap.last_price)}")
+        t.append(f" │ {ymd(now)} {hms(now)} UTC │ ")
+        label = self.source.label() if hasattr(self.source, "label") else self.mode
+        t.append(f" {label} ", style="reverse bold" if "SIMULATED" in label else "reverse")
+        if getattr(self.source, "error", ""):
+            t.append(f" │ {self.source.error}", style="bold red")
+        if self.paused:
+            t.append(" │ ")
+            t.append(" PAUSED ", style="reverse bold")
+        if snap is None:
+            t.append(" │ waiting for data…")
+        t.append(f" │ bell {'on' if self.bell_on else 'off'}")
+        return t
+
+    def _accumulated(self) -> None:
+        if self.store_path is None:
+            self.query_one(AccumulatedView).show(None, [], self.range_name, None, "no store (--no-store)")
+            return
+        if time.monotonic() - self.acc_read_at > 5:
+            self.acc_read_at = time.monotonic()
+            self.run_worker(self._read_store, thread=True, group="store-read", exclusive=True, exit_on_error=False)
+        stats, hours, error = self.acc
+        self.query_one(AccumulatedView).show(stats, hours, self.range_name, self.store_path, error)
+
+    def _read_store(self) -> None:
+        from orderflow_tui.store.db import StoreError, accumulated, connect, hourly
+
+        hours_back = RANGE_HOURS[self.range_name]
+        since = None if hours_back is None else int(self.clock() * 1000) - hours_back * 3_600_000
+        if self.engine.now and hours_back is not None:  # a replay: the range ends at the data's time
+            since = self.engine.now - hours_back * 3_600_000
+        try:
+            conn = connect(self.store_path, readonly=True)
+            try:
+                self.acc = (accumulated(conn), hourly(conn, since, group=self.group), "")
+            finally:
+                conn.close()
+        except StoreError as exc:
+            self.acc = (None, [], str(exc))
+        except Exception as exc:  # sqlite3.Error mid-read: say so, keep going
+            self.acc = (None, [], f"store read failed: {exc}")
+
+    # ---- actions -------------------------------------------------------------------------
+
+    def action_view(self, name: str) -> None:
+        self.view = name
+        self.query_one(ContentSwitcher).current = name
+        self.last_key = None
+        self.refresh_views()
+
+    def action_next_view(self) -> None:
+        self.action_view(VIEWS[(VIEWS.index(self.view) + 1) % len(VIEWS)])
+
+    def action_next_group(self) -> None:
+        known = self.groups + sorted(g for g in self.engine.groups if g not in self.groups)
+        self.group = known[(known.index(self.group) + 1) % len(known)] if self.group in known else known[0]
+        self.bar_offset = 0
+        self.last_key = None
+        self.refresh_views()
+        self.notify(f"group {self.group}", timeout=2)
+
+    def bar_settings(self) -> list[str]:
+        g = self.engine.groups.get(self.group)
+        n = max(1.0, round(sum(m.trades for m in g.markets) / max(1, len(g.markets[0].footprint.bars)) / 10)) if g else 1
+        vol = nice_step(max((b.volume for b in g.markets[0].footprint.bars), default=1.0)) if g else 1.0
+        return [*TIMEFRAMES_MS, f"vol:{vol:g}", f"ticks:{int(n) * 10}"]
+
+    def action_bar_setting(self, direction: int) -> None:
+        g = self.engine.groups.get(self.group)
+        if g is None:
+            return
+        options = self.bar_settings()
+        current = g.view_setting
+        i = options.index(current) if current in options else 0
+        setting = options[(i + direction) % len(options)]
+        rebuilt = self.engine.set_footprint(self.group, setting, g.view_step)
+        self.notify(f"bars {setting}" + ("" if rebuilt or setting == "1m" else " (building from now)"), timeout=2)
+        self.bar_offset = 0
+        self.last_key = None
+        self.refresh_views()
+
+    def action_step(self, direction: int) -> None:
+        g = self.engine.groups.get(self.group)
+        if g is None:
+            return
+        step = g.view_step
+        ladder = sorted({nice_step(step * f) for f in (0.4, 0.5, 1, 2, 2.5)})
+        i = ladder.index(nice_step(step)) if nice_step(step) in ladder else 2
+        new = ladder[max(0, min(len(ladder) - 1, i + direction))]
+        rebuilt = self.engine.set_footprint(self.group, g.view_setting, new)
+        self.notify(f"rows {new:g}" + ("" if rebuilt or new == g.step else " (building from now)"), timeout=2)
+        self.last_key = None
+        self.refresh_views()
+
+    def action_bar(self, direction: int) -> None:
+        if self.view != "footprint":
+            return
+        self.bar_offset = max(0, min(39, self.bar_offset + direction))
+        self.last_key = None
+        self.refresh_views()
+
+    def action_range(self) -> None:
+        self.range_name = RANGES[(RANGES.index(self.range_name) + 1) % len(RANGES)]
+        self.acc_read_at = 0.0
+        self.last_key = None
+        self.refresh_views()
+
+    def action_pause(self) -> None:
+        self.paused = not self.paused
+        if hasattr(self.source, "paused") and self.mode.startswith("REPLAY"):
+            self.source.paused = self.paused  # a replay stops; a live feed keeps counting, the view freezes
+        self.query_one("#top", Static).update(self._top_line(snapshot(self.engine, self.group)))
+
+    def action_next_theme(self) -> None:
+        names = self.theme_names
+        self.theme = names[(names.index(self.theme) + 1) % len(names)] if self.theme in names else names[0]
+        self.last_key = None
+        self.notify(f"theme {self.theme}", timeout=2)
+
+    def action_bell(self) -> None:
+        self.bell_on = not self.bell_on
+        self.notify(f"bell {'on' if self.bell_on else 'off'}", timeout=2)
+        self.last_key = None
+
+    def action_help(self) -> None:
+        self.push_screen(HelpScreen())
+
+    def get_system_commands(self, screen):
+        yield from super().get_system_commands(screen)
+        for name, text, action in (
+            ("Snapshot view", "Right now: signal, CVD, pressure, footprint, liquidations", "view('snapshot')"),
+            ("Accumulated view", "The store's totals and chart", "view('accumulated')"),
+            ("Footprint detail", "Ladder of one bar and the volume profiles", "view('footprint')"),
+            ("Next group", "Switch the underlying", "next_group"),
+            ("Next bar setting", "1m 5m 15m 1h 4h 1d, volume, trade count", "bar_setting(1)"),
+            ("Coarser rows", "Larger price step", "step(1)"),
+            ("Finer rows", "Smaller price step", "step(-1)"),
+            ("Pause / resume", "Freeze the views", "pause"),
+            ("Next theme", "dark, light, colour-blind", "next_theme"),
+            ("Bell on / off", "Ring the terminal bell on alerts", "bell"),
+        ):
+            yield SystemCommand(name, text, lambda a=action: self.run_action(a))

@@ -1,0 +1,49 @@
+"""Number and time formats shared by the widgets. Venue text is escaped before it reaches markup."""
+
+from __future__ import annotations
+
+import time
+
+
+
+def money(x: float, signed: bool = False) -> str:
+    sign = ("+" if x > 0 else "-" if x < 0 else " ") if signed else ("-" if x < 0 else "")
+    a = abs(x)
+    for unit, div in (("B", 1e9), ("M", 1e6), ("K", 1e3)):
+        if a >= div:
+            return f"{sign}${a / div:.2f}{unit}"
+    return f"{sign}${a:,.0f}"
+
+
+def qty(x: float, signed: bool = False) -> str:
+    a = abs(x)
+    body = f"{a:,.0f}" if a >= 10_000 else f"{a:,.2f}" if a >= 100 else f"{a:.4f}" if a >= 0.01 else f"{a:.6f}"
+    return (("+" if x > 0 else "-" if x < 0 else " ") if signed else ("-" if x < 0 else "")) + body
+
+
+def price(p: float) -> str:
+    return f"{p:,.2f}" if p >= 100 else f"{p:.4f}" if p >= 1 else f"{p:.6g}"
+
+
+def ymd(ms: int) -> str:
+    return time.strftime("%Y%m%d", time.gmtime(ms / 1000))
+
+
+def hms(ms: int) -> str:
+    return time.strftime("%H:%M:%S", time.gmtime(ms / 1000))
+
+
+def hm(ms: int) -> str:
+    return time.strftime("%H:%M", time.gmtime(ms / 1000))
+
+
+def safe(text: str) -> str:
+    """Venue-provided text (symbols, ids) as literal text in markup. Every '[' is escaped:
+    rich.markup.escape and textual.markup.escape both leave tags like [RED] alone."""
+    return str(text).replace("\\", "\\\\").replace("[", "\\[")
+
+
+def colors(app) -> dict[str, str]:
+    v = app.current_theme.variables if app is not None else {}
+    return {"buy": v.get("buy", "green"), "sell": v.get("sell", "red"), "long": v.get("long", "red"),
+            "short": v.get("short", "green"), "muted": v.get("muted", "grey50")}

@@ -1,0 +1,40 @@
+"""The help screen: every key, and what the numbers mean in one line each."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+HELP = """[b]orderflow-tui keys[/b]
+
+  s  snapshot view          a  accumulated view        f  footprint detail
+  tab  next view            g  next group (BTC, ETH…)  p / space  pause
+  b / B  next / previous bar setting (1m 5m 15m 1h 4h 1d, volume, trade count)
+  + / -  coarser / finer price rows                    ← / →  bar (footprint detail)
+  r  chart range (24h 7d 30d all)   t  next theme      n  terminal bell on/off
+  ctrl+p  command palette   ?  this help               q  quit
+
+[b]What the numbers are[/b]
+  CVD: taker buys minus taker sells since the session start (in $ and in the coin).
+  PRESSURE: share of taker buying over the last 60 s; strength by |buy% − sell%|.
+  FOOTPRINT: bid = taker sells, ask = taker buys per price row; ◆ POC; 🔥 one side > 3×;
+    ≡ stacked diagonal imbalances; ⊘ exhaustion; ◼ absorption.
+  LIQUIDATIONS: LONG = a long position was force-closed (forced selling); * = sampled venue.
+  SIGNAL: a summary of order flow, not trading advice.
+
+Press escape or ? to close."""
+
+
+class HelpScreen(ModalScreen):
+    BINDINGS = [("escape", "dismiss", "Close"), ("question_mark", "dismiss", "Close"), ("q", "dismiss", "Close")]
+    DEFAULT_CSS = """
+    HelpScreen { align: center middle; }
+    HelpScreen > VerticalScroll { width: 90; max-width: 100%; height: auto; max-height: 90%;
+                                  border: round $primary; background: $surface; padding: 1 2; }
+    """
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll():
+            yield Static(HELP)

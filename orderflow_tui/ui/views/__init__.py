@@ -1,0 +1,1 @@
+"""The three views the keys switch between."""
