@@ -118,15 +118,39 @@ def run(
     group: Optional[str] = typer.Option(None, "--group", help="Groups, e.g. BTC or BTC,ETH."),
     venues: Optional[str] = typer.Option(None, "--venues", help="Venues, e.g. binance,bybit,okx."),
     db: Optional[Path] = typer.Option(None, "--db", help="Store for liquidation statistics."),
+    no_store: bool = typer.Option(False, "--no-store", help="Do not write to the store (headless)."),
     no_mouse: bool = typer.Option(False, "--no-mouse", help="Do not capture the mouse (tmux copy mode)."),
+    log_file: Optional[str] = typer.Option(None, "--log-file", help="Also log to this file (headless)."),
     config: Optional[Path] = ConfigOpt,
 ) -> None:
-    """The live dashboard (the default command)."""
+    """The live dashboard (the default command); --headless for servers."""
+    _live(config, headless, duration, report, group, venues, db, no_store, no_mouse, log_file, demo=False)
+
+
+@app.command()
+def demo(
+    headless: bool = typer.Option(False, "--headless", help="No UI: run the simulated market headless."),
+    duration: Optional[float] = typer.Option(None, "--duration", help="Stop after this many seconds."),
+    report: Optional[str] = typer.Option(None, "--report", help="Print the report at the end: json."),
+    db: Optional[Path] = typer.Option(None, "--db", help="Store for liquidation statistics."),
+    no_store: bool = typer.Option(False, "--no-store", help="Do not write to the store."),
+    config: Optional[Path] = ConfigOpt,
+) -> None:
+    """The dashboard on a SIMULATED market: local servers speaking Binance, Bybit and OKX's protocols,
+    driven by a seeded model, reached through the ordinary live path. No internet needed."""
+    _live(config, headless, duration, report, "BTC", "binance,bybit,okx", db, no_store, False, None, demo=True)
+
+
+def _live(config, headless, duration, report, group, venues, db, no_store, no_mouse, log_file, demo):
     settings = load_settings(config)
     if group:
         settings.feeds.group = group
     if venues:
         settings.feeds.venues = venues
+    if report not in (None, "json"):
+        fail(f"--report {report!r}: only json is available")
+    if duration is not None and not duration > 0:
+        fail("--duration must be a positive number of seconds")
     from orderflow_tui.feeds.session import check_feed_settings
 
     try:
@@ -136,11 +160,60 @@ def run(
     if headless:
         from orderflow_tui.feeds.headless import run_headless
 
-        code = run_headless(settings, duration, report, db)
-        raise typer.Exit(code)
+        raise typer.Exit(run_headless(settings, duration, report, db, demo=demo, log_file=log_file,
+                                      no_store=no_store))
     from orderflow_tui.ui.launch import launch_live
 
-    launch_live(settings, db, no_mouse=no_mouse)
+    launch_live(settings, db, no_mouse=no_mouse, demo=demo)
+
+
+@app.command()
+def record(
+    out: Path = typer.Argument(..., help="Capture file to write (.jsonl, or .jsonl.gz to compress)."),
+    duration: Optional[float] = typer.Option(None, "--duration", help="Stop after this many seconds."),
+    group: Optional[str] = typer.Option(None, "--group", help="Groups, e.g. BTC,ETH."),
+    venues: Optional[str] = typer.Option(None, "--venues", help="Venues, e.g. binance,bybit,okx."),
+    config: Optional[Path] = ConfigOpt,
+) -> None:
+    """Record the live feeds into a capture file (contract.md §1), with the instruments header."""
+    settings = load_settings(config)
+    if group:
+        settings.feeds.group = group
+    if venues:
+        settings.feeds.venues = venues
+    from orderflow_tui.feeds.record import record_capture
+    from orderflow_tui.feeds.session import check_feed_settings
+
+    try:
+        check_feed_settings(settings)
+    except ValueError as exc:
+        fail(str(exc))
+    try:
+        frames = record_capture(settings, out, duration)
+    except OSError as exc:
+        fail(f"cannot write {out}: {exc.strerror or exc}")
+    typer.echo(f"recorded {frames} frames to {out}", err=True)
+
+
+@app.command()
+def doctor(
+    timeout: float = typer.Option(20.0, "--timeout", help="Seconds to wait for the first trade per stream."),
+    liquidation_timeout: float = typer.Option(60.0, "--liquidation-timeout",
+                                              help="Seconds to wait for a first liquidation (they can be rare)."),
+    group: Optional[str] = typer.Option(None, "--group", help="Group to check, e.g. BTC."),
+    venues: Optional[str] = typer.Option(None, "--venues", help="Venues to check."),
+    config: Optional[Path] = ConfigOpt,
+) -> None:
+    """Check each venue and stream: name resolution, connection, subscription, first trade and
+    first liquidation; a verdict and a hint per line."""
+    settings = load_settings(config)
+    if group:
+        settings.feeds.group = group
+    if venues:
+        settings.feeds.venues = venues
+    from orderflow_tui.feeds.doctor import run_doctor
+
+    raise typer.Exit(run_doctor(settings, timeout, liquidation_timeout))
 
 
 def _parse_time(text: Optional[str], name: str) -> Optional[int]:

@@ -101,20 +101,33 @@ class OrderflowApp(App):
             sorted(n for n in found if n not in theme_files.BUILTIN_NAMES.values())
         self.theme = theme_files.resolve(self.settings.ui.theme, found)
         self._layout_for(self.size.width)
-        if self.source is not None:
-            self.run_worker(self.source.run(self.engine), name="source", group="feeds", exit_on_error=False)
+        if hasattr(self.source, "build"):  # live: one named worker per connection
+            self.run_worker(self._start_live(), name="feeds-setup", group="feeds-setup", exit_on_error=False)
+        elif self.source is not None:
+            self.run_worker(self.source.run(self.engine), name="replay", group="replay", exit_on_error=False)
         if self.writer is not None:
             self.run_worker(self._store(), name="store-writer", group="store", exit_on_error=False)
         self.set_interval(1 / self.settings.ui.refresh_hz, self.refresh_views, name="refresh")
         self.refresh_views()
+
+    async def _start_live(self) -> None:
+        await self.source.prepare()
+        for c in self.source.build(self.engine):
+            self.run_worker(c.run(), name=c.stream.name, group=f"feed:{c.stream.name}", exit_on_error=False)
+        self.run_worker(self.source.clock(self.engine), name="clock", group="clock", exit_on_error=False)
 
     async def _store(self) -> None:
         await self.writer.open()
         await self.writer.run()
 
     async def on_unmount(self) -> None:
+        if hasattr(self.source, "stop"):
+            self.source.stop()
         if self.writer is not None:
             await self.writer.close()
+        exchange = getattr(self.source, "exchange", None)
+        if exchange is not None:
+            await exchange.stop()
 
     def on_resize(self, event) -> None:
         self._layout_for(event.size.width)

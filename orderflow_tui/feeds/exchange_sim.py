@@ -1,0 +1,402 @@
+"""Simulated exchanges on 127.0.0.1 speaking the real Binance USD-M, Bybit v5 and OKX v5 protocols
+(websocket and the REST calls the client makes, on the same port). Used by ``orderflow-tui demo``
+and, with faults switched on, by the tests of the live path.
+
+Every trade a server produces is kept in its ledger with its venue id, so a test can check that
+what the client counted equals exactly what the servers sent, through drops and backfills.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import http
+import itertools
+import json
+import time
+import uuid
+from dataclasses import dataclass, field
+from urllib.parse import parse_qs, urlsplit
+
+from websockets.asyncio.server import serve
+from websockets.datastructures import Headers
+from websockets.exceptions import ConnectionClosed
+from websockets.http11 import Response
+
+from orderflow_tui.feeds.market_model import MarketModel, SimLiquidation, SimTrade
+
+SYMBOLS = {"binance": "BTCUSDT", "bybit": "BTCUSDT", "okx": "BTC-USDT-SWAP"}
+OKX_CT_VAL = 0.01
+
+
+@dataclass
+class Faults:
+    """Misbehaviour to switch on (tests). Counts are in frames sent on the current connection."""
+
+    drop_after: int | None = None  # cut the TCP connection without a close frame
+    silent_after: int | None = None  # stop sending anything (and stop answering pings)
+    close_after: int | None = None  # close with close_code
+    close_code: int = 1011
+    garbage_every: int | None = None  # a frame that is not JSON
+    oversized_after: int | None = None  # one frame larger than any sane limit
+    refuse_subscription: bool = False
+    skip_ids: set = field(default_factory=set)  # Binance aggTrade ids not sent over the socket
+    slow_client_delay_s: float = 0.0
+    once: bool = True  # faults hit only the first connection
+
+
+@dataclass
+class Ledger:
+    trades: dict = field(default_factory=dict)  # id -> (price, qty_base, is_buy, ts)
+    liquidations: list = field(default_factory=list)
+    frames_sent: int = 0
+
+    def totals(self) -> tuple[int, float, float]:
+        buy = sum(q for _, q, b, _ in self.trades.values() if b)
+        sell = sum(q for _, q, b, _ in self.trades.values() if not b)
+        return len(self.trades), buy, sell
+
+
+class VenueServer:
+    venue = ""
+
+    def __init__(self, faults: Faults | None = None):
+        self.faults = faults or Faults()
+        self.ledger = Ledger()
+        self.clients: set = set()
+        self.connections = 0
+        self.history: list = []  # (id, SimTrade) in order, for REST
+        self.server = None
+        self.port = 0
+
+    async def start(self, host: str = "127.0.0.1", port: int = 0) -> "VenueServer":
+        self.server = await serve(self._handle, host, port, process_request=self._rest, ping_interval=20,
+                                  max_size=2**20)
+        self.port = self.server.sockets[0].getsockname()[1]
+        return self
+
+    async def stop(self) -> None:
+        if self.server is not None:
+            self.server.close()
+            await self.server.wait_closed()
+
+    @property
+    def http(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def ws(self) -> str:
+        return f"ws://127.0.0.1:{self.port}"
+
+    # ---- websocket -------------------------------------------------------------------------
+
+    async def _handle(self, ws) -> None:
+        self.connections += 1
+        client = _Client(ws, self.faults if (self.connections == 1 or not self.faults.once) else Faults())
+        try:
+            await self.on_connect(client, ws.request.path)
+            async for message in ws:
+                await self.on_message(client, message)
+        except ConnectionClosed:
+            pass
+        finally:
+            self.clients.discard(client)
+
+    async def on_connect(self, client, path: str) -> None:
+        pass
+
+    async def on_message(self, client, message) -> None:
+        raise NotImplementedError
+
+    async def send(self, client, frame: str) -> None:
+        f = client.faults
+        client.sent += 1
+        if f.silent_after is not None and client.sent > f.silent_after:
+            client.silent = True
+            client.ws.pong = _never  # a dead peer answers nothing
+            return
+        if f.drop_after is not None and client.sent > f.drop_after:
+            client.ws.transport.abort()
+            self.clients.discard(client)
+            return
+        if f.close_after is not None and client.sent > f.close_after:
+            self.clients.discard(client)
+            await client.ws.close(f.close_code, "simulated failure")
+            return
+        if f.oversized_after is not None and client.sent == f.oversized_after:
+            await client.ws.send('{"stream":"x","data":"' + "x" * (5 * 2**20) + '"}')
+        if f.garbage_every and client.sent % f.garbage_every == 0:
+            await client.ws.send("{not json at all")
+        if f.slow_client_delay_s:
+            await asyncio.sleep(f.slow_client_delay_s)
+        try:
+            await client.ws.send(frame)
+            self.ledger.frames_sent += 1
+        except ConnectionClosed:
+            self.clients.discard(client)
+
+    async def publish(self, events) -> None:
+        """Turn model events into this venue's frames and send them to subscribed clients."""
+        frames = []
+        for ev in events:
+            if isinstance(ev, SimTrade):
+                tid = self.next_id()
+                self.ledger.trades[tid] = (ev.price, ev.qty, ev.is_buy, ev.ts)
+                self.history.append((tid, ev))
+                if len(self.history) > 5000:
+                    del self.history[:1000]
+                frames.append(("trade", tid, self.trade_frame(tid, ev)))
+            elif isinstance(ev, SimLiquidation):
+                self.ledger.liquidations.append(ev)
+                frames.append(("liquidation", None, self.liquidation_frame(ev)))
+        for client in list(self.clients):
+            if client.silent:
+                continue
+            for kind, tid, frame in frames:
+                if kind == "trade" and tid in client.faults.skip_ids:
+                    continue
+                if client in self.clients:
+                    await self.send(client, frame)
+
+    # ---- REST --------------------------------------------------------------------------------
+
+    def _rest(self, connection, request):
+        if request.headers.get("Upgrade", "").lower() == "websocket":
+            return None
+        url = urlsplit(request.path)
+        query = {k: v[0] for k, v in parse_qs(url.query).items()}
+        try:
+            status, body = self.rest(url.path, query)
+        except (KeyError, ValueError) as exc:
+            status, body = 400, {"error": str(exc)}
+        data = json.dumps(body).encode()
+        headers = Headers([("Content-Type", "application/json"), ("Content-Length", str(len(data)))])
+        return Response(status, http.HTTPStatus(status).phrase, headers, data)
+
+    def rest(self, path: str, query: dict) -> tuple[int, object]:
+        return 404, {"error": "not found"}
+
+    def next_id(self):
+        raise NotImplementedError
+
+    def trade_frame(self, tid, ev: SimTrade) -> str:
+        raise NotImplementedError
+
+    def liquidation_frame(self, ev: SimLiquidation) -> str:
+        raise NotImplementedError
+
+
+class _Client:
+    def __init__(self, ws, faults: Faults):
+        self.ws = ws
+        self.faults = faults
+        self.sent = 0
+        self.silent = False
+
+
+async def _never(*args, **kwargs):
+    await asyncio.Event().wait()
+
+
+class BinanceServer(VenueServer):
+    venue = "binance"
+
+    def __init__(self, faults=None):
+        super().__init__(faults)
+        self._ids = itertools.count(1_000_000)
+
+    def next_id(self):
+        return next(self._ids)
+
+    async def on_connect(self, client, path: str) -> None:
+        if "streams=" in path:  # /market/stream?streams=a/b: subscribed by the URL
+            if client.faults.refuse_subscription:
+                await client.ws.send(json.dumps({"code": -1121, "msg": "Invalid symbol."}))
+                await client.ws.close(1008, "invalid")
+                return
+            self.clients.add(client)
+
+    async def on_message(self, client, message) -> None:
+        msg = json.loads(message)
+        if msg.get("method") == "SUBSCRIBE":
+            if client.faults.refuse_subscription:
+                await client.ws.send(json.dumps({"error": {"code": 2, "msg": "Invalid request"}, "id": msg.get("id")}))
+                return
+            await client.ws.send(json.dumps({"result": None, "id": msg.get("id")}))
+            self.clients.add(client)
+
+    def trade_frame(self, tid, ev) -> str:
+        data = {"e": "aggTrade", "E": ev.ts + 3, "a": tid, "s": "BTCUSDT", "p": f"{ev.price:.1f}",
+                "q": f"{ev.qty:.3f}", "f": tid * 2, "l": tid * 2 + 1, "T": ev.ts, "m": not ev.is_buy}
+        return json.dumps({"stream": "btcusdt@aggTrade", "data": data}, separators=(",", ":"))
+
+    def liquidation_frame(self, ev) -> str:
+        o = {"s": "BTCUSDT", "S": "SELL" if ev.is_long else "BUY", "o": "LIMIT", "f": "IOC", "q": f"{ev.qty:.3f}",
+             "p": f"{ev.price:.1f}", "ap": f"{ev.price:.1f}", "X": "FILLED", "l": f"{ev.qty:.3f}",
+             "z": f"{ev.qty:.3f}", "T": ev.ts}
+        return json.dumps({"stream": "btcusdt@forceOrder", "data": {"e": "forceOrder", "E": ev.ts, "o": o}},
+                          separators=(",", ":"))
+
+    def rest(self, path, query):
+        if path == "/fapi/v1/aggTrades":
+            start = int(query["fromId"])
+            limit = min(int(query.get("limit", 500)), 1000)
+            rows = [{"a": tid, "p": f"{p:.1f}", "q": f"{q:.3f}", "f": tid * 2, "l": tid * 2 + 1, "T": ts, "m": not b}
+                    for tid, (p, q, b, ts) in sorted(self.ledger.trades.items()) if tid >= start][:limit]
+            return 200, rows
+        return 404, {"code": -1, "msg": "not found"}
+
+
+class BybitServer(VenueServer):
+    venue = "bybit"
+
+    def next_id(self):
+        return str(uuid.uuid4())
+
+    async def on_message(self, client, message) -> None:
+        msg = json.loads(message)
+        op = msg.get("op")
+        if op == "ping":
+            if not client.silent:
+                await client.ws.send(json.dumps({"success": True, "ret_msg": "pong", "conn_id": "sim", "op": "ping"}))
+        elif op == "subscribe":
+            ok = not client.faults.refuse_subscription
+            await client.ws.send(json.dumps({"success": ok, "ret_msg": "" if ok else "error:handler not found",
+                                             "conn_id": "sim", "req_id": msg.get("req_id", ""), "op": "subscribe"}))
+            if ok:
+                self.clients.add(client)
+
+    def trade_frame(self, tid, ev) -> str:
+        d = {"T": ev.ts, "s": "BTCUSDT", "S": "Buy" if ev.is_buy else "Sell", "v": f"{ev.qty:.3f}",
+             "p": f"{ev.price:.1f}", "L": "PlusTick", "i": tid, "BT": False, "RPI": False, "seq": int(time.time() * 1e3)}
+        return json.dumps({"topic": "publicTrade.BTCUSDT", "type": "snapshot", "ts": ev.ts + 2, "data": [d]},
+                          separators=(",", ":"))
+
+    def liquidation_frame(self, ev) -> str:
+        d = {"T": ev.ts, "s": "BTCUSDT", "S": "Buy" if ev.is_long else "Sell", "v": f"{ev.qty:.3f}",
+             "p": f"{ev.price:.1f}"}
+        return json.dumps({"topic": "allLiquidation.BTCUSDT", "type": "snapshot", "ts": ev.ts + 5, "data": [d]},
+                          separators=(",", ":"))
+
+    def rest(self, path, query):
+        if path == "/v5/market/recent-trade":
+            limit = min(int(query.get("limit", 500)), 1000)
+            rows = [{"execId": tid, "symbol": "BTCUSDT", "price": f"{ev.price:.1f}", "size": f"{ev.qty:.3f}",
+                     "side": "Buy" if ev.is_buy else "Sell", "time": str(ev.ts), "isBlockTrade": False}
+                    for tid, ev in reversed(self.history[-limit:])]
+            return 200, {"retCode": 0, "retMsg": "OK", "result": {"category": "linear", "list": rows}}
+        return 404, {"retCode": 10001, "retMsg": "not found"}
+
+
+class OkxServer(VenueServer):
+    venue = "okx"
+
+    def __init__(self, faults=None):
+        super().__init__(faults)
+        self._ids = itertools.count(500_000_000)
+
+    def next_id(self):
+        return str(next(self._ids))
+
+    async def on_message(self, client, message) -> None:
+        if message == "ping":
+            if not client.silent:
+                await client.ws.send("pong")
+            return
+        msg = json.loads(message)
+        if msg.get("op") == "subscribe":
+            for arg in msg.get("args", []):
+                if client.faults.refuse_subscription:
+                    await client.ws.send(json.dumps({"event": "error", "code": "60018",
+                                                     "msg": f"Wrong URL or channel:{arg.get('channel')}", "connId": "s"}))
+                    return
+                await client.ws.send(json.dumps({"event": "subscribe", "arg": arg, "connId": "sim"}))
+            self.clients.add(client)
+
+    def trade_frame(self, tid, ev) -> str:
+        d = {"instId": "BTC-USDT-SWAP", "tradeId": tid, "px": f"{ev.price:.1f}", "sz": _contracts(ev.qty),
+             "side": "buy" if ev.is_buy else "sell", "ts": str(ev.ts), "count": "1", "source": "0", "seqId": 1}
+        return json.dumps({"arg": {"channel": "trades", "instId": "BTC-USDT-SWAP"}, "data": [d]}, separators=(",", ":"))
+
+    def liquidation_frame(self, ev) -> str:
+        detail = {"bkLoss": "0", "bkPx": f"{ev.price:.1f}", "ccy": "", "posSide": "long" if ev.is_long else "short",
+                  "side": "sell" if ev.is_long else "buy", "sz": _contracts(ev.qty), "ts": str(ev.ts)}
+        return json.dumps({"arg": {"channel": "liquidation-orders", "instType": "SWAP"},
+                           "data": [{"details": [detail], "instFamily": "BTC-USDT", "instId": "BTC-USDT-SWAP",
+                                     "instType": "SWAP", "uly": "BTC-USDT"}]}, separators=(",", ":"))
+
+    def rest(self, path, query):
+        if path == "/api/v5/public/instruments":
+            return 200, {"code": "0", "msg": "", "data": [
+                {"instId": "BTC-USDT-SWAP", "ctVal": str(OKX_CT_VAL), "ctType": "linear", "ctValCcy": "BTC"},
+                {"instId": "BTC-USD-SWAP", "ctVal": "100", "ctType": "inverse", "ctValCcy": "USD"}]}
+        if path == "/api/v5/market/trades":
+            limit = min(int(query.get("limit", 100)), 500)
+            rows = [{"instId": "BTC-USDT-SWAP", "tradeId": tid, "px": f"{ev.price:.1f}", "sz": _contracts(ev.qty),
+                     "side": "buy" if ev.is_buy else "sell", "ts": str(ev.ts)} for tid, ev in reversed(self.history[-limit:])]
+            return 200, {"code": "0", "msg": "", "data": rows}
+        return 404, {"code": "51000", "msg": "not found"}
+
+
+def _contracts(qty: float) -> str:
+    return f"{qty / OKX_CT_VAL:.1f}"
+
+
+SERVERS = {"binance": BinanceServer, "bybit": BybitServer, "okx": OkxServer}
+
+
+class DemoExchange:
+    """The three venues driven by one seeded model."""
+
+    def __init__(self, seed: int = 7, rate_per_s: float = 40.0, faults: dict | None = None,
+                 venues=("binance", "bybit", "okx")):
+        self.model = MarketModel(seed, venues, rate_per_s=rate_per_s)
+        self.servers = {v: SERVERS[v]((faults or {}).get(v)) for v in venues}
+        self.running = False
+        self._task = None
+        self.tick_s = 0.05
+
+    async def start(self) -> "DemoExchange":
+        for s in self.servers.values():
+            await s.start()
+        self.running = True
+        self._task = asyncio.create_task(self._run())
+        return self
+
+    async def _run(self) -> None:
+        last = time.time()
+        while self.running:
+            await asyncio.sleep(self.tick_s)
+            now = time.time()
+            events = self.model.step(int(now * 1000), now - last)
+            last = now
+            by_venue: dict = {}
+            for ev in events:
+                by_venue.setdefault(ev.venue, []).append(ev)
+            for venue, evs in by_venue.items():
+                await self.servers[venue].publish(evs)
+
+    async def pause(self) -> None:
+        """Stop producing (the servers stay up): lets a client catch up before totals are compared."""
+        self.running = False
+        if self._task is not None:
+            await self._task
+
+    async def stop(self) -> None:
+        await self.pause()
+        for s in self.servers.values():
+            await s.stop()
+
+    def endpoints(self, settings) -> None:
+        """Point a Settings' endpoints at these servers."""
+        e = settings.endpoints
+        if "binance" in self.servers:
+            b = self.servers["binance"]
+            e.binance_market_ws = f"{b.ws}/market/stream"
+            e.binance_public_ws = f"{b.ws}/public/stream"
+            e.binance_rest = b.http
+        if "bybit" in self.servers:
+            e.bybit_ws = f"{self.servers['bybit'].ws}/v5/public/linear"
+            e.bybit_rest = self.servers["bybit"].http
+        if "okx" in self.servers:
+            e.okx_ws = f"{self.servers['okx'].ws}/ws/v5/public"
+            e.okx_rest = self.servers["okx"].http

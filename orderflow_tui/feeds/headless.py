@@ -1,0 +1,94 @@
+"""``run --headless``: feeds, engine and store without a UI, for servers, tmux and systemd."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import sys
+import time
+
+import orjson
+
+from orderflow_tui.engine.engine import Engine
+from orderflow_tui.feeds.session import LiveSource
+
+log = logging.getLogger("orderflow_tui")
+
+
+def setup_logging(log_file: str | None) -> None:
+    handlers = [logging.StreamHandler(sys.stderr)]
+    if log_file:
+        handlers.append(logging.FileHandler(log_file))
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s", handlers=handlers)
+    logging.getLogger("websockets").setLevel(logging.WARNING)
+
+
+def run_headless(settings, duration: float | None, report: str | None, db, demo: bool = False,
+                 log_file: str | None = None, no_store: bool = False) -> int:
+    setup_logging(log_file)
+    return asyncio.run(_main(settings, duration, report, db, demo, no_store))
+
+
+async def _main(settings, duration, report, db, demo, no_store) -> int:
+    from orderflow_tui.store.db import StoreError, resolve_db_path
+    from orderflow_tui.store.writer import AsyncStoreWriter
+
+    source = LiveSource(settings, demo=demo)
+    engine = Engine(settings.engine, venues_tracked=len(source.venues), collect_facts=not no_store,
+                    report_tf="1m" if report else None)
+    writer = None
+    if not no_store:
+        path = resolve_db_path(db, settings)
+        writer = AsyncStoreWriter(path, engine, f"headless:{int(time.time())}", "headless", ",".join(source.venues),
+                                  settings.store.commit_interval_s, settings.store.keep_liquidations_days,
+                                  settings.store.keep_buckets_days)
+        try:
+            await writer.open()
+        except StoreError as exc:
+            print(f"orderflow-tui: {exc}", file=sys.stderr)
+            return 2
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    tasks = [asyncio.create_task(source.run(engine), name="feeds")]
+    if writer is not None:
+        tasks.append(asyncio.create_task(writer.run(), name="store-writer"))
+    status_task = asyncio.create_task(_log_status(source, engine))
+    try:
+        await asyncio.wait_for(stop.wait(), duration) if duration else await stop.wait()
+    except asyncio.TimeoutError:
+        pass
+    log.info("stopping: flushing the store")
+    source.stop()
+    for t in tasks + [status_task]:
+        t.cancel()
+    await asyncio.gather(*tasks, status_task, return_exceptions=True)
+    if writer is not None:
+        await writer.close()
+    if source.exchange is not None:
+        await source.exchange.stop()
+    engine.finish()
+    if report:
+        from orderflow_tui.replay import ReplayStats
+        from orderflow_tui.report import build_report
+
+        stats = ReplayStats()
+        stats.frames, stats.rejected = source.frames()
+        out = build_report(engine, stats, source.instruments)
+        out["venues"] = {s.venue: {"state": s.state, "frames": s.frames, "rejected": s.rejected,
+                                   "reconnects": s.reconnects, "gaps_filled": s.gaps_filled, "detail": s.detail}
+                         for s in source.statuses()}
+        sys.stdout.buffer.write(orjson.dumps(out) + b"\n")
+        sys.stdout.flush()
+    return 0
+
+
+async def _log_status(source, engine) -> None:
+    while True:
+        await asyncio.sleep(10)
+        parts = [f"{s.venue}={s.state} {s.msgs_per_s:.0f}/s rc={s.reconnects}" + (f" ({s.detail})" if s.detail else "")
+                 for s in source.statuses()]
+        trades = sum(m.trades for m in engine.markets.values())
+        log.info("%s | trades=%d", " ".join(parts), trades)

@@ -1,0 +1,109 @@
+"""The live source: one connection per venue stream, a clock tick, optional recording."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from orderflow_tui.feeds.binance_feed import BinanceFeed
+from orderflow_tui.feeds.bybit_feed import BybitFeed
+from orderflow_tui.feeds.connection import Connection
+from orderflow_tui.feeds.okx_feed import OkxFeed
+from orderflow_tui.feeds.status import VenueState
+from orderflow_tui.feeds.venue_feed import symbol_for
+from orderflow_tui.instruments import Instruments
+from orderflow_tui.venues import make_parsers
+
+FEEDS = {"binance": BinanceFeed, "bybit": BybitFeed, "okx": OkxFeed}
+
+
+def parse_list(text: str, upper: bool = False) -> list[str]:
+    items = [x.strip() for x in text.split(",") if x.strip()]
+    return [x.upper() for x in items] if upper else [x.lower() for x in items]
+
+
+def check_feed_settings(settings) -> None:
+    venues = parse_list(settings.feeds.venues)
+    unknown = [v for v in venues if v not in FEEDS]
+    if not venues or unknown:
+        raise ValueError(f"config key feeds.venues: {', '.join(unknown) or 'empty'} not supported live "
+                         f"(use {', '.join(FEEDS)})")
+    groups = parse_list(settings.feeds.group, upper=True)
+    if not groups or any(not g.isalnum() for g in groups):
+        raise ValueError(f"config key feeds.group: {settings.feeds.group!r} is not a list like BTC,ETH")
+
+
+class LiveSource:
+    def __init__(self, settings, demo: bool = False, recorder=None, on_data=None):
+        check_feed_settings(settings)
+        self.settings = settings
+        self.demo = demo
+        self.recorder = recorder
+        self.on_data = on_data
+        self.venues = parse_list(settings.feeds.venues)
+        self.groups = parse_list(settings.feeds.group, upper=True)
+        self.instruments = Instruments()
+        self.connections: list[Connection] = []
+        self.states: dict[str, VenueState] = {v: VenueState(v) for v in self.venues}
+        self.error = ""
+        self.paused = False
+        self.exchange = None  # the simulated exchange, in demo mode
+
+    def label(self) -> str:
+        return "SIMULATED DATA · not a real market" if self.demo else "LIVE"
+
+    def statuses(self) -> list[VenueState]:
+        now = time.monotonic()
+        for c in self.connections:
+            st = c.state
+            st.msgs_per_s = c.rate()
+            st.last_age_s = now - c.last_seen if c.last_seen else None
+        return list(self.states.values())
+
+    async def prepare(self) -> None:
+        """Start the simulated exchange (demo); contract sizes from the venues (OKX), the built-in
+        table as fallback."""
+        if self.demo and self.exchange is None:
+            from orderflow_tui.feeds.exchange_sim import DemoExchange
+
+            self.exchange = await DemoExchange(venues=tuple(self.venues)).start()
+            self.exchange.endpoints(self.settings)
+        for venue in self.venues:
+            feed = FEEDS[venue](self.settings, [])
+            try:
+                self.instruments.learned.update(await feed.instruments())
+            except Exception as exc:  # RestError and anything odd in the body: keep the built-in table
+                self.states[venue].detail = f"instruments: {exc}"[:80]
+
+    def build(self, engine) -> list[Connection]:
+        parsers = make_parsers(self.instruments, self.settings.venues.per_venue())
+        self.connections = []
+        for venue in self.venues:
+            feed = FEEDS[venue](self.settings, [symbol_for(venue, g) for g in self.groups])
+            for stream in feed.streams():
+                self.connections.append(Connection(feed, stream, parsers[venue], engine, self.states[venue],
+                                                   self.settings, self.recorder, self.on_data))
+        return self.connections
+
+    async def run(self, engine) -> None:
+        """Everything in one task (headless); the app starts the same coroutines as named workers."""
+        await self.prepare()
+        await asyncio.gather(*(c.run() for c in self.build(engine)), self.clock(engine))
+
+    async def clock(self, engine) -> None:
+        """Advance the engine between trades: the last exchange time plus the local time since."""
+        last_seen, at = 0, time.monotonic()
+        while True:
+            await asyncio.sleep(0.25)
+            if engine.now != last_seen:
+                last_seen, at = engine.now, time.monotonic()
+            elif last_seen:
+                engine.tick(last_seen + int((time.monotonic() - at) * 1000))
+
+    def stop(self) -> None:
+        for c in self.connections:
+            c.stopping = True
+
+    def frames(self) -> tuple[int, int]:
+        """(frames received, rejected) over all connections."""
+        return sum(s.frames for s in self.states.values()), sum(s.rejected for s in self.states.values())
