@@ -134,14 +134,21 @@ def demo(
     report: Optional[str] = typer.Option(None, "--report", help="Print the report at the end: json."),
     db: Optional[Path] = typer.Option(None, "--db", help="Store for liquidation statistics."),
     no_store: bool = typer.Option(False, "--no-store", help="Do not write to the store."),
+    rate: float = typer.Option(40.0, "--rate", help="Simulated base trade rate per second (clustered around it)."),
+    seed: int = typer.Option(7, "--seed", help="Seed of the simulated market."),
+    log_file: Optional[str] = typer.Option(None, "--log-file", help="Also log to this file (headless)."),
     config: Optional[Path] = ConfigOpt,
 ) -> None:
     """The dashboard on a SIMULATED market: local servers speaking Binance, Bybit and OKX's protocols,
     driven by a seeded model, reached through the ordinary live path. No internet needed."""
-    _live(config, headless, duration, report, "BTC", "binance,bybit,okx", db, no_store, False, None, demo=True)
+    if not rate > 0:
+        fail("--rate must be positive")
+    _live(config, headless, duration, report, "BTC", "binance,bybit,okx", db, no_store, False, log_file, demo=True,
+          demo_rate=rate, demo_seed=seed)
 
 
-def _live(config, headless, duration, report, group, venues, db, no_store, no_mouse, log_file, demo):
+def _live(config, headless, duration, report, group, venues, db, no_store, no_mouse, log_file, demo,
+          demo_rate=40.0, demo_seed=7):
     settings = load_settings(config)
     if group:
         settings.feeds.group = group
@@ -161,10 +168,10 @@ def _live(config, headless, duration, report, group, venues, db, no_store, no_mo
         from orderflow_tui.feeds.headless import run_headless
 
         raise typer.Exit(run_headless(settings, duration, report, db, demo=demo, log_file=log_file,
-                                      no_store=no_store))
+                                      no_store=no_store, demo_rate=demo_rate, demo_seed=demo_seed))
     from orderflow_tui.ui.launch import launch_live
 
-    launch_live(settings, db, no_mouse=no_mouse, demo=demo)
+    launch_live(settings, db, no_mouse=no_mouse, demo=demo, demo_rate=demo_rate, demo_seed=demo_seed)
 
 
 @app.command()

@@ -114,7 +114,7 @@ async def test_close_with_an_error_code_is_reported():
 
 async def test_refused_subscription_is_reported_and_other_venues_go_on():
     exchange, source, engine = await run_against({"bybit": Faults(refuse_subscription=True, once=False)},
-                                                 venues=("bybit", "okx"))
+                                                 venues=("bybit", "okx"), seconds=6.0)  # opens after 3 s
     st = state(source, "bybit")
     assert "refused" in st.detail and st.state in ("reconnecting", "down")
     assert_totals_match(exchange, engine, "okx")
@@ -142,3 +142,26 @@ async def test_slow_consumer_loses_nothing():
     exchange, source, engine = await run_against({"binance": Faults(slow_client_delay_s=0.01, once=False)},
                                                  venues=("binance",), rate=150.0)
     assert_totals_match(exchange, engine, "binance")
+
+
+def test_headless_demo_run_report_matches_what_the_servers_sent(tmp_path):
+    import json
+    import subprocess
+    import sys
+
+    proc = subprocess.run([sys.executable, "-m", "orderflow_tui", "demo", "--headless", "--duration", "8",
+                           "--report", "json", "--db", str(tmp_path / "d.sqlite"), "--rate", "80"],
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout)
+    assert out["rejected_frames"] == 0
+    for market, sent in out["simulator"].items():
+        got = out["markets"][market]
+        assert got["trades"] == sent["trades"] > 50
+        assert got["buy_base"] == pytest.approx(sent["buy_base"], rel=1e-9)
+        assert got["sell_base"] == pytest.approx(sent["sell_base"], rel=1e-9)
+        liq = got["liquidations"]
+        assert liq["long"]["count"] + liq["short"]["count"] == sent["liquidations"]
+    stats = json.loads(subprocess.run([sys.executable, "-m", "orderflow_tui", "stats", "--db", str(tmp_path / "d.sqlite"),
+                                       "--json"], capture_output=True, text=True, timeout=60).stdout)
+    assert stats["total"]["count"] == sum(s["liquidations"] for s in out["simulator"].values())

@@ -59,5 +59,25 @@ class BinanceFeed(VenueFeed):
         return frames
 
 
+    async def recover(self, engine) -> list[str]:
+        """After a reconnect: everything after the last id seen, without waiting for the next trade
+        to reveal the gap (the market may have gone quiet)."""
+        frames = []
+        for symbol in self.symbols:
+            m = engine.markets.get(f"binance:{symbol}")
+            if m is None or m.last_id < 0:
+                continue
+            start = m.last_id + 1
+            for _ in range(MAX_GAP_FETCH // 1000):
+                query = urlencode({"symbol": symbol, "fromId": start, "limit": 1000})
+                rows, _ = await get_json(f"{self.settings.endpoints.binance_rest}/fapi/v1/aggTrades?{query}")
+                frames += [json.dumps({"e": "aggTrade", "E": r["T"], "s": symbol, "a": r["a"], "p": r["p"], "q": r["q"],
+                                       "f": r["f"], "l": r["l"], "T": r["T"], "m": r["m"]}) for r in rows]
+                if len(rows) < 1000:
+                    break
+                start = rows[-1]["a"] + 1
+        return frames
+
+
 def _combined(base: str, streams: list[str]) -> str:
     return f"{base}?streams={'/'.join(streams)}"

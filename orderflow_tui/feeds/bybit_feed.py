@@ -30,7 +30,7 @@ class BybitFeed(VenueFeed):
             return msg.get("ret_msg") or "subscription refused"
         return None
 
-    async def recover(self) -> list[str]:
+    async def recover(self, engine) -> list[str]:
         frames = []
         for symbol in self.symbols:
             query = urlencode({"category": "linear", "symbol": symbol, "limit": 1000})

@@ -70,7 +70,7 @@ class Connection:
                     self.state.state = "connected"
                     self.state.detail = ""
                     if not first:
-                        await self._ingest_rest(await self._safe(self.feed.recover()))
+                        await self._recover()
                     first = False
                     await self._read(ws, connected_at)
                 reason = "closed by the venue"
@@ -170,12 +170,27 @@ class Connection:
                 self.on_data(self.stream.name, "trade" if type(e) is Trade else
                              "liquidation" if type(e) is Liquidation else "other")
 
+    async def _recover(self) -> None:
+        """Fetch what the outage may have cost. When a venue's recent-trades window shares no trade
+        with what was already seen, some trades in between are gone for good: say so."""
+        frames = await self._safe(self.feed.recover(self.engine))
+        markets = [m for m in self.engine.markets.values() if m.venue == self.feed.venue]
+        seen_before = sum(m.trades for m in markets)
+        dups_before = sum(m.duplicates for m in markets)
+        await self._ingest_rest(frames)
+        venue_trades = sum(m.trades for m in self.engine.markets.values() if m.venue == self.feed.venue)
+        self.state.gaps_filled += venue_trades - seen_before  # trades only REST could give back
+        if frames and seen_before and not self.feed.venue == "binance" and \
+                sum(m.duplicates for m in self.engine.markets.values() if m.venue == self.feed.venue) == dups_before:
+            self.state.unrecovered += 1
+            self.state.detail = "trades may be missing: the venue's recent-trades window did not reach back"
+
     async def _backfill(self, market: str) -> None:
         try:
-            before = self.engine.markets[market].missing
+            before = self.engine.markets[market].trades
             frames = await self._safe(self.feed.backfill(self.engine, market))
             await self._ingest_rest(frames)
-            self.state.gaps_filled += max(0, before - self.engine.markets[market].missing)
+            self.state.gaps_filled += self.engine.markets[market].trades - before
         finally:
             self.backfilling = False
 

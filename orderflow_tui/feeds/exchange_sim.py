@@ -363,6 +363,11 @@ class DemoExchange:
         return self
 
     async def _run(self) -> None:
+        # the market opens when every venue has a subscriber (or after 3 s): trades nobody could
+        # have received would make "what the servers sent" meaningless
+        opened = time.monotonic()
+        while self.running and time.monotonic() - opened < 3.0 and not all(s.clients for s in self.servers.values()):
+            await asyncio.sleep(0.02)
         last = time.time()
         while self.running:
             await asyncio.sleep(self.tick_s)

@@ -11,6 +11,7 @@ import time
 import orjson
 
 from orderflow_tui.engine.engine import Engine
+from orderflow_tui.feeds.exchange_sim import SYMBOLS
 from orderflow_tui.feeds.session import LiveSource
 
 log = logging.getLogger("orderflow_tui")
@@ -25,16 +26,17 @@ def setup_logging(log_file: str | None) -> None:
 
 
 def run_headless(settings, duration: float | None, report: str | None, db, demo: bool = False,
-                 log_file: str | None = None, no_store: bool = False) -> int:
+                 log_file: str | None = None, no_store: bool = False, demo_rate: float = 40.0,
+                 demo_seed: int = 7) -> int:
     setup_logging(log_file)
-    return asyncio.run(_main(settings, duration, report, db, demo, no_store))
+    return asyncio.run(_main(settings, duration, report, db, demo, no_store, demo_rate, demo_seed))
 
 
-async def _main(settings, duration, report, db, demo, no_store) -> int:
+async def _main(settings, duration, report, db, demo, no_store, demo_rate=40.0, demo_seed=7) -> int:
     from orderflow_tui.store.db import StoreError, resolve_db_path
     from orderflow_tui.store.writer import AsyncStoreWriter
 
-    source = LiveSource(settings, demo=demo)
+    source = LiveSource(settings, demo=demo, demo_rate=demo_rate, demo_seed=demo_seed)
     engine = Engine(settings.engine, venues_tracked=len(source.venues), collect_facts=not no_store,
                     report_tf="1m" if report else None)
     writer = None
@@ -61,6 +63,9 @@ async def _main(settings, duration, report, db, demo, no_store) -> int:
     except asyncio.TimeoutError:
         pass
     log.info("stopping: flushing the store")
+    if source.exchange is not None:
+        await source.exchange.pause()  # the simulator stops producing; the client catches up
+        await asyncio.sleep(2.0)
     source.stop()
     for t in tasks + [status_task]:
         t.cancel()
@@ -78,8 +83,14 @@ async def _main(settings, duration, report, db, demo, no_store) -> int:
         stats.frames, stats.rejected = source.frames()
         out = build_report(engine, stats, source.instruments)
         out["venues"] = {s.venue: {"state": s.state, "frames": s.frames, "rejected": s.rejected,
-                                   "reconnects": s.reconnects, "gaps_filled": s.gaps_filled, "detail": s.detail}
+                                   "reconnects": s.reconnects, "gaps_filled": s.gaps_filled, "unrecovered": s.unrecovered,
+                                   "detail": s.detail}
                          for s in source.statuses()}
+        if source.exchange is not None:  # what the simulated servers produced, to check against
+            out["simulator"] = {f"{v}:{SYMBOLS[v]}": dict(zip(("trades", "buy_base", "sell_base"),
+                                                              srv.ledger.totals()),
+                                                          liquidations=len(srv.ledger.liquidations))
+                                for v, srv in source.exchange.servers.items()}
         sys.stdout.buffer.write(orjson.dumps(out) + b"\n")
         sys.stdout.flush()
     return 0

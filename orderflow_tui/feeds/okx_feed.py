@@ -34,7 +34,7 @@ class OkxFeed(VenueFeed):
             return f"{msg.get('code')}: {msg.get('msg')}"
         return None
 
-    async def recover(self) -> list[str]:
+    async def recover(self, engine) -> list[str]:
         frames = []
         for symbol in self.symbols:
             query = urlencode({"instId": symbol, "limit": 500})

@@ -34,7 +34,8 @@ def check_feed_settings(settings) -> None:
 
 
 class LiveSource:
-    def __init__(self, settings, demo: bool = False, recorder=None, on_data=None):
+    def __init__(self, settings, demo: bool = False, recorder=None, on_data=None, demo_rate: float = 40.0,
+                 demo_seed: int = 7):
         check_feed_settings(settings)
         self.settings = settings
         self.demo = demo
@@ -48,6 +49,8 @@ class LiveSource:
         self.error = ""
         self.paused = False
         self.exchange = None  # the simulated exchange, in demo mode
+        self.demo_rate = demo_rate
+        self.demo_seed = demo_seed
 
     def label(self) -> str:
         return "SIMULATED DATA · not a real market" if self.demo else "LIVE"
@@ -66,7 +69,7 @@ class LiveSource:
         if self.demo and self.exchange is None:
             from orderflow_tui.feeds.exchange_sim import DemoExchange
 
-            self.exchange = await DemoExchange(venues=tuple(self.venues)).start()
+            self.exchange = await DemoExchange(self.demo_seed, self.demo_rate, venues=tuple(self.venues)).start()
             self.exchange.endpoints(self.settings)
         for venue in self.venues:
             feed = FEEDS[venue](self.settings, [])

@@ -13,6 +13,7 @@ class VenueState:
     msgs_per_s: float = 0.0
     last_age_s: float | None = None
     reconnects: int = 0
-    gaps_filled: int = 0
+    gaps_filled: int = 0  # trades recovered over REST (id gaps, outages)
     frames: int = 0
     rejected: int = 0
+    unrecovered: int = 0  # reconnects after which the venue's REST window did not reach back far enough

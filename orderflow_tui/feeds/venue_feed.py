@@ -38,9 +38,9 @@ class VenueFeed:
         """Frames (in the venue's websocket format) that fill id gaps; [] when the venue has none."""
         return []
 
-    async def recover(self) -> list[str]:
-        """After a reconnect: recent trades over REST, as websocket frames (duplicates are dropped
-        downstream by trade id)."""
+    async def recover(self, engine) -> list[str]:
+        """After a reconnect: what was missed, over REST, as websocket frames (duplicates are
+        dropped downstream by trade id)."""
         return []
 
     async def instruments(self) -> dict:

@@ -64,7 +64,8 @@ def launch_replay(settings, capture: Path, speed: str, db, no_store: bool) -> No
                  mode="REPLAY").run(mouse=settings.ui.mouse)
 
 
-def launch_live(settings, db, no_mouse: bool = False, demo: bool = False) -> None:
+def launch_live(settings, db, no_mouse: bool = False, demo: bool = False, demo_rate: float = 40.0,
+                demo_seed: int = 7) -> None:
     from orderflow_tui.feeds.session import LiveSource
     from orderflow_tui.ui.app import OrderflowApp
 
@@ -74,7 +75,7 @@ def launch_live(settings, db, no_mouse: bool = False, demo: bool = False) -> Non
     mode = "SIMULATED" if demo else "live"
     path, writer = _writer(settings, engine, db, False, f"{mode}:{os.getpid()}", mode, ",".join(venues))
     _check_store(path)
-    source = LiveSource(settings, demo=demo)
+    source = LiveSource(settings, demo=demo, demo_rate=demo_rate, demo_seed=demo_seed)
     groups = [g.strip().upper() for g in settings.feeds.group.split(",") if g.strip()]
     OrderflowApp(settings, engine, source, store_path=path, writer=writer, groups=groups,
                  mode="SIMULATED DATA" if demo else "LIVE").run(mouse=settings.ui.mouse and not no_mouse)
