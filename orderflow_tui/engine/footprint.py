@@ -309,6 +309,19 @@ def is_absorption(bar: Bar, previous: list[Bar], volume_ratio=2.0, body_pct=25.0
     return bar.bid + bar.ask >= volume_ratio * median and abs(bar.close - bar.open) <= body_pct / 100 * rng
 
 
+def merge_levels(into: dict, levels: dict) -> dict:
+    """Add one bar's (or profile's) rows into another: row -> [bid, ask, trades]."""
+    for row, (bid, ask, n) in levels.items():
+        lv = into.get(row)
+        if lv is None:
+            into[row] = [bid, ask, n]
+        else:
+            lv[0] += bid
+            lv[1] += ask
+            lv[2] += n
+    return into
+
+
 def merge_bars(series_list, n: int) -> tuple[list[Bar], list[float]]:
     """The last ``n`` time bars of several markets on one grid, summed per open time, with the CVD
     at each (sum of every market's CVD at its latest bar up to then). Open and close come from
@@ -348,14 +361,7 @@ def merge_bars(series_list, n: int) -> tuple[list[Bar], list[float]]:
             m.bid += bar.bid
             m.ask += bar.ask
             m.trades += bar.trades
-            for row, (bid, ask, k) in bar.levels.items():
-                lv = m.levels.get(row)
-                if lv is None:
-                    m.levels[row] = [bid, ask, k]
-                else:
-                    lv[0] += bid
-                    lv[1] += ask
-                    lv[2] += k
+            merge_levels(m.levels, bar.levels)
         while j < len(opens):
             cvd_at[j] += last_cvd
             j += 1

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from orderflow_tui.engine.footprint import poc_row, value_area
+from orderflow_tui.engine.footprint import merge_levels, poc_row, value_area  # noqa: F401 (re-exported)
 
 
 @dataclass(frozen=True)
@@ -16,18 +16,6 @@ class Profile:
     vah: int | None
     hvn: tuple
     lvn: tuple
-
-
-def merge_levels(into: dict, levels: dict) -> dict:
-    for row, (bid, ask, n) in levels.items():
-        lv = into.get(row)
-        if lv is None:
-            into[row] = [bid, ask, n]
-        else:
-            lv[0] += bid
-            lv[1] += ask
-            lv[2] += n
-    return into
 
 
 def build_profile(rows: dict, step_ticks: int, value_pct=70.0, hvn_ratio=1.5, lvn_ratio=0.5) -> Profile:

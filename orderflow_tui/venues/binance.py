@@ -12,7 +12,7 @@ import msgspec
 from orjson import loads
 
 from orderflow_tui.events import CONTROL, IGNORED, FrameError, IdOnly, Liquidation, Trade
-from orderflow_tui.venues.common import PRICE_MAX, QTY_MAX, TS_MAX, TS_MIN, SymbolTable, checked, ms
+from orderflow_tui.venues.common import PRICE_MAX, QTY_MAX, TS_MAX, TS_MIN, SymbolTable, amounts, checked, ms
 
 VENUE = "binance"
 CONTIGUOUS_IDS = True  # aggTrade `a` and trade `t` are contiguous per symbol
@@ -123,10 +123,7 @@ class Parser:
         is_buy = d["m"]
         if type(is_buy) is not bool:
             raise FrameError("m is not a boolean")
-        if contract is None:
-            quote = price * qty
-        else:
-            qty, quote = contract.convert(qty, price)
+        qty, quote = amounts(contract, qty, price)
         return [Trade(market, VENUE, d["s"], ts, price, qty, quote, not is_buy, _int_id(trade_id))]
 
     def _liquidation(self, o):
@@ -142,10 +139,7 @@ class Parser:
         if qty == 0.0:
             return IGNORED  # an unfilled liquidation order moved no position
         checked(price, qty, ts)
-        if contract is None:
-            quote = price * qty
-        else:
-            qty, quote = contract.convert(qty, price)
+        qty, quote = amounts(contract, qty, price)
         return [Liquidation(market, VENUE, o["s"], ts, price, qty, quote, side == "SELL", LIQUIDATIONS_SAMPLED)]
 
 

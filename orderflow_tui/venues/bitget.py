@@ -11,7 +11,7 @@ from __future__ import annotations
 from orjson import loads
 
 from orderflow_tui.events import CONTROL, IGNORED, FrameError, Liquidation, Trade
-from orderflow_tui.venues.common import SymbolTable, checked, ms
+from orderflow_tui.venues.common import SymbolTable, amounts, checked, ms
 
 VENUE = "bitget"
 CONTIGUOUS_IDS = False
@@ -61,10 +61,7 @@ class Parser:
         if side != "buy" and side != "sell":
             raise FrameError(f"unknown side {side!r}")
         is_buy = (side == "buy") == self.side_is_taker
-        if contract is None:
-            quote = price * qty
-        else:
-            qty, quote = contract.convert(qty, price)
+        qty, quote = amounts(contract, qty, price)
         return Trade(market, VENUE, symbol, ts, price, qty, quote, is_buy, d.get("tradeId"))
 
     def _liquidation(self, d):

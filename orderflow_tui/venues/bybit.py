@@ -10,7 +10,7 @@ from __future__ import annotations
 from orjson import loads
 
 from orderflow_tui.events import CONTROL, IGNORED, FrameError, Liquidation, Trade
-from orderflow_tui.venues.common import SymbolTable, checked, ms, text
+from orderflow_tui.venues.common import SymbolTable, amounts, checked, ms, text
 
 VENUE = "bybit"
 CONTIGUOUS_IDS = False  # `i` is a UUID on linear; `seq` is monotonic but not contiguous
@@ -62,10 +62,7 @@ class Parser:
             is_buy = False
         else:
             raise FrameError(f"unknown side {side!r}")
-        if contract is None:
-            quote = price * qty
-        else:
-            qty, quote = contract.convert(qty, price)
+        qty, quote = amounts(contract, qty, price)
         trade_id = d.get("i")
         return Trade(market, VENUE, symbol, ts, price, qty, quote, is_buy,
                      text(trade_id) if trade_id is not None else None)
@@ -78,8 +75,5 @@ class Parser:
         checked(price, qty, ts)
         if side not in ("Buy", "Sell"):
             raise FrameError(f"unknown liquidation side {side!r}")
-        if contract is None:
-            quote = price * qty
-        else:
-            qty, quote = contract.convert(qty, price)
+        qty, quote = amounts(contract, qty, price)
         return Liquidation(market, VENUE, symbol, ts, price, qty, quote, side == "Buy", LIQUIDATIONS_SAMPLED)

@@ -64,6 +64,13 @@ def iso_ms(stamp: str) -> int:
     return base + ((hh * 60 + mm) * 60 + ss) * 1000 + frac
 
 
+def amounts(contract, n: float, price: float) -> tuple[float, float]:
+    """(base, quote) of ``n`` of the venue's units at ``price``; contract None: n is in the base coin."""
+    if contract is None:
+        return n, n * price
+    return contract.convert(n, price)
+
+
 class SymbolTable:
     """venue symbol -> (market key, contract or None for base-quantity), built once per symbol."""
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from orjson import loads
 
 from orderflow_tui.events import CONTROL, IGNORED, FrameError, Liquidation, Trade
-from orderflow_tui.venues.common import SymbolTable, checked, ms
+from orderflow_tui.venues.common import SymbolTable, amounts, checked, ms
 
 VENUE = "okx"
 CONTIGUOUS_IDS = False  # tradeId - count == previous tradeId is inferred, not documented
@@ -56,10 +56,7 @@ class Parser:
         side = d["side"]
         if side != "buy" and side != "sell":
             raise FrameError(f"unknown side {side!r}")
-        if contract is None:
-            quote = price * qty
-        else:
-            qty, quote = contract.convert(qty, price)
+        qty, quote = amounts(contract, qty, price)
         trade_id = d["tradeId"]
         return Trade(market, VENUE, symbol, ts, price, qty, quote, side == "buy",
                      int(trade_id) if type(trade_id) is str and trade_id.isdigit() else trade_id)
@@ -83,9 +80,6 @@ class Parser:
             qty = float(x["sz"])
             ts = ms(x["ts"])
             checked(price, qty, ts)
-            if contract is None:
-                quote = price * qty
-            else:
-                qty, quote = contract.convert(qty, price)
+            qty, quote = amounts(contract, qty, price)
             out.append(Liquidation(market, VENUE, symbol, ts, price, qty, quote, is_long, LIQUIDATIONS_SAMPLED))
         return out

@@ -54,4 +54,3 @@ class LiquidationChart(Static):
         fig.plotsize(width, height)
         fig.theme("clear")
         self.update(Text.from_ansi(fig.build()))
-        _ = c
