@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import time
+
 from plotext._figure import _figure_class
 from rich.text import Text
 from textual.widgets import Static
 
 from orderflow_tui.store.report import format_stats
-from orderflow_tui.ui.format import colors
 
 RANGES = {"24h": 24, "7d": 24 * 7, "30d": 24 * 30, "all": None}
 
@@ -30,7 +31,6 @@ class LiquidationChart(Static):
     DEFAULT_CSS = "LiquidationChart { height: 1fr; min-height: 12; }"
 
     def show(self, hours: list[tuple], range_name: str) -> None:
-        c = colors(self.app)
         width, height = max(40, self.size.width), max(12, self.size.height)
         if not hours:
             self.update(f"{range_name}: no hourly data in the store yet")
@@ -51,6 +51,11 @@ class LiquidationChart(Static):
         low.bar(xs, [h[2] / 1e6 for h in hours], color="green")  # shorts liquidated: up
         low.bar(xs, [-h[1] / 1e6 for h in hours], color="red")  # longs liquidated: down
         low.ylabel("liq $M")
+        step = max(1, len(hours) // 6)
+        ticks = xs[::step]
+        labels = [time.strftime("%m%d %H:00", time.gmtime(hours[i][0] / 1000)) for i in ticks]
+        for sub in (top, mid, low):
+            sub.xticks(ticks, labels)
         fig.plotsize(width, height)
         fig.theme("clear")
         self.update(Text.from_ansi(fig.build()))

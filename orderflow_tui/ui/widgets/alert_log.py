@@ -14,7 +14,7 @@ SEVERITY = {"info": "cyan", "warning": "yellow", "high": "bold red"}
 
 
 class AlertLog(Static):
-    DEFAULT_CSS = "AlertLog { height: auto; }"
+    DEFAULT_CSS = "AlertLog { height: auto; text-wrap: nowrap; text-overflow: ellipsis; }"
 
     def __init__(self, **kw):
         super().__init__(**kw)
