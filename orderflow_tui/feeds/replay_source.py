@@ -27,10 +27,12 @@ class ReplaySource:
         self.error = ""
         self.position_ms = 0
         self.paused = False
+        self.rejected = 0
 
     def label(self) -> str:
         pace = "max" if self.speed is None else f"{self.speed:g}x"
-        return f"REPLAY {pace}" + (" · finished" if self.done else "")
+        rejected = f" · {self.rejected} rejected" if self.rejected else ""
+        return f"REPLAY {pace}{rejected}" + (" · finished" if self.done else "")
 
     def statuses(self) -> list[VenueState]:
         return list(self.states.values()) or [VenueState("replay", "starting")]
@@ -71,27 +73,22 @@ class ReplaySource:
                     break
                 while self.paused:
                     await asyncio.sleep(0.1)
-                before = {v: s.frames for v, s in self.states.items()}
-                t_start = time.monotonic()
                 stats = replay_capture(_Lines(reader, lines), engine, on_frame=on_frame, finish=False,
                                        parsers=parsers)
                 self.position_ms = clock[0]
-                for venue, st in self.states.items():
-                    st.rejected += stats.rejected if venue == next(iter(self.states)) else 0
-                    st.last_age_s = 0.0
-                    st.msgs_per_s = 0.8 * st.msgs_per_s + 0.2 * (st.frames - before.get(venue, 0)) / max(
-                        time.monotonic() - t_start, 1e-3) if self.speed is None else st.msgs_per_s
+                self.rejected += stats.rejected
                 if self.speed is not None and clock[0]:
                     if t0_capture is None:
                         t0_capture, t0_wall = clock[0], time.monotonic()
                     wait = (clock[0] - t0_capture) / 1000 / self.speed - (time.monotonic() - t0_wall)
                     if wait > 0:
                         await asyncio.sleep(wait)
-                    elapsed = max(time.monotonic() - t0_wall, 1e-3)
-                    for st in self.states.values():
-                        st.msgs_per_s = st.frames / elapsed
                 else:
                     await asyncio.sleep(0)
+                elapsed = max(time.monotonic() - t0_wall, 1e-3)
+                for st in self.states.values():
+                    st.msgs_per_s = st.frames / elapsed
+                    st.last_age_s = 0.0
         engine.finish()
         for st in self.states.values():
             st.state = "finished"

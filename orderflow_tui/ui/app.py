@@ -246,10 +246,14 @@ class OrderflowApp(App):
         self.notify(f"group {self.group}", timeout=2)
 
     def bar_settings(self) -> list[str]:
+        """Time settings, then a volume and a trade-count setting sized so a bar spans about a
+        minute of the current flow (from the median 1m bar)."""
         g = self.engine.groups.get(self.group)
-        n = max(1.0, round(sum(m.trades for m in g.markets) / max(1, len(g.markets[0].footprint.bars)) / 10)) if g else 1
-        vol = nice_step(max((b.volume for b in g.markets[0].footprint.bars), default=1.0)) if g else 1.0
-        return [*TIMEFRAMES_MS, f"vol:{vol:g}", f"ticks:{int(n) * 10}"]
+        bars = sorted(g.markets[0].footprint.bars, key=lambda b: b.volume) if g else []
+        mid = bars[len(bars) // 2] if bars else None
+        vol = nice_step(mid.volume) if mid else 1.0
+        ticks = max(10, int(nice_step(mid.trades))) if mid else 100
+        return [*TIMEFRAMES_MS, f"vol:{vol:g}", f"ticks:{ticks}"]
 
     def action_bar_setting(self, direction: int) -> None:
         g = self.engine.groups.get(self.group)
