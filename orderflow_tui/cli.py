@@ -32,8 +32,9 @@ def load_settings(path: Optional[Path]) -> cfg.Settings:
 
 @app.callback()
 def main_callback(ctx: typer.Context, config: Optional[Path] = ConfigOpt) -> None:
-    if ctx.invoked_subcommand is None:
-        ctx.invoke(run, config=config)
+    if ctx.invoked_subcommand is None:  # the bare command: the live dashboard with its defaults
+        _live(config, headless=False, duration=None, report=None, group=None, venues=None, db=None, no_store=False,
+              no_mouse=False, log_file=None, demo=False)
 
 
 @app.command()

@@ -59,3 +59,18 @@ def test_cli_reports_a_bad_config_in_one_line(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "orderflow_tui", "stats", "--config", str(path)],
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 2 and proc.stderr.count("\n") == 1 and "engine.imbalance_ratio" in proc.stderr
+
+
+def test_bare_command_reaches_the_live_dashboard(tmp_path, monkeypatch):
+    """`orderflow-tui` with no arguments must start the live path with every default filled in."""
+    from typer.testing import CliRunner
+
+    from orderflow_tui import cli
+    from orderflow_tui.ui import launch
+
+    called = {}
+    monkeypatch.setattr(launch, "launch_live", lambda settings, db, **kw: called.update(settings=settings, db=db, **kw))
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(cli.app, [], env={"ORDERFLOW_FEEDS_GROUP": "BTC"})
+    assert result.exit_code == 0, result.output
+    assert called["settings"].feeds.venues == "binance,bybit,okx" and called["demo"] is False and called["db"] is None
