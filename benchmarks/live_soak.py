@@ -50,6 +50,7 @@ async def main(seconds: float, rate: float, drop_every: int) -> None:
     child = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "orderflow_tui", "run", "--headless", "--duration", str(seconds), "--report", "json",
         "--db", db, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL)
+    report = asyncio.create_task(child.stdout.read())  # read while it runs: the report exceeds a pipe buffer
     samples = []
     start = time.monotonic()
     last_cpu, last_t = 0.0, start
@@ -68,7 +69,7 @@ async def main(seconds: float, rate: float, drop_every: int) -> None:
         if not stopped_producing and now - start > seconds - 4:
             await exchange.pause()  # the last seconds: let the client catch up
             stopped_producing = True
-    out = json.loads((await child.stdout.read()).decode())
+    out = json.loads((await report).decode())
     await exchange.stop()
     frames = sum(s.ledger.frames_sent for s in exchange.servers.values())
     busy = [c for t, c, _ in samples if t > 10]

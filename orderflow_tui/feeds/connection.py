@@ -174,33 +174,35 @@ class Connection:
         """Fetch what the outage may have cost. When a venue's recent-trades window shares no trade
         with what was already seen, some trades in between are gone for good: say so."""
         frames = await self._safe(self.feed.recover(self.engine))
-        markets = [m for m in self.engine.markets.values() if m.venue == self.feed.venue]
-        seen_before = sum(m.trades for m in markets)
-        dups_before = sum(m.duplicates for m in markets)
-        await self._ingest_rest(frames)
-        venue_trades = sum(m.trades for m in self.engine.markets.values() if m.venue == self.feed.venue)
-        self.state.gaps_filled += venue_trades - seen_before  # trades only REST could give back
-        if frames and seen_before and not self.feed.venue == "binance" and \
-                sum(m.duplicates for m in self.engine.markets.values() if m.venue == self.feed.venue) == dups_before:
+        seen_before = sum(m.trades for m in self._markets())
+        dups_before = sum(m.duplicates for m in self._markets())
+        self.state.gaps_filled += self._ingest_rest(frames)
+        if frames and seen_before and self.feed.venue != "binance" and \
+                sum(m.duplicates for m in self._markets()) == dups_before:
             self.state.unrecovered += 1
             self.state.detail = "trades may be missing: the venue's recent-trades window did not reach back"
 
     async def _backfill(self, market: str) -> None:
         try:
-            before = self.engine.markets[market].trades
             frames = await self._safe(self.feed.backfill(self.engine, market))
-            await self._ingest_rest(frames)
-            self.state.gaps_filled += self.engine.markets[market].trades - before
+            self.state.gaps_filled += self._ingest_rest(frames)
         finally:
             self.backfilling = False
 
-    async def _ingest_rest(self, frames) -> None:
+    def _markets(self):
+        return [m for m in self.engine.markets.values() if m.venue == self.feed.venue]
+
+    def _ingest_rest(self, frames) -> int:
+        """Ingest REST frames (no await inside, so nothing else lands meanwhile); returns the
+        number of trades that were new."""
+        before = sum(m.trades for m in self._markets())
         for frame in frames or ():
             if self.recorder is not None:
                 self.recorder.write_kind("rest", int(time.time() * 1000), self.feed.venue, frame)
             events = parse_frame(self.parser, frame)
             if isinstance(events, list) and events:
                 self._ingest(events)
+        return sum(m.trades for m in self._markets()) - before
 
     async def _safe(self, coro):
         try:
