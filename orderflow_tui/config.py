@@ -78,7 +78,7 @@ class EngineSettings:
 class FeedSettings:
     group: str = _f("BTC")
     venues: str = _f("binance,bybit,okx")
-    reconnect_min_s: float = _f(1.0, lo=0.01)
+    reconnect_min_s: float = _f(0.25, lo=0.01, doc="first retry; doubles per failure up to reconnect_max_s")
     reconnect_max_s: float = _f(60.0, lo=0.1)
     stable_after_s: float = _f(60.0, lo=0)
     rotate_after_s: float = _f(23.5 * 3600, lo=1, doc="planned reconnect before Binance's 24 h cut")

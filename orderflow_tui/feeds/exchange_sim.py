@@ -25,6 +25,7 @@ from websockets.http11 import Response
 from orderflow_tui.feeds.market_model import MarketModel, SimLiquidation, SimTrade
 
 SYMBOLS = {"binance": "BTCUSDT", "bybit": "BTCUSDT", "okx": "BTC-USDT-SWAP"}
+FIRST_AGG_ID = 1_000_000
 OKX_CT_VAL = 0.01
 
 
@@ -202,7 +203,7 @@ class BinanceServer(VenueServer):
 
     def __init__(self, faults=None):
         super().__init__(faults)
-        self._ids = itertools.count(1_000_000)
+        self._ids = itertools.count(FIRST_AGG_ID)
 
     def next_id(self):
         return next(self._ids)
@@ -238,10 +239,14 @@ class BinanceServer(VenueServer):
 
     def rest(self, path, query):
         if path == "/fapi/v1/aggTrades":
-            start = int(query["fromId"])
             limit = min(int(query.get("limit", 500)), 1000)
-            rows = [{"a": tid, "p": f"{p:.1f}", "q": f"{q:.3f}", "f": tid * 2, "l": tid * 2 + 1, "T": ts, "m": not b}
-                    for tid, (p, q, b, ts) in sorted(self.ledger.trades.items()) if tid >= start][:limit]
+            first = max(int(query["fromId"]), FIRST_AGG_ID)  # ids are consecutive: index by arithmetic
+            rows = []
+            end = min(first + limit, FIRST_AGG_ID + len(self.ledger.trades))
+            for tid in range(first, end):
+                p, q, b, ts = self.ledger.trades[tid]
+                rows.append({"a": tid, "p": f"{p:.1f}", "q": f"{q:.3f}", "f": tid * 2, "l": tid * 2 + 1, "T": ts,
+                             "m": not b})
             return 200, rows
         return 404, {"code": -1, "msg": "not found"}
 
