@@ -165,3 +165,12 @@ def test_headless_demo_run_report_matches_what_the_servers_sent(tmp_path):
     stats = json.loads(subprocess.run([sys.executable, "-m", "orderflow_tui", "stats", "--db", str(tmp_path / "d.sqlite"),
                                        "--json"], capture_output=True, text=True, timeout=60).stdout)
     assert stats["total"]["count"] == sum(s["liquidations"] for s in out["simulator"].values())
+
+
+async def test_okx_outage_longer_than_the_recent_window_is_paged_back():
+    # one venue takes every trade: ~400/s through a 1.5 s stale timeout is well over 500 trades
+    exchange, source, engine = await run_against({"okx": Faults(silent_after=200)}, venues=("okx",), rate=400.0,
+                                                 seconds=4.0)
+    st = state(source, "okx")
+    assert st.reconnects >= 1 and st.gaps_filled > 500 and st.unrecovered == 0
+    assert_totals_match(exchange, engine, "okx")

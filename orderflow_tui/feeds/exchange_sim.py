@@ -339,6 +339,13 @@ class OkxServer(VenueServer):
             rows = [{"instId": "BTC-USDT-SWAP", "tradeId": tid, "px": f"{ev.price:.1f}", "sz": _contracts(ev.qty),
                      "side": "buy" if ev.is_buy else "sell", "ts": str(ev.ts)} for tid, ev in reversed(self.history[-limit:])]
             return 200, {"code": "0", "msg": "", "data": rows}
+        if path == "/api/v5/market/history-trades":  # older than `after`, newest first
+            after = int(query["after"])
+            limit = min(int(query.get("limit", 100)), 100)
+            older = [(tid, ev) for tid, ev in self.history if int(tid) < after][-limit:]
+            rows = [{"instId": "BTC-USDT-SWAP", "tradeId": tid, "px": f"{ev.price:.1f}", "sz": _contracts(ev.qty),
+                     "side": "buy" if ev.is_buy else "sell", "ts": str(ev.ts)} for tid, ev in reversed(older)]
+            return 200, {"code": "0", "msg": "", "data": rows}
         return 404, {"code": "51000", "msg": "not found"}
 
 
