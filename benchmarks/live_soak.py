@@ -49,7 +49,7 @@ async def main(seconds: float, rate: float, drop_every: int) -> None:
     db = tempfile.mktemp(suffix=".sqlite")
     child = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "orderflow_tui", "run", "--headless", "--duration", str(seconds), "--report", "json",
-        "--db", db, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL)
+        "--db", db, env=env, stdout=asyncio.subprocess.PIPE, stderr=open(os.environ.get("SOAK_LOG", os.devnull), "w"))
     report = asyncio.create_task(child.stdout.read())  # read while it runs: the report exceeds a pipe buffer
     samples = []
     start = time.monotonic()

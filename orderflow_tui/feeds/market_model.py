@@ -35,6 +35,7 @@ class MarketModel:
         self.rnd = random.Random(seed)
         self.venues = venues
         self.price = price
+        self.anchor = price  # the price drifts and wanders, but is pulled back here (days of demo)
         self.base_rate = rate_per_s
         self.excitation = 0.0  # recent activity raises the arrival rate (clustering)
         self.drift = 0.0
@@ -49,12 +50,17 @@ class MarketModel:
         n = _poisson(rnd, rate * dt_s)
         self.excitation *= math.exp(-dt_s / 3.0)
         if rnd.random() < 0.02 * dt_s:
-            self.drift = rnd.gauss(0, 2e-5)
+            self.drift = rnd.gauss(0, 2e-4)  # per second: a trend of a few % an hour at most
+        # volatility and drift are per second of time, not per trade, so the path does not depend
+        # on the trade rate; a weak pull back to the anchor keeps hours of demo in a sane range
+        pull = -0.001 * math.log(self.price / self.anchor)
+        self.price *= math.exp((self.drift + pull) * dt_s + rnd.gauss(0, 4e-4) * math.sqrt(dt_s))
+        buy_share = min(0.8, max(0.2, 0.5 + 500 * self.drift))
         out: list = []
         for _ in range(n):
             ts = now_ms - int(rnd.random() * dt_s * 1000)
-            self.price *= math.exp(self.drift + rnd.gauss(0, 3e-5))
-            is_buy = rnd.random() < 0.5 + self.drift * 5000
+            is_buy = rnd.random() < buy_share
+            px = self.price * (1 + (1e-5 if is_buy else -1e-5) * rnd.random())  # buyers lift, sellers hit
             qty = min(0.001 * rnd.paretovariate(1.3), 50.0)  # heavy tail
             if rnd.random() < 0.002:
                 qty *= rnd.choice((100, 300))  # a whale
@@ -62,7 +68,7 @@ class MarketModel:
             # Hawkes process clusters without running away)
             self.excitation = min(self.excitation + 0.6 / (self.base_rate * 3.0), 20.0)
             venue = rnd.choices(self.venues, self.weights)[0]
-            out.append(SimTrade(venue, ts, round(self.price, 1), round(qty, 3) or 0.001, is_buy))
+            out.append(SimTrade(venue, ts, round(px, 1), round(qty, 3) or 0.001, is_buy))
         if self.cascade_left == 0 and rnd.random() < 0.02 * dt_s:
             self.cascade_left = rnd.randint(6, 25)
             self.cascade_long = rnd.random() < 0.5
