@@ -251,19 +251,24 @@ def apply_retention(conn, keep_liquidations_days: int, keep_buckets_days: int, n
 # ---- reading --------------------------------------------------------------------------------
 
 
-def accumulated(conn, since: int | None = None, until: int | None = None, group: str | None = None) -> dict:
-    """The accumulated statistics (analytics.md §10), from the minute buckets."""
+def _where(column: str, since: int | None, until: int | None, group: str | None) -> tuple[str, list]:
+    """SQL condition and arguments for a time range on ``column`` and an optional group."""
     where, args = ["1 = 1"], []
     if since is not None:
-        where.append("minute >= ?")
-        args.append(since // 60_000 * 60_000)
+        where.append(f"{column} >= ?")
+        args.append(since)
     if until is not None:
-        where.append("minute <= ?")
+        where.append(f"{column} <= ?")
         args.append(until)
     if group:
         where.append("grp = ?")
         args.append(group.upper())
-    w = " AND ".join(where)
+    return " AND ".join(where), args
+
+
+def accumulated(conn, since: int | None = None, until: int | None = None, group: str | None = None) -> dict:
+    """The accumulated statistics (analytics.md §10), from the minute buckets."""
+    w, args = _where("minute", None if since is None else since // 60_000 * 60_000, until, group)
     first_last = conn.execute(f"SELECT MIN(minute), MAX(minute) FROM liq_minutes WHERE {w}", args).fetchone()
     raw = conn.execute(
         f"SELECT MIN(ts), MAX(ts) FROM liquidations WHERE ts >= ? AND ts <= ?"
@@ -289,19 +294,9 @@ def accumulated(conn, since: int | None = None, until: int | None = None, group:
                          "share_pct": quote / total["quote"] * 100 if total["quote"] else 0.0}
     groups = {g: {"count": c, "base": b, "quote": q} for g, c, b, q in conn.execute(
         f"SELECT grp, SUM(count), SUM(base), SUM(quote) FROM liq_minutes WHERE {w} GROUP BY grp", args)}
-    cw = ["1 = 1"]
-    cargs: list = []
-    if since is not None:
-        cw.append("start_ts >= ?")
-        cargs.append(since)
-    if until is not None:
-        cw.append("start_ts <= ?")
-        cargs.append(until)
-    if group:
-        cw.append("grp = ?")
-        cargs.append(group.upper())
+    cw, cargs = _where("start_ts", since, until, group)
     cascades = conn.execute(f"SELECT COUNT(*), COALESCE(SUM(cross_exchange),0), COALESCE(MAX(risk),0) "
-                            f"FROM cascades WHERE {' AND '.join(cw)}", cargs).fetchone()
+                            f"FROM cascades WHERE {cw}", cargs).fetchone()
     duration_ms = (last_ts - first_ts) if first_ts is not None else 0
     hours = duration_ms / 3_600_000
     total["cascades"] = cascades[0]
