@@ -80,7 +80,7 @@ class FeedSettings:
     venues: str = _f("binance,bybit,okx")
     reconnect_min_s: float = _f(0.25, lo=0.01, doc="first retry; doubles per failure up to reconnect_max_s")
     reconnect_max_s: float = _f(60.0, lo=0.1)
-    stable_after_s: float = _f(60.0, lo=0)
+    stable_after_s: float = _f(10.0, lo=0, doc="a connection up this long resets the backoff")
     rotate_after_s: float = _f(23.5 * 3600, lo=1, doc="planned reconnect before Binance's 24 h cut")
     stale_after_s: float = _f(30.0, lo=1, doc="no frame nor keep-alive answer for this long: stale")
     ping_interval_s: float = _f(20.0, lo=0.5)
