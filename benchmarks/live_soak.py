@@ -51,10 +51,15 @@ async def main(seconds: float, rate: float, drop_every: int) -> None:
         sys.executable, "-m", "orderflow_tui", "run", "--headless", "--duration", str(seconds), "--report", "json",
         "--db", db, env=env, stdout=asyncio.subprocess.PIPE, stderr=open(os.environ.get("SOAK_LOG", os.devnull), "w"))
     report = asyncio.create_task(child.stdout.read())  # read while it runs: the report exceeds a pipe buffer
+
+    async def stop_producing():  # 5 s before the child's end: it catches up before it reports
+        await asyncio.sleep(seconds - 5)
+        await exchange.pause()
+
+    pausing = asyncio.create_task(stop_producing())
     samples = []
     start = time.monotonic()
     last_cpu, last_t = 0.0, start
-    stopped_producing = False
     while child.returncode is None:
         try:
             await asyncio.wait_for(child.wait(), 5.0)
@@ -66,9 +71,7 @@ async def main(seconds: float, rate: float, drop_every: int) -> None:
         now = time.monotonic()
         samples.append((now - start, (cpu - last_cpu) / (now - last_t) * 100, rss))
         last_cpu, last_t = cpu, now
-        if not stopped_producing and now - start > seconds - 4:
-            await exchange.pause()  # the last seconds: let the client catch up
-            stopped_producing = True
+    await pausing
     out = json.loads((await report).decode())
     await exchange.stop()
     frames = sum(s.ledger.frames_sent for s in exchange.servers.values())
