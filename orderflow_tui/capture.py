@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gzip
-import io
 import os
 import time
 import zlib
@@ -107,10 +106,11 @@ class CaptureWriter:
         self._fh.write(orjson.dumps({"k": kind, "t": t_ms, "x": venue, "f": body}) + b"\n")
 
     def flush(self) -> None:
+        """Push what was written to the disk (a crash loses at most the last second)."""
         self._fh.flush()
         if self._fh is not self._raw:
             self._raw.flush()
-        os.fsync(self._raw.fileno()) if hasattr(self._raw, "fileno") else None
+        os.fsync(self._raw.fileno())
 
     def close(self) -> None:
         self._fh.close()
@@ -124,4 +124,3 @@ class CaptureWriter:
         self.close()
 
 
-__all__ = ["CaptureError", "CaptureReader", "CaptureWriter", "open_lines", "io"]

@@ -23,11 +23,25 @@ def fail(message: str, code: int = 2) -> None:
     raise typer.Exit(code)
 
 
-def load_settings(path: Optional[Path]) -> cfg.Settings:
+def load_settings(path: Optional[Path], group: Optional[str] = None, venues: Optional[str] = None,
+                  live: bool = False) -> cfg.Settings:
+    """The config file and environment, then --group / --venues; checked for the live path when live."""
     try:
-        return cfg.load(path)
+        settings = cfg.load(path)
     except cfg.ConfigError as exc:
         fail(str(exc))
+    if group:
+        settings.feeds.group = group
+    if venues:
+        settings.feeds.venues = venues
+    if live:
+        from orderflow_tui.feeds.session import check_feed_settings
+
+        try:
+            check_feed_settings(settings)
+        except ValueError as exc:
+            fail(str(exc))
+    return settings
 
 
 @app.callback()
@@ -150,21 +164,11 @@ def demo(
 
 def _live(config, headless, duration, report, group, venues, db, no_store, no_mouse, log_file, demo,
           demo_rate=40.0, demo_seed=7):
-    settings = load_settings(config)
-    if group:
-        settings.feeds.group = group
-    if venues:
-        settings.feeds.venues = venues
+    settings = load_settings(config, group, venues, live=True)
     if report not in (None, "json"):
         fail(f"--report {report!r}: only json is available")
     if duration is not None and not duration > 0:
         fail("--duration must be a positive number of seconds")
-    from orderflow_tui.feeds.session import check_feed_settings
-
-    try:
-        check_feed_settings(settings)
-    except ValueError as exc:
-        fail(str(exc))
     if headless:
         from orderflow_tui.feeds.headless import run_headless
 
@@ -184,18 +188,9 @@ def record(
     config: Optional[Path] = ConfigOpt,
 ) -> None:
     """Record the live feeds into a capture file (contract.md §1), with the instruments header."""
-    settings = load_settings(config)
-    if group:
-        settings.feeds.group = group
-    if venues:
-        settings.feeds.venues = venues
+    settings = load_settings(config, group, venues, live=True)
     from orderflow_tui.feeds.record import record_capture
-    from orderflow_tui.feeds.session import check_feed_settings
 
-    try:
-        check_feed_settings(settings)
-    except ValueError as exc:
-        fail(str(exc))
     try:
         frames = record_capture(settings, out, duration)
     except OSError as exc:
@@ -214,11 +209,7 @@ def doctor(
 ) -> None:
     """Check each venue and stream: name resolution, connection, subscription, first trade and
     first liquidation; a verdict and a hint per line."""
-    settings = load_settings(config)
-    if group:
-        settings.feeds.group = group
-    if venues:
-        settings.feeds.venues = venues
+    settings = load_settings(config, group, venues, live=True)
     from orderflow_tui.feeds.doctor import run_doctor
 
     raise typer.Exit(run_doctor(settings, timeout, liquidation_timeout))

@@ -6,6 +6,7 @@ Precedence: the capture header / REST instrument list, then the built-in table b
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 
@@ -131,8 +132,6 @@ def nice_step(raw: float) -> float:
     """The 1-2-5 value nearest (by ratio) to ``raw``."""
     if raw <= 0:
         return 1.0
-    import math
-
     exp = math.floor(math.log10(raw))
     best = None
     for e in (exp - 1, exp, exp + 1):
