@@ -174,3 +174,39 @@ async def test_okx_outage_longer_than_the_recent_window_is_paged_back():
     st = state(source, "okx")
     assert st.reconnects >= 1 and st.gaps_filled > 500 and st.unrecovered == 0
     assert_totals_match(exchange, engine, "okx")
+
+
+async def test_record_writes_a_capture_that_replays_to_what_the_servers_sent(tmp_path):
+    import json
+
+    from orderflow_tui.capture import CaptureReader
+    from orderflow_tui.feeds.record import _record
+    from orderflow_tui.replay import replay_capture
+    from orderflow_tui.report import build_report
+
+    exchange = await DemoExchange(seed=5, rate_per_s=60.0).start()
+    settings = fast_settings(("binance", "bybit", "okx"))
+    exchange.endpoints(settings)
+
+    async def stop_producing():
+        await asyncio.sleep(2.5)
+        await exchange.pause()
+
+    pausing = asyncio.create_task(stop_producing())
+    out = tmp_path / "rec.jsonl.gz"
+    frames = await _record(settings, out, 4.0, False)
+    await pausing
+    await exchange.stop()
+    assert frames > 50 and out.read_bytes()[:2] == b"\x1f\x8b"
+    with CaptureReader(out) as reader:
+        header = reader.header
+        assert header["instruments"]["okx:BTC-USDT-SWAP"] == {"contract_size": 0.01, "inverse": False}
+        engine = Engine(report_tf="1m")
+        stats = replay_capture(reader, engine)
+    report = json.loads(json.dumps(build_report(engine, stats, reader.instruments)))
+    assert report["rejected_frames"] == 0
+    for venue in ("binance", "bybit", "okx"):
+        count, buy, sell = exchange.servers[venue].ledger.totals()
+        got = report["markets"][f"{venue}:{SYMBOLS[venue]}"]
+        assert got["trades"] == count > 10
+        assert got["buy_base"] == pytest.approx(buy, rel=1e-9) and got["sell_base"] == pytest.approx(sell, rel=1e-9)
