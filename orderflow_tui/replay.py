@@ -62,14 +62,13 @@ def _run(reader, parsers, engine, stats, on_frame, on_batch) -> int:
             frames += 1
             stats.reject(_line_problem(exc, rec if type(exc) is not JSONDecodeError else None))
             continue
+        if "k" in rec:
+            continue  # other line kinds (REST bodies...) are not frames
         frames += 1
         if frames >= next_batch:
             next_batch += BATCH
             if on_batch is not None:
                 on_batch(engine)
-        if "k" in rec:
-            frames -= 1
-            continue
         if on_frame is not None:
             on_frame(rec.get("t"), rec["x"])
         try:

@@ -1,7 +1,6 @@
 """The dashboard through Textual's Pilot: every key, numbers on screen equal the engine's, and
 snapshots at three terminal sizes on a fixed capture with a frozen clock."""
 
-import asyncio
 
 import pytest
 

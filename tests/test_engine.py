@@ -5,7 +5,7 @@ import pytest
 from orderflow_tui.config import EngineSettings
 from orderflow_tui.engine import footprint as fp
 from orderflow_tui.engine.engine import Engine
-from orderflow_tui.engine.liquidations import Cascade, magnitude_tier, risk_band
+from orderflow_tui.engine.liquidations import magnitude_tier, risk_band
 from orderflow_tui.engine.profile import nodes
 from orderflow_tui.engine.snapshot import snapshot
 from orderflow_tui.events import Liquidation, Trade

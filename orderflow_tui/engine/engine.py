@@ -18,10 +18,9 @@ from dataclasses import dataclass
 from orderflow_tui.config import EngineSettings
 from orderflow_tui.engine.analysis import divergence, flow_table, pressure
 from orderflow_tui.engine.flow import RollingFlow
-from orderflow_tui.engine.footprint import Bar, FootprintSeries, PriceGrid, merge_bars, parse_bar_setting
+from orderflow_tui.engine.footprint import Bar, FootprintSeries, PriceGrid, merge_bars, merge_levels, parse_bar_setting
 from orderflow_tui.engine.liquidations import LiquidationBook
 from orderflow_tui.engine.market import MarketState
-from orderflow_tui.engine.profile import merge_levels
 from orderflow_tui.events import IdOnly, Liquidation, Trade
 from orderflow_tui.instruments import default_row_size, nice_step
 from orderflow_tui.venues import CONTIGUOUS_ID_VENUES
@@ -65,7 +64,6 @@ class GroupState:
         self.name = name
         self.step = step
         self.grid = PriceGrid(step, ref_price)  # shared by the group's markets so their rows line up
-        self.setting = setting
         kind, _ = parse_bar_setting(setting)
         # volume and trade-count bars cannot be summed from per-market bars: built for the group
         self.footprint = None if kind == "time" else FootprintSeries(setting, self.grid, s.footprint_bars)

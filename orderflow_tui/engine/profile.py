@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from orderflow_tui.engine.footprint import merge_levels, poc_row, value_area  # noqa: F401 (re-exported)
+from orderflow_tui.engine.footprint import poc_row, value_area
 
 
 @dataclass(frozen=True)

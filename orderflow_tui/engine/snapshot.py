@@ -8,7 +8,8 @@ from orderflow_tui.engine import footprint as fpm
 from orderflow_tui.engine.analysis import (Pressure, VenueFlow, cvd_state, divergence, flow_table, momentum,
                                            pressure)
 from orderflow_tui.engine.liquidations import Cascade
-from orderflow_tui.engine.profile import Profile, build_profile, merge_levels
+from orderflow_tui.engine.footprint import merge_levels
+from orderflow_tui.engine.profile import Profile, build_profile
 from orderflow_tui.engine.signal import Signal, composite, cvd_reason
 
 
@@ -85,16 +86,11 @@ class GroupSnapshot:
     alerts: tuple
     markets: tuple  # (market, trades, cvd base, cvd quote, missing ids, duplicates)
 
-    base_scale: float = 1.0
-    base_step: float = 1.0
+    base_scale: float = 1.0  # session-profile rows are always on the group's base grid
 
     def price(self, row: int) -> float:
         """Price of a footprint row (bars, visible profile)."""
         return row / self.scale
-
-    def base_price(self, row: int) -> float:
-        """Price of a session-profile row (always on the group's base rows)."""
-        return row / self.base_scale
 
 
 def snapshot(engine, group: str, bars: int = 30) -> GroupSnapshot | None:
@@ -160,7 +156,7 @@ def snapshot(engine, group: str, bars: int = 30) -> GroupSnapshot | None:
         build_profile(visible_rows, g.view_grid.step_ticks, s.value_area_pct, s.hvn_ratio, s.lvn_ratio),
         sig, tuple(reversed(engine.alerts)),
         tuple((m.market, m.trades, m.cvd_base, m.cvd_quote, m.missing, m.duplicates) for m in g.markets),
-        g.grid.scale, g.step,
+        g.grid.scale,
     )
 
 

@@ -270,10 +270,8 @@ def accumulated(conn, since: int | None = None, until: int | None = None, group:
     """The accumulated statistics (analytics.md §10), from the minute buckets."""
     w, args = _where("minute", None if since is None else since // 60_000 * 60_000, until, group)
     first_last = conn.execute(f"SELECT MIN(minute), MAX(minute) FROM liq_minutes WHERE {w}", args).fetchone()
-    raw = conn.execute(
-        f"SELECT MIN(ts), MAX(ts) FROM liquidations WHERE ts >= ? AND ts <= ?"
-        + (" AND grp = ?" if group else ""),
-        [since or 0, until if until is not None else 1 << 62] + ([group.upper()] if group else [])).fetchone()
+    rw, rargs = _where("ts", since, until, group)
+    raw = conn.execute(f"SELECT MIN(ts), MAX(ts) FROM liquidations WHERE {rw}", rargs).fetchone()
     first_ts = raw[0] if raw[0] is not None else first_last[0]
     last_ts = raw[1] if raw[1] is not None else first_last[1]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from orderflow_tui.store.db import Batch, BatchBuilder, StoreError, connect, explain, start_session, write_batch
+from orderflow_tui.store.db import Batch, BatchBuilder, connect, explain, start_session, write_batch
 
 
 class SyncStoreWriter:
@@ -38,7 +38,7 @@ class SyncStoreWriter:
             write_batch(self.conn, batch, (ms, None, self.session))
         except Exception as exc:
             self.pending = batch  # nothing accepted is lost: kept for the next try
-            raise StoreError(str(explain(self.path, exc))) from None
+            raise explain(self.path, exc) from None
         self.committed += len(batch.liquidations)
 
     def close_sync(self, engine=None) -> None:

@@ -7,7 +7,6 @@ view; hidden views, a paused screen and an open modal are skipped.
 
 from __future__ import annotations
 
-import asyncio
 import time
 from pathlib import Path
 
