@@ -13,7 +13,7 @@ from orderflow_tui.venues import PARSE_ERRORS, make_parsers
 
 
 class ReplayStats:
-    def __init__(self):
+    def __init__(self) -> None:
         self.frames = 0
         self.rejected = 0
         self.control = 0
@@ -46,9 +46,7 @@ def replay_capture(reader: CaptureReader, engine: Engine, venue_options: dict | 
     return stats
 
 
-def _run(reader, parsers, engine, stats, on_frame, on_batch) -> int:
-    on_events = engine.on_events
-    on_trade = engine.on_trade
+def _run(reader: CaptureReader, parsers: dict, engine: Engine, stats: ReplayStats, on_frame, on_batch) -> int:
     frames = 0
     next_batch = BATCH
     for line in reader:
@@ -81,9 +79,9 @@ def _run(reader, parsers, engine, stats, on_frame, on_batch) -> int:
             continue
         if events:
             if len(events) == 1 and type(events[0]) is Trade:
-                on_trade(events[0])
+                engine.on_trade(events[0])
             else:
-                on_events(events)
+                engine.on_events(events)
         elif events is CONTROL:
             stats.control += 1
         else:

@@ -279,8 +279,10 @@ class Engine:
                 self._second(g, now_ms // 1000)
             for m in g.markets:
                 fp = m.footprint
-                if fp.current is not None and fp.tf and now_ms >= fp.current.open_ts + fp.tf:
-                    self._bar_closed(g, fp, fp.close_current())
+                bar = fp.current
+                if bar is not None and fp.tf and now_ms >= bar.open_ts + fp.tf:
+                    fp.close_current()
+                    self._bar_closed(g, fp, bar)
                 v = m.view
                 if v is not None and v.current is not None and now_ms >= v.current.open_ts + v.tf:
                     v.close_current()
@@ -302,10 +304,11 @@ class Engine:
                 nice_step(default_row_size(m.group, price) / self.row_divisor))
             g = self.groups[m.group] = GroupState(m.group, self.s, step, price, self.bar_setting)
         m.g = g
-        m.flow = g.flow.get(venue)
-        if m.flow is None:
-            m.flow = g.flow[venue] = RollingFlow(self.s.rolling_window_s)
-            m.flow.roll(max(g.sec, 0))  # a venue joining mid-second starts in the group's second
+        flow = g.flow.get(venue)
+        if flow is None:
+            flow = g.flow[venue] = RollingFlow(self.s.rolling_window_s)
+            flow.roll(max(g.sec, 0))  # a venue joining mid-second starts in the group's second
+        m.flow = flow
         setting = self.bar_setting if g.footprint is None else "1m"
         m.footprint = FootprintSeries(setting, g.grid, self.s.footprint_bars, keep_all=self.keep_all_bars)
         g.markets.append(m)

@@ -84,6 +84,7 @@ class FootprintSeries:
         self.scale = grid.scale
         self.step_ticks = grid.step_ticks
         self.bar_end = 0  # the live time bar takes trades with ts < bar_end
+        self.max_bars = max_bars
         self.bars: deque[Bar] = deque(maxlen=max_bars)
         self.current: Bar | None = None
         self.dropped_delta = 0.0  # delta of bars that fell off, so CVD still runs from the session start
@@ -145,7 +146,7 @@ class FootprintSeries:
 
     def _open(self, open_ts: int, price: float, ts: int) -> Bar:
         bar = Bar(open_ts, price, ts)
-        if len(self.bars) == self.bars.maxlen:
+        if len(self.bars) == self.max_bars:
             self.dropped_delta += self.bars[0].delta
         self.bars.append(bar)
         self.current = bar
@@ -164,7 +165,7 @@ class FootprintSeries:
         bar = Bar(open_ts, price, ts)
         bar.last_ts = -1  # its close comes from whatever trade is latest inside it
         at = next((i for i, b in enumerate(self.bars) if b.open_ts > open_ts), len(self.bars))
-        if len(self.bars) < self.bars.maxlen:
+        if len(self.bars) < self.max_bars:
             self.bars.insert(at, bar)
         if self.history is not None:
             at = next((i for i in range(len(self.history) - 1, -1, -1) if self.history[i].open_ts < open_ts), -1)
@@ -268,15 +269,19 @@ def imbalances(levels: dict[int, list], step_ticks: int, ratio: float, min_volum
 
 def stacked_runs(rows: set, step_ticks: int, min_rows: int = 3) -> list[tuple[int, int]]:
     """(lowest, highest) of each run of >= min_rows consecutive rows."""
-    runs, start, prev = [], None, None
-    for row in sorted(rows):
-        if prev is not None and row == prev + step_ticks:
+    runs: list[tuple[int, int]] = []
+    ordered = sorted(rows)
+    if not ordered:
+        return runs
+    start = prev = ordered[0]
+    for row in ordered[1:]:
+        if row == prev + step_ticks:
             prev = row
             continue
-        if start is not None and (prev - start) // step_ticks + 1 >= min_rows:
+        if (prev - start) // step_ticks + 1 >= min_rows:
             runs.append((start, prev))
         start = prev = row
-    if start is not None and (prev - start) // step_ticks + 1 >= min_rows:
+    if (prev - start) // step_ticks + 1 >= min_rows:
         runs.append((start, prev))
     return runs
 

@@ -3,22 +3,20 @@
 from __future__ import annotations
 
 from collections import deque
+from typing import TYPE_CHECKING, Any
 
 from orderflow_tui.instruments import group_of
+
+if TYPE_CHECKING:
+    from orderflow_tui.engine.engine import GroupState
+    from orderflow_tui.engine.flow import RollingFlow
+    from orderflow_tui.engine.footprint import FootprintSeries
 
 RECENT_IDS = 4096  # ids remembered per market to drop replays after reconnects and backlogs
 GAP_RANGES = 256  # open gaps remembered per market, so late fills are recognized
 
 
 class MarketState:
-    __slots__ = (
-        "market", "venue", "symbol", "group", "contiguous",
-        "trades", "buy_base", "sell_base", "buy_quote", "sell_quote", "first_ts", "last_ts", "last_price",
-        "last_id", "missing", "gaps", "duplicates", "seen", "seen_order",
-        "liq", "footprint", "view", "g", "flow",
-        "p_ts", "p_buy", "p_qty", "p_quote", "p_px", "p_n",
-    )
-
     def __init__(self, market: str, venue: str, symbol: str, contiguous: bool):
         self.market = market
         self.venue = venue
@@ -26,26 +24,33 @@ class MarketState:
         self.group = group_of(venue, symbol)
         self.contiguous = contiguous
         self.trades = 0
-        self.buy_base = self.sell_base = self.buy_quote = self.sell_quote = 0.0
+        self.buy_base: float = 0.0
+        self.sell_base: float = 0.0
+        self.buy_quote: float = 0.0
+        self.sell_quote: float = 0.0
         self.first_ts = 1 << 62  # min / max exchange time of the trades
         self.last_ts = -1
         self.last_price = 0.0
-        self.last_id = -2  # no id seen yet (never equal to an id minus one)
+        self.last_id: Any = -2  # no id seen yet (never equal to an id minus one)
         self.missing = 0
         self.gaps: deque[list[int]] = deque(maxlen=GAP_RANGES)  # [first, last] missing ids
         self.duplicates = 0
         self.seen: set = set()
         self.seen_order: deque = deque()
         # [count, base, quote] for liquidated longs and shorts
-        self.liq = {"long": [0, 0.0, 0.0], "short": [0, 0.0, 0.0]}
-        self.footprint = None  # the base FootprintSeries (the report's, or 1m on the group's rows)
-        self.view = None  # another bar setting or row size the trader chose, when not the base
+        self.liq: dict[str, list] = {"long": [0, 0.0, 0.0], "short": [0, 0.0, 0.0]}
+        # the base FootprintSeries (the report's, or 1m on the group's rows), and another bar
+        # setting or row size the trader chose, when not the base; both set by the engine
+        self.footprint: FootprintSeries = None  # type: ignore[assignment]
+        self.view: FootprintSeries | None = None
         self.p_ts = -1  # the print being merged: same taker side, same exchange ms
         self.p_buy = False
-        self.p_qty = self.p_quote = self.p_px = 0.0
+        self.p_qty: float = 0.0
+        self.p_quote: float = 0.0
+        self.p_px: float = 0.0
         self.p_n = 0
-        self.g = None  # the GroupState, and the venue's RollingFlow in it
-        self.flow = None
+        self.g: GroupState = None  # type: ignore[assignment]  # the GroupState, and the venue's RollingFlow in it
+        self.flow: RollingFlow = None  # type: ignore[assignment]
 
     def accept_id(self, tid) -> bool:
         """False for a trade already counted. Tracks gaps in contiguous ids."""

@@ -6,12 +6,13 @@ liquidation order: SELL closes a long, so SELL = long liquidated (the opposite o
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import msgspec
 from orjson import loads
 
-from orderflow_tui.events import CONTROL, IGNORED, FrameError, IdOnly, Liquidation, Trade
+from orderflow_tui.events import CONTROL, IGNORED, FrameError, IdOnly, Liquidation, Skip, Trade
+from orderflow_tui.instruments import Contract
 from orderflow_tui.venues.common import PRICE_MAX, QTY_MAX, TS_MAX, TS_MIN, SymbolTable, amounts, checked, ms
 
 VENUE = "binance"
@@ -28,63 +29,49 @@ _Time = Annotated[int, msgspec.Meta(gt=TS_MIN, lt=TS_MAX)]
 _Id = Annotated[int, msgspec.Meta(ge=0)]
 
 
-class _AggTrade(msgspec.Struct, tag_field="e", tag="aggTrade"):
-    s: str
-    a: _Id
-    p: _Price
-    q: _Qty
-    T: _Time
-    m: bool
+# made with defstruct, not class statements: the module is compiled (mypyc), the structs must not be
+_AggTrade: Any = msgspec.defstruct("_AggTrade", [("s", str), ("a", _Id), ("p", _Price), ("q", _Qty), ("T", _Time),
+                                            ("m", bool)], tag_field="e", tag="aggTrade")
+_RawTrade: Any = msgspec.defstruct("_RawTrade", [("s", str), ("t", _Id), ("p", _Price), ("q", _Qty), ("T", _Time),
+                                            ("m", bool), ("X", str, "MARKET")], tag_field="e", tag="trade")
+_Combined = msgspec.defstruct("_Combined", [("data", _AggTrade | _RawTrade)])
 
-
-class _RawTrade(msgspec.Struct, tag_field="e", tag="trade"):
-    s: str
-    t: _Id
-    p: _Price
-    q: _Qty
-    T: _Time
-    m: bool
-    X: str = "MARKET"
-
-
-class _Combined(msgspec.Struct):
-    data: _AggTrade | _RawTrade
-
-
-_combined = msgspec.json.Decoder(_Combined, strict=False).decode
-_bare = msgspec.json.Decoder(_AggTrade | _RawTrade, strict=False).decode
+_combined: Any = msgspec.json.Decoder(_Combined, strict=False).decode
+_bare: Any = msgspec.json.Decoder(_AggTrade | _RawTrade, strict=False).decode
+_astuple: Any = msgspec.structs.astuple
 _FAST_ERRORS = (msgspec.ValidationError, msgspec.DecodeError)
 
 
 class Parser:
     venue = VENUE
 
-    def __init__(self, instruments=None, options=None):
+    def __init__(self, instruments=None, options=None) -> None:
         self.symbols = SymbolTable(VENUE, instruments)
-        self._base_markets: dict[str, str] = {}  # symbols traded in the base coin: symbol -> market
+        # the symbol of the previous trade frame, its market and contract (frames come in runs)
+        self._symbol = ""
+        self._market = ""
+        self._contract: Contract | None = None
 
-    def parse(self, frame):
+    def parse(self, frame: str) -> list | Skip:
+        fields: tuple
         try:
-            d = _combined(frame).data if frame[:9] == '{"stream"' else _bare(frame)
+            # one C call for every field: attribute reads on a msgspec struct are slow from compiled code
+            fields = _astuple(_combined(frame).data if frame.startswith('{"stream"') else _bare(frame))
         except _FAST_ERRORS:
             return self._parse_checked(frame)
-        if type(d) is _AggTrade:
-            tid = d.a
-        elif d.X == "MARKET":
-            tid = d.t
+        if len(fields) == 7 and fields[6] != "MARKET":
+            return self._parse_checked(frame)  # an insurance-fund or ADL fill
+        symbol: str = fields[0]
+        if symbol != self._symbol:
+            self._market, self._contract = self.symbols.get(symbol)
+            self._symbol = symbol
+        price: float = fields[2]
+        qty: float = fields[3]
+        if self._contract is None:
+            quote = price * qty
         else:
-            return self._parse_checked(frame)
-        market = self._base_markets.get(d.s)
-        if market is not None:
-            p = d.p
-            q = d.q
-            return [Trade(market, VENUE, d.s, d.T, p, q, p * q, not d.m, tid)]
-        market, contract = self.symbols.get(d.s)
-        if contract is None:
-            self._base_markets[d.s] = market
-            return [Trade(market, VENUE, d.s, d.T, d.p, d.q, d.p * d.q, not d.m, tid)]
-        qty, quote = contract.convert(d.q, d.p)
-        return [Trade(market, VENUE, d.s, d.T, d.p, qty, quote, not d.m, tid)]
+            qty, quote = self._contract.convert(qty, price)
+        return [Trade(self._market, VENUE, symbol, fields[4], price, qty, quote, not fields[5], fields[1])]
 
     def _parse_checked(self, frame):
         msg = loads(frame)
