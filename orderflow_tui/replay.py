@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from typing import Final
 
 from orjson import JSONDecodeError, loads
 
@@ -26,7 +27,7 @@ class ReplayStats:
             self.reasons[reason] += 1
 
 
-BATCH = 4096  # frames between calls of on_batch (the store writer drains the engine's facts)
+BATCH: Final = 4096  # frames between calls of on_batch (the store writer drains the engine's facts)
 
 
 def replay_capture(reader: CaptureReader, engine: Engine, venue_options: dict | None = None,

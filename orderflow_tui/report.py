@@ -64,7 +64,7 @@ def _footprint(series, r) -> list[dict]:
             "open_ts": bar.open_ts, "open": bar.open, "high": bar.high, "low": bar.low, "close": bar.close,
             "bid": r(bar.bid), "ask": r(bar.ask), "delta": r(bar.ask - bar.bid),
             "cvd": r(ask_total - bid_total), "trades": bar.trades, "poc": grid.price(poc),
-            "levels": [{"p": grid.price(row), "bid": r(bar.levels[row][0]), "ask": r(bar.levels[row][1])}
+            "levels": [{"p": grid.price(row), "bid": r(bar.levels[row].bid), "ask": r(bar.levels[row].ask)}
                        for row in rows],
         })
     return out

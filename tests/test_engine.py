@@ -225,7 +225,7 @@ def test_price_clusters_use_the_row_size():
 
 def levels(**rows):
     """rows: p100=(bid, ask) with a step of 1 tick."""
-    return {int(k[1:]): [b, a, 1] for k, (b, a) in rows.items()}
+    return {int(k[1:]): fp.Level(b, a, 1) for k, (b, a) in rows.items()}
 
 
 def test_poc_ties_go_to_the_middle_then_the_lower_row():
@@ -326,7 +326,7 @@ def test_group_bars_sum_the_venues():
 
 def test_hvn_and_lvn():
     vol = [1, 10, 30, 10, 1, 1, 1, 10, 30, 10, 1]
-    rows = {100 + i: [v, 0, 1] for i, v in enumerate(vol)}
+    rows = {100 + i: fp.Level(v, 0, 1) for i, v in enumerate(vol)}
     hvn, lvn = nodes(rows, 1)
     assert hvn == (102, 108) and lvn == (105,)
 

@@ -159,7 +159,7 @@ class Engine:
         if m is None:
             m = self._add_market(t.market, t.venue, t.symbol, t.price)
         tid = t.trade_id
-        if m.contiguous and tid == m.last_id + 1:
+        if m.contiguous and isinstance(tid, int) and tid == m.last_id + 1:
             m.last_id = tid  # the common case, inline
         elif not m.accept_id(tid):
             return

@@ -52,6 +52,28 @@ class PriceGrid:
         return int(price * self.scale + 0.5)
 
 
+class Level:
+    """One footprint row: taker sells (bid) and taker buys (ask) in the base coin, and trades."""
+
+    __slots__ = ("bid", "ask", "trades")
+
+    def __init__(self, bid: float = 0.0, ask: float = 0.0, trades: int = 0) -> None:
+        self.bid = bid
+        self.ask = ask
+        self.trades = trades
+
+    def add(self, other: Level) -> None:
+        self.bid += other.bid
+        self.ask += other.ask
+        self.trades += other.trades
+
+    def as_tuple(self) -> tuple[float, float, int]:
+        return self.bid, self.ask, self.trades
+
+    def __repr__(self) -> str:
+        return f"Level({self.bid!r}, {self.ask!r}, {self.trades})"
+
+
 class Bar:
     __slots__ = ("open_ts", "first_ts", "last_ts", "open", "high", "low", "close", "bid", "ask", "trades", "levels")
 
@@ -62,7 +84,7 @@ class Bar:
         self.bid = 0.0  # taker sells, base
         self.ask = 0.0  # taker buys, base
         self.trades = 0
-        self.levels: dict[int, list] = {}  # row ticks -> [bid, ask, trades]
+        self.levels: dict[int, Level] = {}  # row ticks -> its Level
 
     @property
     def volume(self) -> float:
@@ -111,14 +133,14 @@ class FootprintSeries:
         row = ticks - ticks % self.step_ticks
         lv = bar.levels.get(row)
         if lv is None:
-            bar.levels[row] = lv = [0.0, 0.0, 0]
+            bar.levels[row] = lv = Level()
         if is_buy:
-            lv[1] += qty
+            lv.ask += qty
             bar.ask += qty
         else:
-            lv[0] += qty
+            lv.bid += qty
             bar.bid += qty
-        lv[2] += 1
+        lv.trades += 1
         if not self.tf and (bar.trades >= self.size if self.kind == "ticks" else bar.ask + bar.bid >= self.size):
             self.current = None
             return bar
@@ -186,15 +208,13 @@ class FootprintSeries:
             bar.bid += b.bid
             bar.ask += b.ask
             bar.trades += b.trades
-            for row, (bid, ask, n) in b.levels.items():
+            for row, level in b.levels.items():
                 r = self.grid.row(base.grid.price(row))
                 lv = bar.levels.get(r)
                 if lv is None:
-                    bar.levels[r] = [bid, ask, n]
+                    bar.levels[r] = Level(level.bid, level.ask, level.trades)
                 else:
-                    lv[0] += bid
-                    lv[1] += ask
-                    lv[2] += n
+                    lv.add(level)
         self.dropped_delta = base.dropped_delta
         if self.current is not None and base.current is None:
             self.close_current()
@@ -211,11 +231,11 @@ class FootprintSeries:
 # ---- read-side analysis: pure functions of a bar's rows ------------------------------------
 
 
-def _vol(lv) -> float:
-    return round(lv[0] + lv[1], 9)  # rounded so that equal decimal volumes tie exactly
+def _vol(lv: Level) -> float:
+    return round(lv.bid + lv.ask, 9)  # rounded so that equal decimal volumes tie exactly
 
 
-def poc_row(levels: dict[int, list], high_ticks: int, low_ticks: int, step_ticks: int) -> int | None:
+def poc_row(levels: dict[int, Level], high_ticks: int, low_ticks: int, step_ticks: int) -> int | None:
     """Largest bid+ask; ties: nearest the middle of high and low, then the lower row."""
     best = None
     mid2 = high_ticks + low_ticks
@@ -226,17 +246,17 @@ def poc_row(levels: dict[int, list], high_ticks: int, low_ticks: int, step_ticks
     return None if best is None else best[1]
 
 
-def value_area(levels: dict[int, list], poc: int, step_ticks: int, pct: float = 70.0) -> tuple[int, int]:
+def value_area(levels: dict[int, Level], poc: int, step_ticks: int, pct: float = 70.0) -> tuple[int, int]:
     """(VAL, VAH) rows: grow from the POC by the larger of the next two rows above / below."""
-    total = sum(lv[0] + lv[1] for lv in levels.values())
+    total = sum(lv.bid + lv.ask for lv in levels.values())
     target = total * pct / 100.0
     lo = hi = poc
     low_edge, high_edge = min(levels), max(levels)
-    area = levels[poc][0] + levels[poc][1]
+    area = levels[poc].bid + levels[poc].ask
 
     def vol(row):
         lv = levels.get(row)
-        return lv[0] + lv[1] if lv else 0.0
+        return lv.bid + lv.ask if lv is not None else 0.0
 
     while area < target - 1e-12 * total and (lo > low_edge or hi < high_edge):
         above = [r for r in (hi + step_ticks, hi + 2 * step_ticks) if r <= high_edge]
@@ -252,17 +272,18 @@ def value_area(levels: dict[int, list], poc: int, step_ticks: int, pct: float = 
     return lo, hi
 
 
-def imbalances(levels: dict[int, list], step_ticks: int, ratio: float, min_volume: float) -> tuple[set, set]:
+def imbalances(levels: dict[int, Level], step_ticks: int, ratio: float, min_volume: float) -> tuple[set, set]:
     """Diagonal imbalances: (buy rows, sell rows). A missing opposite row counts as zero."""
     buys, sells = set(), set()
-    for row, (bid, ask, _) in levels.items():
+    for row, lv in levels.items():
+        bid, ask = lv.bid, lv.ask
         if ask > 0 and ask >= min_volume:
             below = levels.get(row - step_ticks)
-            if ask >= ratio * (below[0] if below else 0.0):
+            if ask >= ratio * (below.bid if below is not None else 0.0):
                 buys.add(row)
         if bid > 0 and bid >= min_volume:
             above = levels.get(row + step_ticks)
-            if bid >= ratio * (above[1] if above else 0.0):
+            if bid >= ratio * (above.ask if above is not None else 0.0):
                 sells.add(row)
     return buys, sells
 
@@ -295,12 +316,12 @@ def bar_marker(bid: float, ask: float, ratio: float = 3.0) -> str:
     return ""
 
 
-def exhaustion(levels: dict[int, list]) -> str:
+def exhaustion(levels: dict[int, Level]) -> str:
     """'low' (no sellers left at the low), 'high' (no buyers at the high), 'both' or ''."""
     if not levels:
         return ""
     low, high = levels[min(levels)], levels[max(levels)]
-    at_low, at_high = low[0] == 0, high[1] == 0
+    at_low, at_high = low.bid == 0, high.ask == 0
     return "both" if at_low and at_high else "low" if at_low else "high" if at_high else ""
 
 
@@ -314,16 +335,14 @@ def is_absorption(bar: Bar, previous: list[Bar], volume_ratio=2.0, body_pct=25.0
     return bar.bid + bar.ask >= volume_ratio * median and abs(bar.close - bar.open) <= body_pct / 100 * rng
 
 
-def merge_levels(into: dict, levels: dict) -> dict:
-    """Add one bar's (or profile's) rows into another: row -> [bid, ask, trades]."""
-    for row, (bid, ask, n) in levels.items():
+def merge_levels(into: dict[int, Level], levels: dict[int, Level]) -> dict[int, Level]:
+    """Add one bar's (or profile's) rows into another."""
+    for row, level in levels.items():
         lv = into.get(row)
         if lv is None:
-            into[row] = [bid, ask, n]
+            into[row] = Level(level.bid, level.ask, level.trades)
         else:
-            lv[0] += bid
-            lv[1] += ask
-            lv[2] += n
+            lv.add(level)
     return into
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import deque
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from orderflow_tui.instruments import group_of
 
@@ -31,7 +31,7 @@ class MarketState:
         self.first_ts = 1 << 62  # min / max exchange time of the trades
         self.last_ts = -1
         self.last_price = 0.0
-        self.last_id: Any = -2  # no id seen yet (never equal to an id minus one)
+        self.last_id = -2  # contiguous ids: the last one; -2 = none seen yet (never an id minus one)
         self.missing = 0
         self.gaps: deque[list[int]] = deque(maxlen=GAP_RANGES)  # [first, last] missing ids
         self.duplicates = 0
@@ -52,11 +52,11 @@ class MarketState:
         self.g: GroupState = None  # type: ignore[assignment]  # the GroupState, and the venue's RollingFlow in it
         self.flow: RollingFlow = None  # type: ignore[assignment]
 
-    def accept_id(self, tid) -> bool:
+    def accept_id(self, tid: object) -> bool:
         """False for a trade already counted. Tracks gaps in contiguous ids."""
         if tid is None:
             return True  # nothing to check by
-        if self.contiguous:
+        if self.contiguous and isinstance(tid, int):
             last = self.last_id
             if last == -2 or tid == last + 1:
                 self.last_id = tid

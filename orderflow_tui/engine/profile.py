@@ -10,7 +10,7 @@ from orderflow_tui.engine.footprint import poc_row, value_area
 @dataclass(frozen=True)
 class Profile:
     step_ticks: int
-    rows: dict  # row ticks -> [bid, ask, trades]
+    rows: dict  # row ticks -> (bid, ask, trades)
     poc: int | None
     val: int | None
     vah: int | None
@@ -25,7 +25,7 @@ def build_profile(rows: dict, step_ticks: int, value_pct=70.0, hvn_ratio=1.5, lv
     poc = poc_row(rows, hi, lo, step_ticks)
     val, vah = value_area(rows, poc, step_ticks, value_pct)
     hvn, lvn = nodes(rows, step_ticks, hvn_ratio, lvn_ratio)
-    return Profile(step_ticks, rows, poc, val, vah, hvn, lvn)
+    return Profile(step_ticks, {r: v.as_tuple() for r, v in rows.items()}, poc, val, vah, hvn, lvn)
 
 
 def nodes(rows: dict, step_ticks: int, hvn_ratio=1.5, lvn_ratio=0.5) -> tuple[tuple, tuple]:
@@ -33,7 +33,7 @@ def nodes(rows: dict, step_ticks: int, hvn_ratio=1.5, lvn_ratio=0.5) -> tuple[tu
     LVN: local min <= lvn_ratio x that mean, between two HVNs."""
     lo, hi = min(rows), max(rows)
     grid = list(range(lo, hi + step_ticks, step_ticks))
-    vol = [sum(rows[r][:2]) if r in rows else 0.0 for r in grid]
+    vol = [rows[r].bid + rows[r].ask if r in rows else 0.0 for r in grid]
     nonempty = [v for v in vol if v > 0]
     if len(grid) < 3 or not nonempty:
         return (), ()

@@ -123,7 +123,7 @@ def snapshot(engine, group: str, bars: int = 30) -> GroupSnapshot | None:
     bq, sq, bb, sb = g.totals()
     sig = composite(direction, strength, net, bq - sq, p.dominant, p.strength, p.buy_pct, liq_side,
                     leading, lead.net_pct if lead else 0.0, s.signal_threshold, s.flow_signal_net)
-    session_rows = {r: list(v) for r, v in g.closed_profile.items()}
+    session_rows = merge_levels({}, g.closed_profile)
     for levels in g.live_levels():
         merge_levels(session_rows, levels)
     visible_rows: dict = {}
@@ -172,7 +172,7 @@ def _bar_view(bar, cvd, previous, grid, s, closed) -> BarView:
     buys, sells = fpm.imbalances(levels, st, s.imbalance_ratio, s.imbalance_min_volume)
     return BarView(
         bar.open_ts, bar.open, bar.high, bar.low, bar.close, bar.bid, bar.ask, bar.ask - bar.bid, cvd,
-        bar.trades, {r: tuple(v) for r, v in levels.items()}, poc, val, vah, frozenset(buys), frozenset(sells),
+        bar.trades, {r: v.as_tuple() for r, v in levels.items()}, poc, val, vah, frozenset(buys), frozenset(sells),
         tuple(fpm.stacked_runs(buys, st, s.stacked_rows)), tuple(fpm.stacked_runs(sells, st, s.stacked_rows)),
         fpm.bar_marker(bar.bid, bar.ask, s.bar_imbalance_ratio), fpm.exhaustion(levels),
         fpm.is_absorption(bar, previous, s.absorption_volume_ratio, s.absorption_body_pct), closed,

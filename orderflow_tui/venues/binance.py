@@ -6,7 +6,7 @@ liquidation order: SELL closes a long, so SELL = long liquidated (the opposite o
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Final
 
 import msgspec
 from orjson import loads
@@ -15,7 +15,7 @@ from orderflow_tui.events import CONTROL, IGNORED, FrameError, IdOnly, Liquidati
 from orderflow_tui.instruments import Contract
 from orderflow_tui.venues.common import PRICE_MAX, QTY_MAX, TS_MAX, TS_MIN, SymbolTable, amounts, checked, ms
 
-VENUE = "binance"
+VENUE: Final = "binance"
 CONTIGUOUS_IDS = True  # aggTrade `a` and trade `t` are contiguous per symbol
 LIQUIDATIONS_SAMPLED = True  # at most one liquidation per symbol per second
 
