@@ -63,6 +63,26 @@ class CaptureReader:
         from it: ``corrupt()`` turns those into a CaptureError."""
         return iter(self._fh)
 
+    def blocks(self, size: int = 1 << 16):
+        """The remaining data lines in runs of about ``size`` bytes, each run one bytes object of whole
+        lines without its last newline (the replay decodes a run in one call). Same errors as
+        iteration."""
+        rest = b""
+        while True:
+            chunk = self._fh.read(size)
+            if not chunk:
+                if rest:
+                    yield rest
+                return
+            if rest:
+                chunk = rest + chunk
+            cut = chunk.rfind(b"\n")
+            if cut < 0:
+                rest = chunk  # a line longer than size: read on
+                continue
+            rest = chunk[cut + 1:]
+            yield chunk[:cut]
+
     def corrupt(self, exc: Exception) -> CaptureError:
         return CaptureError(f"{self.path}: truncated or corrupt: {exc}")
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections import Counter
 from typing import Final
 
-from orjson import JSONDecodeError, loads
+import orjson
+from orjson import JSONDecodeError
 
 from orderflow_tui.capture import READ_ERRORS, CaptureReader
 from orderflow_tui.engine.engine import Engine
@@ -27,6 +28,7 @@ class ReplayStats:
             self.reasons[reason] += 1
 
 
+_loads: Final = orjson.loads  # a C global when compiled, not a module dict lookup per line
 BATCH: Final = 4096  # frames between calls of on_batch (the store writer drains the engine's facts)
 
 
@@ -50,48 +52,73 @@ def replay_capture(reader: CaptureReader, engine: Engine, venue_options: dict | 
 def _run(reader: CaptureReader, parsers: dict, engine: Engine, stats: ReplayStats, on_frame, on_batch) -> int:
     frames = 0
     next_batch = BATCH
-    for line in reader:
-        try:
-            rec = loads(line)
-            frame = rec["f"]
-            parser = parsers[rec["x"]]
-        except (JSONDecodeError, KeyError, TypeError) as exc:
-            if not line.strip() or type(exc) is not JSONDecodeError and type(rec) is dict and "k" in rec:
-                continue  # blank lines; other line kinds (REST bodies...) are not frames
+    for block in reader.blocks():
+        for rec in _decode_block(block):
+            try:
+                frame = rec["f"]
+                parser = parsers[rec["x"]]
+            except (KeyError, TypeError):
+                if rec is None or type(rec) is dict and "k" in rec:
+                    continue  # blank lines; other line kinds (REST bodies...) are not frames
+                frames += 1
+                stats.reject(_line_problem(rec))
+                continue
+            if "k" in rec:
+                continue  # other line kinds (REST bodies...) are not frames
             frames += 1
-            stats.reject(_line_problem(exc, rec if type(exc) is not JSONDecodeError else None))
-            continue
-        if "k" in rec:
-            continue  # other line kinds (REST bodies...) are not frames
-        frames += 1
-        if frames >= next_batch:
-            next_batch += BATCH
-            if on_batch is not None:
-                on_batch(engine)
-        if on_frame is not None:
-            on_frame(rec.get("t"), rec["x"])
-        try:
-            events = parser.parse(frame)
-        except PARSE_ERRORS as exc:
-            stats.reject(f"{parser.venue}: {type(exc).__name__}: {exc}"[:160])
-            continue
-        except RecursionError:
-            stats.reject(f"{parser.venue}: nesting too deep")
-            continue
-        if events:
-            if len(events) == 1 and type(events[0]) is Trade:
-                engine.on_trade(events[0])
+            if frames >= next_batch:
+                next_batch += BATCH
+                if on_batch is not None:
+                    on_batch(engine)
+            if on_frame is not None:
+                on_frame(rec.get("t"), rec["x"])
+            try:
+                events = parser.parse(frame)
+            except PARSE_ERRORS as exc:
+                stats.reject(f"{parser.venue}: {type(exc).__name__}: {exc}"[:160])
+                continue
+            except RecursionError:
+                stats.reject(f"{parser.venue}: nesting too deep")
+                continue
+            if events:
+                if len(events) == 1 and type(events[0]) is Trade:
+                    engine.on_trade(events[0])
+                else:
+                    engine.on_events(events)
+            elif events is CONTROL:
+                stats.control += 1
             else:
-                engine.on_events(events)
-        elif events is CONTROL:
-            stats.control += 1
-        else:
-            stats.ignored += 1
+                stats.ignored += 1
     return frames
 
 
-def _line_problem(exc, rec) -> str:
-    if rec is None:
+NOT_JSON: Final = object()  # a line that does not parse
+
+
+def _decode_block(block: bytes) -> list:
+    """Every line of a block, decoded: one orjson call over the block as a JSON array (a third
+    faster than a call per line) when each line is one JSON value; else line by line, with None
+    for a blank line and NOT_JSON for a bad one."""
+    try:
+        records = _loads(b"[" + block.replace(b"\n", b",") + b"]")
+        if len(records) == block.count(b"\n") + 1:  # a line like `1,2` would have made two
+            return records
+    except JSONDecodeError:
+        pass
+    return [_decode_line(line) for line in block.split(b"\n")]
+
+
+def _decode_line(line: bytes) -> object:
+    if not line.strip():
+        return None
+    try:
+        return _loads(line)
+    except JSONDecodeError:
+        return NOT_JSON
+
+
+def _line_problem(rec) -> str:
+    if rec is NOT_JSON:
         return "capture line is not JSON"
     if type(rec) is not dict:
         return "capture line is not an object"

@@ -119,3 +119,33 @@ def test_unreadable_captures_fail_with_one_line(tmp_path, content, message):
     proc = run_report(path, check=False)
     assert proc.returncode != 0 and proc.stdout == ""
     assert message in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("block_size", [1 << 16, 333, 1])
+def test_lines_decoded_in_blocks_count_the_same_as_one_by_one(tmp_path, monkeypatch, block_size):
+    """The replay decodes runs of lines in one call; bad lines inside a run, lines cut by the run
+    boundary and a line holding two JSON values must count as they would alone."""
+    from orderflow_tui.capture import CaptureReader
+    from orderflow_tui.engine.engine import Engine
+    from orderflow_tui.replay import replay_capture
+
+    good = list(extracted_frames("binance_usdm_aggTrade_combined_2021-07-22.jsonl", "binance"))[:40]
+    path = write_capture(tmp_path / "mixed.jsonl", good[:20])
+    with open(path, "ab") as fh:
+        fh.write(b'{"t": 1, "x": "binance", "f": "{}"}, {"t": 2}\n')  # two values: one bad line, not two
+        fh.write(b"[1, 2]\n")
+        fh.write(b'"text"\n')
+        fh.write(b"   \n")
+        fh.write(b'{"t": 1, "x": "binance"}\r\n')
+    with open(path, "ab") as fh:  # the rest of the good frames, the last line without a newline
+        lines = write_capture(tmp_path / "rest.jsonl", good[20:]).read_bytes().splitlines()[1:]
+        fh.write(b"\n".join(lines))
+    orig = CaptureReader.blocks
+    monkeypatch.setattr(CaptureReader, "blocks", lambda self: orig(self, block_size))
+    engine = Engine(report_tf="1m", report_step=1.0)
+    with CaptureReader(path) as reader:
+        stats = replay_capture(reader, engine)
+    assert stats.frames == 44 and stats.rejected == 4
+    assert dict(stats.reasons) == {"capture line is not JSON": 1, "capture line is not an object": 2,
+                                   "capture line without a frame": 1}
+    assert sum(m.trades for m in engine.markets.values()) == 40

@@ -104,8 +104,9 @@ class _Lines:
         self.path = reader.path
         self._lines = lines
 
-    def __iter__(self):
-        return iter(self._lines)
+    def blocks(self):
+        block = b"".join(self._lines)
+        yield block[:-1] if block.endswith(b"\n") else block
 
     def corrupt(self, exc):
         return CaptureError(f"{self.path}: truncated or corrupt: {exc}")

@@ -36,10 +36,10 @@ _RawTrade: Any = msgspec.defstruct("_RawTrade", [("s", str), ("t", _Id), ("p", _
                                             ("m", bool), ("X", str, "MARKET")], tag_field="e", tag="trade")
 _Combined = msgspec.defstruct("_Combined", [("data", _AggTrade | _RawTrade)])
 
-_combined: Any = msgspec.json.Decoder(_Combined, strict=False).decode
-_bare: Any = msgspec.json.Decoder(_AggTrade | _RawTrade, strict=False).decode
-_astuple: Any = msgspec.structs.astuple
-_FAST_ERRORS = (msgspec.ValidationError, msgspec.DecodeError)
+_combined: Final[Any] = msgspec.json.Decoder(_Combined, strict=False).decode
+_bare: Final[Any] = msgspec.json.Decoder(_AggTrade | _RawTrade, strict=False).decode
+_astuple: Final[Any] = msgspec.structs.astuple
+_FAST_ERRORS: Final = (msgspec.ValidationError, msgspec.DecodeError)
 
 
 class Parser:
