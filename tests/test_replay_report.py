@@ -2,9 +2,12 @@
 
 import gzip
 import json
+import os
+import shutil
 import subprocess
 import sys
 from decimal import Decimal as D
+from pathlib import Path
 
 import pytest
 
@@ -12,16 +15,16 @@ from captures import extracted_frames, hftbacktest_frames, tardis_binance_frames
 from reference import assert_close, reference_report
 
 
-def run_report(path, *args, check=True):
+def run_report(path, *args, check=True, env=None, cwd=None):
     proc = subprocess.run([sys.executable, "-m", "orderflow_tui", "replay", str(path), "--headless", "--report",
-                           "json", "--no-store", *args], capture_output=True, text=True, timeout=120)
+                           "json", "--no-store", *args], capture_output=True, text=True, timeout=120, env=env, cwd=cwd)
     if check:
         assert proc.returncode == 0, proc.stderr
     return proc
 
 
-def report(path, *args):
-    proc = run_report(path, *args)
+def report(path, *args, env=None, cwd=None):
+    proc = run_report(path, *args, env=env, cwd=cwd)
     return json.loads(proc.stdout)  # nothing but the one JSON object on stdout
 
 
@@ -48,6 +51,24 @@ def test_other_bar_settings_match_reference(usdm):
     path, frames = usdm
     out = report(path, "--tf", "5m", "--step", "5")["markets"]["binance:BTCUSDT"]
     assert_close(out, reference_report(frames, 300_000, D("5"))["binance:BTCUSDT"])
+
+
+def test_compiled_modules_report_what_the_plain_python_reports(tmp_path, usdm):
+    """The per-trade modules are compiled with mypyc when installed; the same sources run as plain
+    Python must give the very same report (floats included)."""
+    import orderflow_tui
+
+    package = Path(orderflow_tui.__file__).parent
+    if not any(package.rglob("*.so")):
+        pytest.skip("this install is not compiled (ORDERFLOW_TUI_PURE=1)")
+    plain = tmp_path / "plain"
+    shutil.copytree(package, plain / "orderflow_tui", ignore=shutil.ignore_patterns("*.so", "__pycache__"))
+    env = {**os.environ, "PYTHONPATH": str(plain)}
+    probe = subprocess.run([sys.executable, "-c", "import orderflow_tui.engine.engine as e; print(e.__file__)"],
+                           capture_output=True, text=True, env=env, cwd=tmp_path, check=True)
+    assert probe.stdout.strip() == str(plain / "orderflow_tui/engine/engine.py")
+    path, _ = usdm
+    assert report(path, "--step", "10", env=env, cwd=tmp_path) == report(path, "--step", "10")
 
 
 def test_gzip_is_detected_by_magic_bytes_not_name(tmp_path, usdm):
