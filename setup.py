@@ -2,11 +2,14 @@
 
 The compiled modules are ordinary, type-checked Python: with ORDERFLOW_TUI_PURE=1 nothing is
 compiled and the same source runs interpreted (replay about 2x slower, same results: a test checks).
+Without a working C compiler the install goes on the same way, with a warning.
 """
 
 import os
+import sys
 
 from setuptools import setup
+from setuptools.command.build_ext import build_ext
 
 # the modules every trade goes through: capture line -> parser -> event -> engine state
 COMPILED = [
@@ -19,6 +22,22 @@ COMPILED = [
     "orderflow_tui/engine/footprint.py",
 ]
 
+
+class OptionalBuildExt(build_ext):
+    """Compiling is a speed-up, not a requirement: if the C build fails, install plain Python."""
+
+    def run(self):
+        try:
+            super().run()
+        except Exception as exc:  # no compiler, no Python headers...
+            for ext in self.extensions:  # never ship some modules compiled and others not
+                path = self.get_ext_fullpath(ext.name)
+                if os.path.exists(path):
+                    os.remove(path)
+            print(f"warning: the per-trade modules are not compiled ({exc}); they run as plain Python",
+                  file=sys.stderr)
+
+
 ext_modules = []
 if os.environ.get("ORDERFLOW_TUI_PURE") != "1":
     from mypyc.build import mypycify
@@ -26,4 +45,4 @@ if os.environ.get("ORDERFLOW_TUI_PURE") != "1":
     ext_modules = mypycify(["--follow-imports=silent", "--ignore-missing-imports", *COMPILED],
                            group_name="orderflow_tui_native")
 
-setup(ext_modules=ext_modules)
+setup(ext_modules=ext_modules, cmdclass={"build_ext": OptionalBuildExt})
