@@ -177,6 +177,7 @@ def test_control_frames_are_neither_trades_nor_rejected(venue, frame):
     ("binance", '{"e":"aggTrade","s":"BTCUSDT","a":1,"p":"1","q":"0","T":1623456785000,"m":true}'),
     ("binance", '{"e":"aggTrade","s":"BTCUSDT","a":1,"p":"1","q":"1","T":99999999999999999999999,"m":true}'),
     ("binance", '{"e":"aggTrade","s":"BTCUSDT","a":1,"p":"1","q":"1","T":1623456785000,"m":"yes"}'),
+    ("binance", '{"e":"aggTrade","s":"","a":1,"p":"1","q":"1","T":1623456785000,"m":true}'),
     ("binance", '[1,2,3]'),
     ("binance", '{"hello":"world"}'),
     ("binance", ''),
@@ -194,6 +195,13 @@ def test_control_frames_are_neither_trades_nor_rejected(venue, frame):
 def test_malformed_frames_are_rejected_with_a_reason(venue, frame):
     out = parse_frame(P[venue], frame)
     assert isinstance(out, Rejected) and out.reason
+
+
+def test_the_first_binance_frame_is_checked_like_any_other():
+    # the parser remembers the previous frame's symbol: a fresh one must not take "" for it
+    fresh = make_parsers()["binance"]
+    out = parse_frame(fresh, '{"e":"aggTrade","s":"","a":1,"p":"1","q":"1","T":1623456785000,"m":true}')
+    assert isinstance(out, Rejected) and "bad symbol" in out.reason
 
 
 def test_a_frame_with_one_bad_trade_is_rejected_whole():

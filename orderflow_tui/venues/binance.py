@@ -48,7 +48,7 @@ class Parser:
     def __init__(self, instruments=None, options=None) -> None:
         self.symbols = SymbolTable(VENUE, instruments)
         # the symbol of the previous trade frame, its market and contract (frames come in runs)
-        self._symbol = ""
+        self._symbol: str | None = None
         self._market = ""
         self._contract: Contract | None = None
 
