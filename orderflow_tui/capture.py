@@ -47,7 +47,7 @@ def read_header(fh, path) -> dict:
 
 
 class CaptureReader:
-    """``header``, ``instruments``, and iteration over raw data lines (bytes)."""
+    """``header``, ``instruments``, and the raw data lines in runs (``blocks``)."""
 
     def __init__(self, path: str | Path):
         self.path = str(path)
@@ -58,15 +58,10 @@ class CaptureReader:
         self.header = read_header(self._fh, path)
         self.instruments = Instruments.from_header(self.header)
 
-    def __iter__(self):
-        """The raw line iterator (fast). A corrupt gzip stream raises OSError, EOFError or zlib.error
-        from it: ``corrupt()`` turns those into a CaptureError."""
-        return iter(self._fh)
-
     def blocks(self, size: int = 1 << 16):
         """The remaining data lines in runs of about ``size`` bytes, each run one bytes object of whole
-        lines without its last newline (the replay decodes a run in one call). Same errors as
-        iteration."""
+        lines without its last newline (the replay decodes a run in one call). A corrupt gzip
+        stream raises OSError, EOFError or zlib.error: ``corrupt()`` turns those into a CaptureError."""
         rest = b""
         while True:
             chunk = self._fh.read(size)

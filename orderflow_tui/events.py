@@ -87,9 +87,6 @@ class Skip:
     def __len__(self) -> int:
         return 0
 
-    def __bool__(self) -> bool:
-        return False
-
     def __iter__(self):
         return iter(())
 

@@ -14,7 +14,10 @@ from orderflow_tui.feeds.status import VenueState
 from orderflow_tui.replay import replay_capture
 from orderflow_tui.venues import make_parsers
 
-CHUNK = 2000  # frames between yields to the event loop at max speed
+# capture bytes replayed between yields to the event loop: about 2,000 frames at max speed, and
+# a few dozen when paced, so the pace stays smooth
+CHUNK_BYTES = 1 << 19
+PACED_BYTES = 1 << 13
 
 
 class ReplaySource:
@@ -58,22 +61,18 @@ class ReplaySource:
                 clock[0] = t_ms
 
         with reader:
-            lines_iter = iter(reader)
+            blocks = reader.blocks(CHUNK_BYTES if self.speed is None else PACED_BYTES)
             while True:
-                lines = []
                 try:
-                    for line in lines_iter:
-                        lines.append(line)
-                        if len(lines) >= (CHUNK if self.speed is None else 50):
-                            break
+                    block = next(blocks, None)
                 except READ_ERRORS as exc:
                     self.error = str(reader.corrupt(exc))
                     break
-                if not lines:
+                if block is None:
                     break
                 while self.paused:
                     await asyncio.sleep(0.1)
-                stats = replay_capture(_Lines(reader, lines), engine, on_frame=on_frame, finish=False,
+                stats = replay_capture(_Block(reader, block), engine, on_frame=on_frame, finish=False,
                                        parsers=parsers)
                 self.position_ms = clock[0]
                 self.rejected += stats.rejected
@@ -96,17 +95,16 @@ class ReplaySource:
         self.done = True
 
 
-class _Lines:
-    """A reader look-alike over lines already read (the replay loop takes any line iterable)."""
+class _Block:
+    """A reader look-alike over one run of lines already read (the replay loop reads runs)."""
 
-    def __init__(self, reader, lines):
+    def __init__(self, reader, block):
         self.instruments = reader.instruments
         self.path = reader.path
-        self._lines = lines
+        self._block = block
 
     def blocks(self):
-        block = b"".join(self._lines)
-        yield block[:-1] if block.endswith(b"\n") else block
+        yield self._block
 
     def corrupt(self, exc):
         return CaptureError(f"{self.path}: truncated or corrupt: {exc}")
