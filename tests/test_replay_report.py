@@ -131,9 +131,9 @@ def test_bad_lines_are_counted_and_skipped(tmp_path):
     (b"", "header"),
     (b'{"t": 1, "x": "binance", "f": "{}"}\n', "not an orderflow-tui capture"),
     (b'{"capture": "orderflow-tui", "version": 2}\n', "version 2"),
-    (gzip.compress(b'{"capture": "orderflow-tui", "version": 1}\n{"t":1,"x":"binance","f":"{}"}\n')[:-12],
+    (gzip.compress(b'{"capture": "orderflow-tui", "version": 1}\n{"t":1,"x":"binance","f":"{}"}\n', mtime=0)[:-12],
      "truncated or corrupt"),
-])
+], ids=["empty", "no-header", "version-2", "truncated-gzip"])
 def test_unreadable_captures_fail_with_one_line(tmp_path, content, message):
     path = tmp_path / "c.jsonl"
     path.write_bytes(content)
