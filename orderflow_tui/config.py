@@ -128,6 +128,9 @@ class UISettings:
     theme: str = _f("dark")
     refresh_hz: float = _f(5.0, lo=1, hi=30)
     bell: bool = _f(False)
+    bell_severity: str = _f("high", choices=("info", "warning", "high"), doc="lowest alert severity that rings")
+    bell_interval_s: float = _f(30.0, lo=0, hi=3600, doc="at most one bell per this many seconds")
+    warmup_s: int = _f(60, lo=0, hi=3600, doc="seconds of data before the signal shows a confidence")
     mouse: bool = _f(True)
 
 
