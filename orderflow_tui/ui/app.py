@@ -10,25 +10,25 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from rich.text import Text
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
-from textual.widgets import ContentSwitcher, Footer, Static
+from textual.widgets import ContentSwitcher, Footer
 
 from orderflow_tui.engine.engine import Engine
 from orderflow_tui.engine.footprint import TIMEFRAMES_MS
 from orderflow_tui.engine.snapshot import snapshot
 from orderflow_tui.instruments import nice_step
 from orderflow_tui.ui import themes as theme_files
-from orderflow_tui.ui.format import hms, price, ymd
 from orderflow_tui.ui.screens.help import HelpScreen
 from orderflow_tui.ui.views.accumulated_view import AccumulatedView
 from orderflow_tui.ui.views.footprint_view import FootprintView
 from orderflow_tui.ui.views.snapshot_view import SnapshotView
-from orderflow_tui.ui.widgets.alert_log import AlertLog
-from orderflow_tui.ui.widgets.venue_status import VenueStatus
+from orderflow_tui.ui.widgets.line_panel import LinePanel
+from orderflow_tui.ui.widgets.top_bar import TopBar
+from orderflow_tui.ui.widgets.venue_status import VenueStatus, overall
 
 VIEWS = ("snapshot", "footprint", "accumulated")
+SEVERITIES = ("info", "warning", "high")
 RANGES = ("24h", "7d", "30d", "all")
 RANGE_HOURS = {"24h": 24, "7d": 168, "30d": 720, "all": None}
 
@@ -79,12 +79,14 @@ class OrderflowApp(App):
         self.acc_read_at = 0.0
         self.last_key = None
         self.theme_names: list[str] = []
+        self.alerts_seen = 0
+        self.last_bell = -1e9
         self.rendered = 0  # snapshots drawn (for tests and the idle benchmark)
 
     # ---- layout and start ----------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
-        yield Static(id="top")
+        yield TopBar(id="top")
         with ContentSwitcher(initial="snapshot", id="views"):
             yield SnapshotView(id="snapshot")
             yield FootprintView(id="footprint")
@@ -99,7 +101,8 @@ class OrderflowApp(App):
         self.theme_names = [n for n in theme_files.BUILTIN_NAMES.values() if n in found] + \
             sorted(n for n in found if n not in theme_files.BUILTIN_NAMES.values())
         self.theme = theme_files.resolve(self.settings.ui.theme, found)
-        self._layout_for(self.size.width)
+        self._layout_for(self.size)
+        self.theme_changed_signal.subscribe(self, self._repaint_all)
         if hasattr(self.source, "build"):  # live: one named worker per connection
             self.run_worker(self._start_live(), name="feeds-setup", group="feeds-setup", exit_on_error=False)
         elif self.source is not None:
@@ -129,39 +132,89 @@ class OrderflowApp(App):
             await exchange.stop()
 
     def on_resize(self, event) -> None:
-        self._layout_for(event.size.width)
+        self._layout_for(event.size)
+        self.last_key = None  # the panels have a new size: draw them again on the next tick
 
-    def _layout_for(self, width: int) -> None:
-        self.screen.set_class(width < 120, "narrow")
+    def _layout_for(self, size) -> None:
+        self.screen.set_class(size.width < 120, "narrow")
+        self.screen.set_class(size.height < 30, "short")
+
+    def _repaint_all(self, _theme=None) -> None:
+        for panel in self.query(LinePanel):
+            panel.repaint_all()
+        self.last_key = None
 
     # ---- refresh ---------------------------------------------------------------------------
 
-    def refresh_views(self) -> None:
-        """Called by the timer: draw the visible view from one snapshot, unless nothing can be seen."""
-        if self.paused or self.screen is not self.screen_stack[0]:
+    def refresh_views(self, even_paused: bool = False) -> None:
+        """Called by the timer: draw the visible view from one snapshot, unless nothing changed or
+        nothing can be seen. Panels repaint only the lines that differ; no tick lays out."""
+        if (self.paused and not even_paused) or self.screen is not self.screen_stack[0]:
             return
-        snap = snapshot(self.engine, self.group, bars=40)
         key = (self.engine.now, self.engine.alerts_total, self.view, self.bar_offset, self.group,
                sum(m.trades for m in self.engine.markets.values()), self.theme, self.size,
-               self.source.label() if hasattr(self.source, "label") else "", self._statuses_key())
+               self._label(), self._statuses_key(), self.paused, self.bell_on)
         if key == self.last_key and self.view != "accumulated":
             return  # a quiet feed costs nothing
         self.last_key = key
+        self._ring_bell()
+        if self.view == "snapshot":
+            bars = self.query_one(SnapshotView).bars_wanted()
+        elif self.view == "footprint":
+            bars = self.query_one(FootprintView).bars_wanted(self.bar_offset)
+        else:
+            bars = 1
+        snap = snapshot(self.engine, self.group, bars=max(1, bars))
+        waiting = "" if snap is not None else self._waiting()
         with self.batch_update():
-            self.query_one("#top", Static).update(self._top_line(snap))
-            self.query_one(VenueStatus).show(self._statuses(), self._store_note())
-            new = self.query_one(AlertLog).show(self.engine.alerts_total, self.engine.alerts)
-            if new and self.bell_on:
-                self.bell()
-            if snap is None:
-                return
+            self.query_one(TopBar).show(self.group, snap.last_price if snap else None,
+                                        self.engine.now or int(self.clock() * 1000),
+                                        overall(self.mode, self._statuses()),
+                                        getattr(self.source, "error", "") or "", self.paused, waiting, self.bell_on)
+            self.query_one(VenueStatus).show(self._statuses(), self._store_note(), self.mode.startswith("SIMULATED"))
             if self.view == "snapshot":
-                self.query_one(SnapshotView).show(snap)
+                self.query_one(SnapshotView).show(snap, self._data_seconds(), self.settings.ui.warmup_s,
+                                                  self.engine.alerts, waiting)
             elif self.view == "footprint":
-                self.query_one(FootprintView).show(snap, self.bar_offset)
+                self.query_one(FootprintView).show(snap, self.bar_offset, waiting)
             else:
                 self._accumulated()
         self.rendered += 1
+
+    def _label(self) -> str:
+        return self.source.label() if hasattr(self.source, "label") else ""
+
+    def _waiting(self) -> str:
+        """What a panel with no data says: the group, and why nothing arrives when we know."""
+        error = getattr(self.source, "error", "")
+        if error:
+            return f"no data for {self.group}: {error}"
+        states = {s.venue: s.state for s in self._statuses()}
+        if states and not any(v in ("connected", "replay", "simulated") for v in states.values()):
+            return f"waiting for {self.group}: no venue connected yet"
+        return f"waiting for the first {self.group} trade"
+
+    def _data_seconds(self) -> float:
+        """How long the group has had data: the signal's warm-up counts against it."""
+        g = self.engine.groups.get(self.group)
+        if g is None or not self.engine.now:
+            return 0.0
+        first = min((m.first_ts for m in g.markets), default=self.engine.now)
+        return max(0.0, (self.engine.now - first) / 1000)
+
+    def _ring_bell(self) -> None:
+        """The bell rings for new alerts at or above ui.bell_severity, at most once per interval."""
+        total = self.engine.alerts_total
+        new, self.alerts_seen = total - self.alerts_seen, total
+        if not self.bell_on or new <= 0:
+            return
+        floor = SEVERITIES.index(self.settings.ui.bell_severity)
+        recent = list(self.engine.alerts)[-new:]
+        if any(a.severity in SEVERITIES and SEVERITIES.index(a.severity) >= floor for a in recent):
+            now = time.monotonic()
+            if now - self.last_bell >= self.settings.ui.bell_interval_s:
+                self.last_bell = now
+                self.bell()
 
     def _statuses(self):
         return self.source.statuses() if self.source is not None else []
@@ -174,28 +227,6 @@ class OrderflowApp(App):
         if w is None:
             return "store off"
         return f"store {w.status}" + (f": {w.error}" if w.error else "")
-
-    def _top_line(self, snap) -> Text:
-        """Built from plain appends: venue text never goes through a markup parser."""
-        now = self.engine.now or int(self.clock() * 1000)
-        t = Text()
-        t.append("orderflow-tui", style="bold")
-        t.append(" │ ")
-        t.append(self.group, style="bold")
-        if snap is not None:
-            t.append(f" │ {price(snap.last_price)}")
-        t.append(f" │ {ymd(now)} {hms(now)} UTC │ ")
-        label = self.source.label() if hasattr(self.source, "label") else self.mode
-        t.append(f" {label} ", style="reverse bold" if "SIMULATED" in label else "reverse")
-        if getattr(self.source, "error", ""):
-            t.append(f" │ {self.source.error}", style="bold red")
-        if self.paused:
-            t.append(" │ ")
-            t.append(" PAUSED ", style="reverse bold")
-        if snap is None:
-            t.append(" │ waiting for data…")
-        t.append(f" │ bell {'on' if self.bell_on else 'off'}")
-        return t
 
     def _accumulated(self) -> None:
         if self.store_path is None:
@@ -284,7 +315,9 @@ class OrderflowApp(App):
     def action_bar(self, direction: int) -> None:
         if self.view != "footprint":
             return
-        self.bar_offset = max(0, min(39, self.bar_offset + direction))
+        g = self.engine.groups.get(self.group)
+        known = len(g.bars(500)[0]) if g is not None else 1
+        self.bar_offset = max(0, min(known - 1, self.bar_offset + direction))
         self.last_key = None
         self.refresh_views()
 
@@ -298,12 +331,13 @@ class OrderflowApp(App):
         self.paused = not self.paused
         if hasattr(self.source, "paused") and self.mode.startswith("REPLAY"):
             self.source.paused = self.paused  # a replay stops; a live feed keeps counting, the view freezes
-        self.query_one("#top", Static).update(self._top_line(snapshot(self.engine, self.group)))
+        self.last_key = None
+        self.refresh_views(even_paused=True)  # the top line says PAUSED before the views freeze
 
     def action_next_theme(self) -> None:
         names = self.theme_names
         self.theme = names[(names.index(self.theme) + 1) % len(names)] if self.theme in names else names[0]
-        self.last_key = None
+        self._repaint_all()
         self.notify(f"theme {self.theme}", timeout=2)
 
     def action_bell(self) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 
 
-
 def money(x: float, signed: bool = False) -> str:
     sign = ("+" if x > 0 else "-" if x < 0 else " ") if signed else ("-" if x < 0 else "")
     a = abs(x)
@@ -26,7 +25,29 @@ def price(p: float) -> str:
 
 
 def ymd(ms: int) -> str:
-    return time.strftime("%Y%m%d", time.gmtime(ms / 1000))
+    return time.strftime("%Y-%m-%d", time.gmtime(ms / 1000))
+
+
+def stamp(ms: int) -> str:
+    """ISO date and time, UTC: 2026-11-30 16:46:18."""
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(ms / 1000))
+
+
+def short(x: float) -> str:
+    """A volume in at most 5 characters, for grid cells: 0.123 12.3 123 1.2K 12K 1.2M."""
+    a = abs(x)
+    if a == 0:
+        return "0"
+    if a < 10:
+        body = f"{a:.2f}" if a >= 0.01 else f"{a:.0e}".replace("e-0", "e-")
+    elif a < 100:
+        body = f"{a:.1f}"
+    elif a < 1000:
+        body = f"{a:.0f}"
+    else:
+        body = next(f"{a / d:.1f}{u}" if a / d < 10 else f"{a / d:.0f}{u}"
+                    for u, d in (("B", 1e9), ("M", 1e6), ("K", 1e3)) if a >= d)
+    return ("-" if x < 0 else "") + body
 
 
 def hms(ms: int) -> str:
@@ -41,9 +62,3 @@ def safe(text: str) -> str:
     """Venue-provided text (symbols, ids) as literal text in markup. Every '[' is escaped:
     rich.markup.escape and textual.markup.escape both leave tags like [RED] alone."""
     return str(text).replace("\\", "\\\\").replace("[", "\\[")
-
-
-def colors(app) -> dict[str, str]:
-    v = app.current_theme.variables if app is not None else {}
-    return {"buy": v.get("buy", "green"), "sell": v.get("sell", "red"), "long": v.get("long", "red"),
-            "short": v.get("short", "green"), "muted": v.get("muted", "grey50")}

@@ -1,28 +1,34 @@
-"""The footprint detail view: the ladder of a chosen bar beside the session and visible profiles."""
+"""The footprint detail view: the bid × ask grid of the recent bars beside the session and visible
+profiles (the profiles give their room to the grid on a narrow terminal)."""
 
 from __future__ import annotations
 
 from textual.app import ComposeResult
-from textual.containers import Horizontal, VerticalScroll
+from textual.containers import Horizontal, Vertical
 
-from orderflow_tui.ui.views.snapshot_view import panel
-from orderflow_tui.ui.widgets.footprint_ladder import FootprintLadder
+from orderflow_tui.ui.widgets.footprint_grid import CELL_W, PRICE_W, FootprintGrid
 from orderflow_tui.ui.widgets.volume_profile import VolumeProfile
 
 
 class FootprintView(Horizontal):
     def compose(self) -> ComposeResult:
-        with VerticalScroll(id="ladder-scroll"):
-            yield panel(FootprintLadder(id="ladder"), "FOOTPRINT DETAIL  ←/→ bar  home/end", "p-ladder")
-        with VerticalScroll(id="profiles"):
-            yield panel(VolumeProfile(id="vpsv"), "SESSION PROFILE", "p-vpsv")
-            yield panel(VolumeProfile(id="vpvr"), "VISIBLE PROFILE", "p-vpvr")
+        yield FootprintGrid("FOOTPRINT DETAIL", id="grid")
+        with Vertical(id="profiles"):
+            yield VolumeProfile("SESSION PROFILE", id="vpsv")
+            yield VolumeProfile("VISIBLE PROFILE", id="vpvr")
 
-    def show(self, snap, offset: int) -> None:
-        bars = snap.bars
-        bar = bars[max(0, len(bars) - 1 - offset)] if bars else None
-        self.query_one(FootprintLadder).show(snap, bar)
-        self.query_one("#vpsv", VolumeProfile).show(snap, snap.session_profile, "session (since start)",
-                                                    snap.base_scale)
-        self.query_one("#vpvr", VolumeProfile).show(snap, snap.visible_profile,
-                                                    f"visible bars ({len(bars)})", snap.scale)
+    def bars_wanted(self, offset: int) -> int:
+        return max(1, (self.query_one(FootprintGrid).cols - PRICE_W) // (CELL_W + 1)) + offset
+
+    def show(self, snap, offset: int, waiting: str) -> None:
+        profiles = self.query_one("#profiles").display
+        if snap is None:
+            for panel in self.query(".panel"):
+                panel.waiting(waiting)
+            return
+        self.query_one(FootprintGrid).show(snap, offset)
+        if profiles:
+            self.query_one("#vpsv", VolumeProfile).show(snap.session_profile, "session (since start)",
+                                                        snap.base_scale)
+            self.query_one("#vpvr", VolumeProfile).show(snap.visible_profile, f"visible bars ({len(snap.bars)})",
+                                                        snap.scale)

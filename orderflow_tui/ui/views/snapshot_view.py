@@ -1,9 +1,10 @@
-"""The snapshot view: right now, at a glance. Panels titled so they can be found."""
+"""The snapshot view: right now, at a glance. Three rows that share the screen's height; on a
+narrow or short terminal the bottom row (whales, exchanges, alerts) gives its room to the others."""
 
 from __future__ import annotations
 
 from textual.app import ComposeResult
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Horizontal, Vertical
 
 from orderflow_tui.ui.widgets.alert_log import AlertLog
 from orderflow_tui.ui.widgets.cvd_panel import CvdPanel
@@ -15,33 +16,38 @@ from orderflow_tui.ui.widgets.signal_card import SignalCard
 from orderflow_tui.ui.widgets.whale_list import WhaleList
 
 
-def panel(widget, title: str, panel_id: str):
-    box = Vertical(widget, id=panel_id, classes="panel")
-    box.border_title = title
-    return box
-
-
-class SnapshotView(VerticalScroll):
+class SnapshotView(Vertical):
     def compose(self) -> ComposeResult:
         with Horizontal(id="row-top", classes="row"):
-            yield panel(SignalCard(id="signal"), "SIGNAL", "p-signal")
-            yield panel(CvdPanel(id="cvd"), "CVD", "p-cvd")
-            yield panel(PressureBar(id="pressure"), "PRESSURE · 60 s", "p-pressure")
+            yield SignalCard("SIGNAL", id="signal")
+            yield CvdPanel("CVD", id="cvd")
+            yield PressureBar("PRESSURE · 60 s", id="pressure")
         with Horizontal(id="row-mid", classes="row"):
-            yield panel(FootprintTable(id="footprint-table"), "FOOTPRINT", "p-footprint")
-            yield panel(LiquidationPanel(id="liquidations"), "LIQUIDATIONS", "p-liquidations")
+            yield FootprintTable("FOOTPRINT", id="footprint-table")
+            yield LiquidationPanel("LIQUIDATIONS", id="liquidations")
         with Horizontal(id="row-low", classes="row"):
-            yield panel(WhaleList(id="whales"), "WHALES", "p-whales")
-            yield panel(ExchangeTable(id="exchanges"), "EXCHANGES · 60 s", "p-exchanges")
-            yield panel(AlertLog(id="alerts"), "ALERTS", "p-alerts")
+            yield WhaleList("WHALES", id="whales")
+            yield ExchangeTable("EXCHANGES · 60 s", id="exchanges")
+            yield AlertLog("ALERTS", id="alerts")
 
-    def show(self, snap) -> None:
-        self.query_one(SignalCard).show(snap)
+    def bars_wanted(self) -> int:
+        return self.query_one(FootprintTable).rows
+
+    def show(self, snap, data_s: float, warmup_s: float, alerts, waiting: str) -> None:
+        low = self.query_one("#row-low").display
+        if snap is None:
+            for panel in self.query(".panel"):
+                if low or panel.parent.id != "row-low":
+                    panel.waiting(waiting)
+            return
+        self.query_one(SignalCard).show(snap, data_s, warmup_s)
         self.query_one(CvdPanel).show(snap)
         self.query_one(PressureBar).show(snap)
-        fp = self.query_one("#p-footprint")
-        fp.border_title = f"FOOTPRINT · {snap.bar_setting} · step {snap.step:g}"
-        self.query_one(FootprintTable).show(snap)
+        table = self.query_one(FootprintTable)
+        table.set_title(f"FOOTPRINT · {snap.bar_setting} · step {snap.step:g}")
+        table.show(snap)
         self.query_one(LiquidationPanel).show(snap)
-        self.query_one(WhaleList).show(snap)
-        self.query_one(ExchangeTable).show(snap)
+        if low:  # nothing is drawn for a hidden row
+            self.query_one(WhaleList).show(snap)
+            self.query_one(ExchangeTable).show(snap)
+            self.query_one(AlertLog).show(alerts)

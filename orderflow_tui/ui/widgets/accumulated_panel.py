@@ -1,4 +1,5 @@
-"""ACCUMULATED: the store's totals since it was first written, and a TradingView-style chart."""
+"""ACCUMULATED: the store's totals since it was first written, and a TradingView-style chart.
+Both change only when the store is read again (every few seconds), and are redrawn only then."""
 
 from __future__ import annotations
 
@@ -6,40 +7,44 @@ import time
 
 from plotext._figure import _figure_class
 from rich.text import Text
-from textual.widgets import Static
 
 from orderflow_tui.store.report import format_stats
+from orderflow_tui.ui.widgets.line_panel import LinePanel
 
-RANGES = {"24h": 24, "7d": 24 * 7, "30d": 24 * 30, "all": None}
 
-
-class AccumulatedTotals(Static):
-    DEFAULT_CSS = "AccumulatedTotals { height: auto; }"
-
+class AccumulatedTotals(LinePanel):
     def show(self, stats: dict | None, path, error: str = "") -> None:
         if error:
-            self.update(Text(error, style="bold red"))
+            self.set_lines([((error, "bold red"),)])
         elif stats is None:
-            self.update("reading the store…")
+            self.set_lines([(("reading the store…", "muted"),)])
         else:
-            self.update(Text(format_stats(stats, path)))
+            self.set_lines([((line, ""),) for line in format_stats(stats, path).splitlines()])
 
 
-class LiquidationChart(Static):
+class LiquidationChart(LinePanel):
     """Price on top, volume under it, liquidation bars below (longs down, shorts up), per hour."""
 
-    DEFAULT_CSS = "LiquidationChart { height: 1fr; min-height: 12; }"
+    def __init__(self, *a, **kw) -> None:
+        super().__init__(*a, **kw)
+        self._drawn = None
 
     def show(self, hours: list[tuple], range_name: str) -> None:
-        width, height = max(40, self.size.width), max(12, self.size.height)
+        width, height = self.cols, self.rows
+        key = (tuple(hours), range_name, width, height, self.app.theme)
+        if key == self._drawn:
+            return  # plotext is slow: draw only when the data or the size changed
+        self._drawn = key
         if not hours:
-            self.update(f"{range_name}: no hourly data in the store yet")
+            self.set_lines([((f"{range_name}: no hourly data in the store yet", "muted"),)])
+            return
+        if width < 30 or height < 9:
+            self.set_lines([(("too small for the chart", "muted"),)])
             return
         fig = _figure_class()  # this widget's own figure: plotext's global one is shared state
         fig.subplots(3, 1)
         xs = list(range(len(hours)))
-        prices = [h[5] for h in hours]
-        known = [(x, p) for x, p in zip(xs, prices) if p > 0]
+        known = [(x, h[5]) for x, h in zip(xs, hours) if h[5] > 0]
         top = fig.subplot(1, 1)
         top.title(f"price (hourly VWAP) · volume · liquidations  [{range_name}]")
         if known:
@@ -53,9 +58,13 @@ class LiquidationChart(Static):
         low.ylabel("liq $M")
         step = max(1, len(hours) // 6)
         ticks = xs[::step]
-        labels = [time.strftime("%m%d %H:00", time.gmtime(hours[i][0] / 1000)) for i in ticks]
+        labels = [time.strftime("%m-%d %H:00", time.gmtime(hours[i][0] / 1000)) for i in ticks]
         for sub in (top, mid, low):
             sub.xticks(ticks, labels)
         fig.plotsize(width, height)
         fig.theme("clear")
-        self.update(Text.from_ansi(fig.build()))
+        console = self.app.console
+        lines = []
+        for line in Text.from_ansi(fig.build()).split("\n")[:height]:
+            lines.append(tuple((seg.text, seg.style) for seg in line.render(console) if seg.text))
+        self.set_lines(lines)

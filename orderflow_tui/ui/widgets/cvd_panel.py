@@ -1,37 +1,39 @@
-"""CVD: sparkline of the group's cumulative volume delta, its value and trend."""
+"""CVD: the group's cumulative volume delta, its trend, and a sparkline of its history."""
 
 from __future__ import annotations
 
-from rich.text import Text
-from textual.app import ComposeResult
-from textual.containers import Vertical
-from textual.widgets import Sparkline, Static
+from orderflow_tui.ui.format import money, qty
+from orderflow_tui.ui.widgets.line_panel import LinePanel
 
-from orderflow_tui.ui.format import colors, money, qty
+BLOCKS = " ▁▂▃▄▅▆▇█"
 
 
-class CvdPanel(Vertical):
-    DEFAULT_CSS = """
-    CvdPanel { height: auto; }
-    CvdPanel Sparkline { height: 3; }
-    CvdPanel #cvd-figures { height: auto; }
-    """
+def sparkline(values, width: int, height: int) -> list[str]:
+    """The last ``width`` values as block columns, ``height`` rows tall, top row first."""
+    values = list(values)[-width:]
+    if not values or height <= 0:
+        return []
+    lo, hi = min(values), max(values)
+    span = hi - lo
+    levels = [round((v - lo) / span * (height * 8 - 1)) + 1 if span else height * 4 for v in values]
+    rows = []
+    for r in range(height - 1, -1, -1):  # r: rows below this one
+        rows.append("".join(BLOCKS[max(0, min(8, lv - r * 8))] for lv in levels))
+    return rows
 
-    def compose(self) -> ComposeResult:
-        yield Static(id="cvd-figures")
-        yield Sparkline([], id="cvd-spark")
 
+class CvdPanel(LinePanel):
     def show(self, snap) -> None:
-        c = colors(self.app)
-        t = Text()
-        color = c["buy"] if snap.cvd_quote > 0 else c["sell"] if snap.cvd_quote < 0 else ""
-        t.append(f"CVD {money(snap.cvd_quote, signed=True)}", style=f"bold {color}")
-        t.append(f"  ({qty(snap.cvd_base, signed=True)} {snap.group})")
+        color = "buy" if snap.cvd_quote > 0 else "sell" if snap.cvd_quote < 0 else ""
         trend = "neutral" if snap.cvd_direction == "neutral" else f"{snap.cvd_strength} {snap.cvd_direction}"
-        t.append(f"\n60 s net {snap.net_pct:+.1f}%  trend: {trend}")
-        t.append(f"\nmomentum {qty(snap.momentum, signed=True)}  accel {qty(snap.acceleration, signed=True)}")
-        if snap.divergence:
-            t.append(f"  {snap.divergence} divergence", style="bold")
-        self.query_one("#cvd-figures", Static).update(t)
-        spark = self.query_one("#cvd-spark", Sparkline)
-        spark.data = [v for _, v in snap.cvd_history[-240:]]  # a new list: reactives ignore in-place edits
+        lines = [((f"CVD {money(snap.cvd_quote, signed=True)}", f"bold {color}"),
+                  (f"  ({qty(snap.cvd_base, signed=True)} {snap.group})", "")),
+                 ((f"60 s net {snap.net_pct:+.1f}%  trend: {trend}", ""),),
+                 ((f"momentum {qty(snap.momentum, signed=True)}  accel {qty(snap.acceleration, signed=True)}", ""),
+                  (f"  {snap.divergence} divergence" if snap.divergence else "", "bold"))]
+        history = [v for _, v in snap.cvd_history]
+        if len(history) < 2:
+            lines.append(((f"history: {len(history)} s so far", "muted"),))
+        else:
+            lines += [((row, color or "muted"),) for row in sparkline(history, self.cols, self.rows - 3)]
+        self.set_lines(lines)

@@ -3,26 +3,24 @@
 
 from __future__ import annotations
 
-from rich.table import Table
-from rich.text import Text
-from textual.widgets import Static
+from orderflow_tui.ui.format import money
+from orderflow_tui.ui.widgets.line_panel import Columns, LinePanel
 
-from orderflow_tui.ui.format import colors, money
+SPEC = (("venue", 13, "<", 0), ("buy", 9, ">", 2), ("sell", 9, ">", 2), ("net%", 6, ">", 0),
+        ("dom%", 7, ">", 1), ("sess%", 6, ">", 3))
 
 
-class ExchangeTable(Static):
-    DEFAULT_CSS = "ExchangeTable { height: auto; }"
-
+class ExchangeTable(LinePanel):
     def show(self, snap) -> None:
-        c = colors(self.app)
-        table = Table(box=None, padding=(0, 1), show_edge=False)
-        for name in ("venue", "buy", "sell", "net%", "dom%", "sess%"):
-            table.add_column(name, justify="left" if name == "venue" else "right", no_wrap=True)
-        for v in snap.venues:
+        cols = Columns(SPEC, self.cols)
+        lines = [cols.header()]
+        for v in snap.venues[:max(0, self.rows - 1)]:
             lead = " ★" if v.venue == snap.leading_venue else ""
-            net_color = c["buy"] if v.net_pct > 0 else c["sell"] if v.net_pct < 0 else ""
-            table.add_row(Text(v.venue + lead, style="bold" if lead else ""), money(v.buy_q), money(v.sell_q),
-                          Text(f"{v.net_pct:+.1f}", style=net_color),
-                          Text(f"{v.dominance:.1f}" + (" !" if v.imbalanced else ""), style="bold" if v.imbalanced else ""),
-                          f"{v.session_net_pct:+.1f}")
-        self.update(table)
+            lines.append(cols.row(
+                {"venue": v.venue + lead, "buy": money(v.buy_q), "sell": money(v.sell_q), "net%": f"{v.net_pct:+.1f}",
+                 "dom%": f"{v.dominance:.1f}" + (" !" if v.imbalanced else ""), "sess%": f"{v.session_net_pct:+.1f}"},
+                {"venue": "bold" if lead else "", "net%": "buy" if v.net_pct > 0 else "sell" if v.net_pct < 0 else "",
+                 "dom%": "bold" if v.imbalanced else ""}))
+        if not snap.venues:
+            lines.append((("no trades yet", "muted"),))
+        self.set_lines(lines)

@@ -1,14 +1,15 @@
-"""FOOTPRINT: one row per bar, oldest to newest like a tape, updated by diff: only changed cells
-are redrawn and rows are only ever appended at the bottom or dropped from the top."""
+"""FOOTPRINT: one line per bar, oldest to newest like a tape, as many as the panel is tall.
+Columns drop out by priority on narrow screens; only lines that changed are repainted."""
 
 from __future__ import annotations
 
-from rich.text import Text
-from textual.widgets import DataTable
+from orderflow_tui.ui.format import hm, hms, price, qty
+from orderflow_tui.ui.widgets.line_panel import Columns, LinePanel
 
-from orderflow_tui.ui.format import colors, hm, price, qty
-
-COLUMNS = ("time", "close", "bid", "ask", "delta", "CVD", "rows", "POC", "marks")
+# name, width, align, priority (lower stays longer on a narrow panel)
+SPEC = (("time", 9, "<", 0), ("close", 10, ">", 4), ("bid", 9, ">", 2), ("ask", 9, ">", 2),
+        ("delta", 9, ">", 1), ("CVD", 9, ">", 5), ("rows", 4, ">", 7), ("POC", 10, ">", 6),
+        ("marks", 14, "<", 3))
 
 
 def marks(bar) -> str:
@@ -27,52 +28,21 @@ def marks(bar) -> str:
     return " ".join(out)
 
 
-class FootprintTable(DataTable):
-    DEFAULT_CSS = "FootprintTable { height: 1fr; overflow-x: hidden; }"
-
-    def on_mount(self) -> None:
-        self.cursor_type = "row"
-        self.zebra_stripes = True
-        for name in COLUMNS:
-            self.add_column(name, key=name)
-        self._shown: dict[str, tuple] = {}
-
-    def show(self, snap, rows: int = 20) -> None:
-        c = colors(self.app)
-        bars = list(snap.bars[-rows:])
-        added = False
-        wanted = {str(b.open_ts): b for b in bars}
-        for key in [k for k in self._shown if k not in wanted]:
-            self.remove_row(key)
-            del self._shown[key]
+class FootprintTable(LinePanel):
+    def show(self, snap) -> None:
+        cols = Columns(SPEC, self.cols)
+        clock = hm if snap.bar_setting[-1:] in ("m", "h", "d") else hms  # volume / trade-count bars are short
+        bars = sorted(snap.bars, key=lambda b: b.open_ts)[-max(1, self.rows - 1):]
+        lines = [cols.header()]
         for bar in bars:
-            key = str(bar.open_ts)
             d = bar.delta
-            dcol = c["buy"] if d > 0 else c["sell"] if d < 0 else ""
-            cells = (
-                hm(bar.open_ts) + ("" if bar.closed else "•"),
-                price(bar.close),
-                Text(qty(bar.bid), style=c["sell"]),
-                Text(qty(bar.ask), style=c["buy"]),
-                Text(qty(d, signed=True), style=dcol),
-                qty(bar.cvd, signed=True),
-                str(len(bar.rows)),
-                price(snap.price(bar.poc)) if bar.poc is not None else "-",
-                marks(bar),
-            )
-            plain = tuple(str(x) for x in cells)
-            if key not in self._shown:
-                if self._shown and int(key) < int(max(self._shown, key=int)):
-                    self.clear()  # an older bar appeared (setting changed): rebuild in order
-                    self._shown.clear()
-                    return self.show(snap, rows)
-                self.add_row(*cells, key=key)
-                self._shown[key] = plain
-                added = True
-            elif self._shown[key] != plain:
-                for name, old, new, cell in zip(COLUMNS, self._shown[key], plain, cells):
-                    if old != new:
-                        self.update_cell(key, name, cell)
-                self._shown[key] = plain
-        if added:
-            self.scroll_to(x=0, y=self.max_scroll_y, animate=False, immediate=True)
+            lines.append(cols.row(
+                {"time": clock(bar.open_ts) + ("" if bar.closed else "•"), "close": price(bar.close),
+                 "bid": qty(bar.bid), "ask": qty(bar.ask), "delta": qty(d, signed=True),
+                 "CVD": qty(bar.cvd, signed=True), "rows": len(bar.rows),
+                 "POC": price(snap.price(bar.poc)) if bar.poc is not None else "-", "marks": marks(bar)},
+                {"bid": "sell", "ask": "buy", "delta": "buy" if d > 0 else "sell" if d < 0 else "",
+                 "time": "" if bar.closed else "bold"}))
+        if not bars:
+            lines.append((("no bars yet: waiting for trades", "muted"),))
+        self.set_lines(lines)

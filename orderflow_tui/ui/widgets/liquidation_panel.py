@@ -1,47 +1,54 @@
-"""LIQUIDATIONS: window totals long vs short and per venue, the active cascade, and the tape."""
+"""LIQUIDATIONS: window totals long vs short and per venue, the active cascade, the 5-minute tier,
+the largest price clusters, and the tape (newest first) filling the rest of the panel."""
 
 from __future__ import annotations
 
-from rich.table import Table
-from rich.text import Text
-from textual.widgets import Static
+from orderflow_tui.ui.format import hms, money, price, qty, ymd
+from orderflow_tui.ui.widgets.line_panel import Columns, LinePanel, fit
 
-from orderflow_tui.ui.format import colors, hms, money, qty, ymd
+TAPE = (("date", 10, "<", 5), ("time UTC", 8, "<", 0), ("venue", 12, "<", 1), ("side", 5, "<", 0),
+        ("base", 10, ">", 3), ("$", 9, ">", 0))
 
 
-class LiquidationPanel(Static):
-    DEFAULT_CSS = "LiquidationPanel { height: auto; }"
-
-    def show(self, snap, tape_rows: int = 10) -> None:
-        c = colors(self.app)
+class LiquidationPanel(LinePanel):
+    def show(self, snap) -> None:
+        w = self.cols
         v = snap.liquidations
         total = v.long[2] + v.short[2]
-        t = Text()
-        t.append(f"Last {v.window_min} min: {v.long[0] + v.short[0]} events  {money(total)}\n", style="bold")
-        for name, (n, base, quote), color in (("LONG ", v.long, c["long"]), ("SHORT", v.short, c["short"])):
+        lines = [((fit(f"Last {v.window_min} min: {v.long[0] + v.short[0]} events  {money(total)}", w), "bold"),)]
+        for name, (n, base, quote), color, arrow in (("LONG ", v.long, "long", "▼"), ("SHORT", v.short, "short", "▲")):
             share = quote / total * 100 if total else 0.0
-            t.append(f"{'▼' if name == 'LONG ' else '▲'} {name} {n:>4}  {qty(base):>10} {snap.group}  "
-                     f"{money(quote):>9}  {share:5.1f}%\n", style=color)
+            base_text = f"  {qty(base):>10} {snap.group}" if w >= 52 else ""
+            lines.append(((fit(f"{arrow} {name} {n:>4}{base_text}  {money(quote):>9}  {share:5.1f}%", w), color),))
         for venue, (n, base, quote, share) in v.by_venue.items():
-            t.append(f"  {venue.upper():<11} {n:>4}  {money(quote):>9}  {share:5.1f}%\n")
-        tiers = ", ".join(f"{side} {tier}" for side, tier in v.tiers.items() if tier)
+            lines.append(((fit(f"  {venue.upper():<11} {n:>4}  {money(quote):>9}  {share:5.1f}%", w), ""),))
         if v.cascade is not None:
             k = v.cascade
             cross = " cross-exchange" if k.cross_exchange else ""
-            t.append(f"CASCADE{cross}: {k.count} liq {money(k.quote)} risk {k.risk:.2f} ({k.band})", style="bold reverse")
-            t.append("\n")
+            lines.append(((fit(f"CASCADE{cross}: {k.count} liq {money(k.quote)} risk {k.risk:.2f} ({k.band})", w),
+                           "bold reverse"),))
+        tiers = ", ".join(f"{side} {tier}" for side, tier in v.tiers.items() if tier)
         if tiers:
-            t.append(f"5 min tier: {tiers}\n", style="bold")
-        table = Table.grid(padding=(0, 1))
-        for name in ("date", "time UTC", "venue", "side", "base", "$"):
-            table.add_column(name, justify="right" if name in ("base", "$") else "left")
-        table.add_row(*(Text(h, style="bold") for h in ("date", "time UTC", "venue", "side", "base", "$")))
-        for liq in v.tape[:tape_rows]:
-            color = c["long"] if liq.is_long else c["short"]
-            table.add_row(ymd(liq.ts), hms(liq.ts), Text(liq.venue + ("*" if liq.sampled else "")),
-                          Text(liq.position.upper(), style=color), qty(liq.qty), money(liq.quote))
+            lines.append(((fit(f"5 min tier: {tiers}", w), "bold"),))
+        if v.clusters:
+            shown, text = 0, "clusters:"
+            for p, q in v.clusters[:4]:  # whole entries only
+                entry = f" {price(p)} {money(q)}"
+                if len(text) + len(entry) + 2 > w and shown:
+                    break
+                text, shown = text + (" ·" if shown else "") + entry, shown + 1
+            lines.append(((fit(text, w), ""),))
+        cols = Columns(TAPE, w)
+        lines.append(cols.header())
+        room = self.rows - len(lines)
+        tape = v.tape[:max(0, room - 1)] if any(x.sampled for x in v.tape[:room]) else v.tape[:max(0, room)]
+        for liq in tape:
+            lines.append(cols.row({"date": ymd(liq.ts), "time UTC": hms(liq.ts),
+                                   "venue": liq.venue + ("*" if liq.sampled else ""),
+                                   "side": liq.position.upper(), "base": qty(liq.qty), "$": money(liq.quote)},
+                                  {"side": "long" if liq.is_long else "short"}))
         if not v.tape:
-            table.add_row("", "", "no liquidations yet", "", "", "")
-        from rich.console import Group
-
-        self.update(Group(t, table, Text("* venue pushes a sample of its liquidations", style=c["muted"])))
+            lines.append((("no liquidations yet", "muted"),))
+        elif any(x.sampled for x in tape):
+            lines.append((("* sampled by the venue" if w < 48 else "* the venue pushes a sample of its liquidations", "muted"),))
+        self.set_lines(lines)

@@ -2,25 +2,21 @@
 
 from __future__ import annotations
 
-from rich.text import Text
-from textual.widgets import Static
-
-from orderflow_tui.ui.format import colors, money
+from orderflow_tui.ui.format import money
+from orderflow_tui.ui.widgets.line_panel import LinePanel
 
 
-class PressureBar(Static):
-    DEFAULT_CSS = "PressureBar { height: auto; }"
-
+class PressureBar(LinePanel):
     def show(self, snap) -> None:
-        c = colors(self.app)
         p = snap.pressure
-        width = max(10, self.size.width - 2) if self.size.width else 40
+        width = max(4, self.cols)
+        if p.buy_q + p.sell_q <= 0:
+            self.set_lines([(("no trades in the last 60 s", "muted"),)])
+            return
         buys = round(width * p.buy_pct / 100)
-        t = Text()
-        t.append("█" * buys, style=c["buy"])
-        t.append("█" * (width - buys), style=c["sell"])
-        t.append(f"\nBUY {p.buy_pct:5.1f}% {money(p.buy_q)}", style=c["buy"])
-        t.append("  ")
-        t.append(f"SELL {p.sell_pct:5.1f}% {money(p.sell_q)}", style=c["sell"])
-        t.append(f"\nnet {p.net:+.1f}  {p.strength} {p.dominant}")
-        self.update(t)
+        bar = (("█" * buys, "buy"), ("▒" * (width - buys), "sell"))  # two shapes, not colour alone
+        lines = [bar, bar if self.rows >= 6 else None,
+                 ((f"BUY {p.buy_pct:5.1f}% {money(p.buy_q)}", "buy"),),
+                 ((f"SELL {p.sell_pct:5.1f}% {money(p.sell_q)}", "sell"),),
+                 ((f"net {p.net:+.1f}  {p.strength} {p.dominant}", "bold"),)]
+        self.set_lines([x for x in lines if x is not None])

@@ -1,28 +1,28 @@
-"""SIGNAL: the composite LONG / SHORT / NEUTRAL summary with its triggers and reasons."""
+"""SIGNAL: the composite LONG / SHORT / NEUTRAL summary with its triggers and reasons.
+
+Until ``ui.warmup_s`` seconds of data have arrived the confidence is not shown: a score from the
+first seconds of a session is built on windows that are not yet full (see docs/decisions.md).
+"""
 
 from __future__ import annotations
 
-from rich.text import Text
-from textual.widgets import Static
-
 from orderflow_tui.engine.signal import DISCLAIMER
-from orderflow_tui.ui.format import colors
+from orderflow_tui.ui.widgets.line_panel import LinePanel, fit
 
 
-class SignalCard(Static):
-    DEFAULT_CSS = "SignalCard { height: auto; }"
-
-    def show(self, snap) -> None:
-        c = colors(self.app)
+class SignalCard(LinePanel):
+    def show(self, snap, data_s: float, warmup_s: float) -> None:
+        w = self.cols
         sig = snap.signal
-        color = c["buy"] if sig.direction == "LONG" else c["sell"] if sig.direction == "SHORT" else c["muted"]
+        color = "buy" if sig.direction == "LONG" else "sell" if sig.direction == "SHORT" else "muted"
         arrow = "▲" if sig.direction == "LONG" else "▼" if sig.direction == "SHORT" else "◆"
-        t = Text()
-        t.append(f"{arrow} {sig.direction}", style=f"bold {color}")
-        t.append(f"  confidence {sig.confidence}  score {sig.score:+d}\n")
-        t.append("Triggers: ", style="bold")
-        t.append(", ".join(sig.triggers) or "none")
-        for reason in sig.reasons:
-            t.append(f"\n• {reason}")
-        t.append(f"\n{DISCLAIMER}", style=f"italic {c['muted']}")
-        self.update(t)
+        if data_s < warmup_s:
+            conf = (f"  warming up {data_s:.0f}/{warmup_s:.0f} s", "muted")
+        else:
+            conf = (f"  confidence {sig.confidence}  score {sig.score:+d}", "")
+        lines = [((f"{arrow} {sig.direction}", f"bold {color}"), conf),
+                 (("Triggers: ", "bold"), (fit(", ".join(sig.triggers) or "none", max(0, w - 10)), ""))]
+        room = max(0, self.rows - 3)
+        lines += [((fit(f"• {r}", w), ""),) for r in sig.reasons[:room]]
+        lines.append(((fit(DISCLAIMER, w), "italic muted"),))
+        self.set_lines(lines)

@@ -1,39 +1,33 @@
-"""Volume profile: session (VPSV) or visible range (VPVR), with POC, value area and HVN / LVN."""
+"""Volume profile: session (VPSV) or visible range (VPVR), with POC, value area and HVN / LVN,
+folded into as many bands as the panel has lines."""
 
 from __future__ import annotations
 
-from rich.text import Text
-from textual.widgets import Static
-
-from orderflow_tui.ui.format import colors, price, qty
+from orderflow_tui.ui.format import price, qty
+from orderflow_tui.ui.widgets.line_panel import LinePanel, fit
 
 
-class VolumeProfile(Static):
-    DEFAULT_CSS = "VolumeProfile { height: auto; }"
-
-    def show(self, snap, profile, title: str, scale: float, max_rows: int = 30) -> None:
-        c = colors(self.app)
-        t = Text(f"{title}\n", style="bold")
-        if not profile.rows:
-            self.update(t + Text("no volume yet"))
+class VolumeProfile(LinePanel):
+    def show(self, profile, title: str, scale: float) -> None:
+        w = self.cols
+        lines = [((fit(title, w), "bold"),)]
+        if not profile.rows or profile.poc is None:
+            self.set_lines(lines + [(("no volume yet", "muted"),)])
             return
         rows = sorted(profile.rows, reverse=True)
-        if len(rows) > max_rows:  # fold into max_rows bands so the whole range fits
-            band = -(-len(rows) // max_rows)
-            folded = []
-            for i in range(0, len(rows), band):
-                chunk = rows[i:i + band]
-                folded.append((chunk[-1], sum(sum(profile.rows[r][:2]) for r in chunk), chunk))
-        else:
-            folded = [(r, sum(profile.rows[r][:2]), [r]) for r in rows]
+        room = max(1, self.rows - 2)
+        band = -(-len(rows) // room)  # fold into bands so the whole range fits
+        folded = [(rows[i:i + band][-1], sum(sum(profile.rows[r][:2]) for r in rows[i:i + band]), rows[i:i + band])
+                  for i in range(0, len(rows), band)]
         top = max(v for _, v, _ in folded) or 1.0
         hvn, lvn = set(profile.hvn), set(profile.lvn)
+        bar_w = max(1, w - 12 - 10 - 5)
         for row, vol, chunk in folded:
             inside = profile.val is not None and profile.val <= row <= profile.vah
             tag = "POC" if profile.poc in chunk else "HVN" if hvn & set(chunk) else "LVN" if lvn & set(chunk) else ""
-            t.append(f"{price(row / scale):>11} ")
-            t.append("█" * max(1, round(20 * vol / top)), style=c["buy"] if inside else c["muted"])
-            t.append(f" {qty(vol)} {tag}\n")
-        t.append(f"POC {price(profile.poc / scale)}  VAH {price(profile.vah / scale)}  VAL {price(profile.val / scale)}",
-                 style="bold")
-        self.update(t)
+            lines.append(((f"{price(row / scale):>11} ", ""),
+                          (("█" if inside else "▒") * max(1, round(bar_w * vol / top)), "buy" if inside else "muted"),
+                          (f" {qty(vol)} {tag}", "bold" if tag == "POC" else "")))
+        lines.append(((fit(f"POC {price(profile.poc / scale)}  VAH {price(profile.vah / scale)}  "
+                           f"VAL {price(profile.val / scale)}", w), "bold"),))
+        self.set_lines(lines)

@@ -1,29 +1,26 @@
-"""WHALES: recent large prints (same-millisecond taker fills merged) with their tier."""
+"""WHALES: recent large prints (same-millisecond taker fills merged) with their tier, newest first."""
 
 from __future__ import annotations
 
-from rich.table import Table
-from rich.text import Text
-from textual.widgets import Static
+from orderflow_tui.ui.format import hms, money, price, qty
+from orderflow_tui.ui.widgets.line_panel import Columns, LinePanel
 
-from orderflow_tui.ui.format import colors, hms, money, price, qty
-
+SPEC = (("time", 8, "<", 0), ("venue", 11, "<", 3), ("side", 4, "<", 0), ("$", 9, ">", 0),
+        ("size", 22, "<", 4), ("tier", 5, "<", 2))
 TIER = {"mega": "MEGA", "whale": "WHALE", "large": ""}
 
 
-class WhaleList(Static):
-    DEFAULT_CSS = "WhaleList { height: auto; }"
-
-    def show(self, snap, rows: int = 8) -> None:
-        c = colors(self.app)
-        table = Table.grid(padding=(0, 1))
-        for i in range(6):
-            table.add_column(no_wrap=True, justify="right" if i == 3 else "left")
-        for p in snap.whales[:rows]:
-            color = c["buy"] if p.is_buy else c["sell"]
-            table.add_row(hms(p.ts), Text(p.venue), Text("BUY " if p.is_buy else "SELL", style=color),
-                          Text(money(p.quote), style=f"bold {color}"), f"{qty(p.qty)}@{price(p.price)}",
-                          Text(TIER[p.tier], style="bold reverse" if p.tier != "large" else ""))
-        if not snap.whales:
-            table.add_row("no prints ≥ the large tier yet", "", "", "", "", "")
-        self.update(table)
+class WhaleList(LinePanel):
+    def show(self, snap) -> None:
+        cols = Columns(SPEC, self.cols)
+        lines = []
+        for p in snap.whales[:self.rows]:
+            color = "buy" if p.is_buy else "sell"
+            lines.append(cols.row({"time": hms(p.ts), "venue": p.venue, "side": "BUY" if p.is_buy else "SELL",
+                                   "$": money(p.quote), "size": f"{qty(p.qty)}@{price(p.price)}",
+                                   "tier": TIER[p.tier]},
+                                  {"side": color, "$": f"bold {color}",
+                                   "tier": "bold reverse" if p.tier != "large" else ""}))
+        if not lines:
+            lines.append((("no prints at or above the large tier yet", "muted"),))
+        self.set_lines(lines)
