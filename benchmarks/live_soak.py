@@ -18,7 +18,7 @@ import sys
 import tempfile
 import time
 
-from orderflow_tui.feeds.exchange_sim import SYMBOLS, DemoExchange, Faults
+from orderflow_tui.sim.exchange_sim import SYMBOLS, DemoExchange, Faults
 
 TICK = os.sysconf("SC_CLK_TCK")
 

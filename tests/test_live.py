@@ -10,7 +10,7 @@ import pytest
 
 from orderflow_tui import config
 from orderflow_tui.engine.engine import Engine
-from orderflow_tui.feeds.exchange_sim import DemoExchange, Faults, SYMBOLS
+from orderflow_tui.sim.exchange_sim import DemoExchange, Faults, SYMBOLS
 from orderflow_tui.feeds.session import LiveSource
 
 

@@ -1,1 +1,1 @@
-"""Sources of frames: live venue connections, the simulated exchange, paced capture replay."""
+"""Sources of frames: live venue connections and paced capture replay (the simulated exchange is in sim/)."""

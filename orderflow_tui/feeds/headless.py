@@ -11,7 +11,7 @@ import time
 import orjson
 
 from orderflow_tui.engine.engine import Engine
-from orderflow_tui.feeds.exchange_sim import SYMBOLS
+from orderflow_tui.sim.exchange_sim import SYMBOLS
 from orderflow_tui.feeds.session import LiveSource
 
 log = logging.getLogger("orderflow_tui")

@@ -67,7 +67,7 @@ class LiveSource:
         """Start the simulated exchange (demo); contract sizes from the venues (OKX), the built-in
         table as fallback."""
         if self.demo and self.exchange is None:
-            from orderflow_tui.feeds.exchange_sim import DemoExchange
+            from orderflow_tui.sim.exchange_sim import DemoExchange
 
             self.exchange = await DemoExchange(self.demo_seed, self.demo_rate, venues=tuple(self.venues)).start()
             self.exchange.endpoints(self.settings)

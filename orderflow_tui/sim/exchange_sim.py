@@ -22,7 +22,7 @@ from websockets.datastructures import Headers
 from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Response
 
-from orderflow_tui.feeds.market_model import MarketModel, SimLiquidation, SimTrade
+from orderflow_tui.sim.market_model import MarketModel, SimLiquidation, SimTrade
 
 SYMBOLS = {"binance": "BTCUSDT", "bybit": "BTCUSDT", "okx": "BTC-USDT-SWAP"}
 FIRST_AGG_ID = 1_000_000
