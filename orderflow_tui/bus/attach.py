@@ -1,0 +1,184 @@
+"""Attach to the bus: rebuild the session from the stream, then follow it live, in the same engine.
+
+A viewer reads the stream with its own ephemeral consumer from a start (the stream's first event,
+a time, or a sequence) and feeds each event to the engine entry points the websocket path uses.
+It remembers the last stream sequence it processed; when the bus goes away it reconnects and asks
+for the next one, so nothing is seen twice or skipped (within the stream's retention).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from datetime import datetime, timezone
+
+from orderflow_tui.bus import codec
+from orderflow_tui.bus.stream import BusSettings, connect
+from orderflow_tui.events import Trade
+from orderflow_tui.feeds.status import VenueState
+from orderflow_tui.instruments import Instruments
+
+log = logging.getLogger("orderflow_tui")
+
+FETCH = 2000
+
+
+class BusSource:
+    """The viewer side: ``run(engine)``, ``statuses()`` and ``frames()`` like the live source."""
+
+    def __init__(self, bus: BusSettings, since_ms: int | None = None, start_seq: int = 0, on_batch=None):
+        self.bus = bus
+        self.since_ms = since_ms
+        self.last_seq = start_seq - 1 if start_seq else 0  # the last stream sequence processed
+        self.on_batch = on_batch  # called after each fetched batch (the store consumer acknowledges)
+        self.state = VenueState("bus")
+        self.venue_states: dict[str, VenueState] = {}
+        self.collectors: dict[tuple[str, str], dict] = {}  # (venue, collector) -> its latest status
+        self.instruments = Instruments()
+        self.bad_messages = 0
+        self.events = 0
+        self.lag_ms = 0.0  # wall clock minus the stream time of the last message
+        self.window: list[tuple[float, int]] = []
+        self.stopping = False
+        self.exchange = None  # no simulated exchange behind a viewer
+        self.venues: list[str] = []
+
+    def label(self) -> str:
+        return f"BUS {self.bus.url}"
+
+    def statuses(self) -> list[VenueState]:
+        now = time.monotonic()
+        self.window = [(t, n) for t, n in self.window if now - t < 5.0]
+        st = self.state
+        st.msgs_per_s = sum(n for _, n in self.window) / 5.0
+        st.detail = f"lag {self.lag_ms / 1000:.1f}s, seq {self.last_seq}" if st.state == "connected" else st.detail
+        return [st, *self.venue_states.values()]
+
+    def frames(self) -> tuple[int, int]:
+        """Frames and rejected frames over the collectors, from their latest status."""
+        return (sum(s.get("frames", 0) for s in self.collectors.values()),
+                sum(s.get("rejected", 0) for s in self.collectors.values()))
+
+    def stop(self) -> None:
+        self.stopping = True
+
+    def _config(self):
+        from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+
+        common = dict(ack_policy=AckPolicy.NONE, inactive_threshold=60.0, filter_subject=self.bus.subjects)
+        if self.last_seq:
+            return ConsumerConfig(deliver_policy=DeliverPolicy.BY_START_SEQUENCE, opt_start_seq=self.last_seq + 1,
+                                  **common)
+        if self.since_ms is not None:
+            start = datetime.fromtimestamp(self.since_ms / 1000, timezone.utc).isoformat().replace("+00:00", "Z")
+            return ConsumerConfig(deliver_policy=DeliverPolicy.BY_START_TIME, opt_start_time=start, **common)
+        return ConsumerConfig(deliver_policy=DeliverPolicy.ALL, **common)
+
+    async def run(self, engine) -> None:
+        while not self.stopping:
+            nc = None
+            try:
+                nc = await connect(self.bus, "viewer")
+                js = nc.jetstream()
+                sub = await js.pull_subscribe(self.bus.subjects, stream=self.bus.stream, config=self._config())
+                self.state.state, self.state.detail = "connected", ""
+                await self._follow(sub, engine)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # server gone, stream missing, consumer lost: resume after last_seq
+                self.state.state = "reconnecting"
+                self.state.reconnects += 1
+                self.state.detail = f"{type(exc).__name__}: {exc}"[:80] + f"; resume after seq {self.last_seq}"
+                log.warning("bus: %s", self.state.detail)
+            finally:
+                if nc is not None:
+                    try:
+                        await nc.close()
+                    except Exception:
+                        pass
+            if not self.stopping:
+                await asyncio.sleep(0.5)
+        self.state.state = "stopped"
+
+    async def _follow(self, sub, engine) -> None:
+        from nats.errors import TimeoutError as NatsTimeout
+
+        idle = 0
+        while not self.stopping:
+            try:
+                msgs = await sub.fetch(FETCH, timeout=1.0)
+            except (NatsTimeout, asyncio.TimeoutError):
+                idle += 1
+                if idle >= 5:  # a consumer the server forgot (restart) answers nothing: make a new one
+                    info = await sub.consumer_info()
+                    if info.num_pending:
+                        raise RuntimeError("consumer stalled")
+                    idle = 0
+                continue
+            idle = 0
+            self._apply(msgs, engine)
+            if self.on_batch is not None:
+                await self.on_batch(self.last_seq)
+
+    def _apply(self, msgs, engine) -> None:
+        on_trade, on_events = engine.on_trade, engine.on_events
+        n = 0
+        for msg in msgs:
+            meta = msg.metadata
+            seq = meta.sequence.stream
+            if seq <= self.last_seq:
+                continue  # already processed (a consumer recreated at an older point)
+            self.last_seq = seq
+            try:
+                ev = codec.decode(msg.data)
+            except codec.BadMessage as exc:
+                self.bad_messages += 1
+                log.warning("bus: message %d on %s skipped: %s", seq, msg.subject, exc)
+                continue
+            n += 1
+            if type(ev) is Trade:
+                on_trade(ev)
+            elif type(ev) is tuple:
+                self._on_status(*ev[1:])
+            else:
+                on_events((ev,))
+        self.events += n
+        if msgs:
+            self.lag_ms = max(0.0, time.time() * 1000 - msgs[-1].metadata.timestamp.timestamp() * 1000)
+            self.window.append((time.monotonic(), n))
+
+    def _on_status(self, venue: str, collector: str, state: dict) -> None:
+        self.collectors[(venue, collector)] = state
+        st = self.venue_states.get(venue)
+        if st is None:
+            st = self.venue_states[venue] = VenueState(venue)
+            self.venues.append(venue)
+        st.state = str(state.get("state", ""))
+        st.detail = str(state.get("detail", ""))
+        st.msgs_per_s = float(state.get("msgs_per_s", 0.0))
+        for key in ("frames", "rejected", "reconnects", "gaps_filled", "unrecovered"):
+            setattr(st, key, sum(int(s.get(key, 0)) for (v, _), s in self.collectors.items() if v == venue))
+        if state.get("bus_dropped"):
+            st.detail = f"collector dropped {state['bus_dropped']} events while the bus was down"
+        learned = Instruments.from_header({"instruments": state.get("instruments") or {}}).learned
+        self.instruments.learned.update(learned)
+
+    async def clock(self, engine) -> None:
+        """As the live source: advance the engine between events by the local time since."""
+        last_seen, at = 0, time.monotonic()
+        while True:
+            await asyncio.sleep(0.25)
+            if engine.now != last_seen:
+                last_seen, at = engine.now, time.monotonic()
+            elif last_seen and self.lag_ms < 2000:  # caught up: a quiet market still closes its bars
+                engine.tick(last_seen + int((time.monotonic() - at) * 1000))
+
+
+async def stream_last_seq(bus: BusSettings) -> int:
+    nc = await connect(bus, "probe")
+    try:
+        info = await nc.jetstream().stream_info(bus.stream)
+        return info.state.last_seq
+    finally:
+        await nc.close()

@@ -1,0 +1,246 @@
+"""``collect --bus``: the live feeds, headless, publishing every normalized event to JetStream.
+
+feed -> parser -> engine as in one process; the collector's own engine keeps doing what the live
+path needs (trade-id continuity, REST gap fills, duplicate drops) and every event it accepted is
+published, in arrival order, with a Nats-Msg-Id from its natural key (bus/codec.py).
+
+While the bus is down, events wait in a bounded local buffer (BusSettings.buffer_events); when it
+is full the oldest are dropped, counted and logged. A batch is taken off the buffer only when the
+server acknowledged it, so a batch lost in a server restart is sent again (the Msg-Id makes that
+harmless).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+import time
+from collections import deque
+
+from orderflow_tui.bus import codec
+from orderflow_tui.bus.stream import BusSettings, connect, ensure_stream
+from orderflow_tui.engine.engine import Engine
+from orderflow_tui.events import IdOnly, Liquidation, Trade
+from orderflow_tui.feeds.session import LiveSource
+from orderflow_tui.feeds.venue_feed import symbol_for
+
+log = logging.getLogger("orderflow_tui")
+
+BATCH = 1000  # messages in flight per acknowledgement round
+STATUS_EVERY_S = 1.0
+
+
+class Publisher:
+    """The bounded buffer and the task that empties it into JetStream."""
+
+    def __init__(self, bus: BusSettings, name: str):
+        self.bus = bus
+        self.name = name
+        self.buf: deque = deque()  # (n, subject, payload, msg id or None)
+        self.n = 0  # numbers every buffered message, so an acknowledged batch is found after drops
+        self.dropped = 0
+        self.published = 0
+        self.duplicates = 0  # acknowledged as a duplicate by the server (Nats-Msg-Id)
+        self.state = "connecting"
+        self.detail = ""
+        self.nc = None
+        self.js = None
+        self.wake = asyncio.Event()
+
+    def put(self, subject: str, payload: bytes, msg_id: str | None) -> None:
+        if len(self.buf) >= self.bus.buffer_events:
+            self.buf.popleft()
+            self.dropped += 1
+            if self.dropped in (1, 10, 100, 1000) or self.dropped % 10_000 == 0:
+                log.warning("bus buffer full (%d events): %d oldest events dropped", self.bus.buffer_events,
+                            self.dropped)
+        self.n += 1
+        self.buf.append((self.n, subject, payload, msg_id))
+        self.wake.set()
+
+    async def _connect(self) -> None:
+        async def on_error(exc):
+            self.detail = f"{type(exc).__name__}: {exc}"[:80]
+
+        async def on_disconnect():
+            self.state = "buffering"
+
+        async def on_reconnect():
+            self.state, self.detail = "connected", ""
+
+        while self.js is None:
+            try:
+                self.nc = await connect(self.bus, self.name, error_cb=on_error, disconnected_cb=on_disconnect,
+                                        reconnected_cb=on_reconnect)
+                self.js = self.nc.jetstream()
+                await ensure_stream(self.js, self.bus)
+                self.state, self.detail = "connected", ""
+                log.info("bus %s: connected, stream %s", self.bus.url, self.bus.stream)
+            except Exception as exc:  # refused, timeout, JetStream off: keep buffering and retry
+                self.state, self.detail = "buffering", f"{type(exc).__name__}: {exc}"[:80]
+                if self.nc is not None:
+                    await self.nc.close()
+                self.nc = self.js = None
+                log.warning("bus %s: %s; buffering %d events", self.bus.url, self.detail, len(self.buf))
+                await asyncio.sleep(1.0)
+
+    async def run(self) -> None:
+        await self._connect()
+        while True:
+            if not self.buf:
+                self.wake.clear()
+                await self.wake.wait()
+            batch = [self.buf[i] for i in range(min(len(self.buf), BATCH))]
+            if await self._send(batch):
+                last = batch[-1][0]
+                while self.buf and self.buf[0][0] <= last:
+                    self.buf.popleft()
+            else:
+                await asyncio.sleep(0.5)
+
+    async def _send(self, batch) -> bool:
+        js = self.js
+        futures = []
+        try:
+            for _, subject, payload, msg_id in batch:
+                futures.append(await js.publish_async(subject, payload, wait_stall=self.bus.ack_timeout_s,
+                                                      headers={"Nats-Msg-Id": msg_id} if msg_id else None))
+            acks = await asyncio.wait_for(asyncio.gather(*futures), self.bus.ack_timeout_s)
+        except Exception as exc:  # timeout, disconnected, outbound buffer full: send the batch again later
+            for f in futures:
+                f.cancel()  # frees nats-py's in-flight slots
+            if self.state != "buffering":
+                log.warning("bus: %s; buffering %d events", f"{type(exc).__name__}: {exc}"[:80], len(self.buf))
+            self.state = "buffering"
+            self.detail = f"{type(exc).__name__}"
+            return False
+        self.state = "connected"
+        self.published += sum(1 for a in acks if not a.duplicate)
+        self.duplicates += sum(1 for a in acks if a.duplicate)
+        return True
+
+    async def drain(self, timeout: float) -> bool:
+        """Wait until everything buffered is acknowledged (shutdown)."""
+        deadline = time.monotonic() + timeout
+        while self.buf and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        return not self.buf
+
+    async def close(self) -> None:
+        if self.nc is not None:
+            await self.nc.close()
+
+
+class PublishingEngine:
+    """What the connections feed: the collector's engine, plus a publish of every accepted event."""
+
+    def __init__(self, engine: Engine, publisher: Publisher):
+        self._engine = engine
+        self._put = publisher.put
+        self.markets = engine.markets
+
+    def on_events(self, events) -> None:
+        eng = self._engine
+        for ev in events:
+            t = type(ev)
+            if t is Trade:
+                m = eng.markets.get(ev.market)
+                before = m.trades if m is not None else 0
+                eng.on_trade(ev)
+                if eng.markets[ev.market].trades == before:
+                    continue  # a duplicate (REST overlap after a reconnect): already published
+            elif t is Liquidation:
+                eng.on_liquidation(ev)
+            elif t is IdOnly:
+                eng.on_events((ev,))
+            msg = codec.encode(ev)
+            if msg is not None:
+                self._put(*msg)
+
+    def __getattr__(self, name):  # now, tick, groups... for the feeds' recovery code
+        return getattr(self._engine, name)
+
+
+class Collector:
+    def __init__(self, settings, bus: BusSettings, demo: bool = False, recorder=None, name: str | None = None):
+        self.settings = settings
+        self.bus = bus
+        self.name = name or f"collector@{socket.gethostname()}:{os.getpid()}"
+        self.source = LiveSource(settings, demo=demo, recorder=recorder)
+        self.engine = Engine(settings.engine, venues_tracked=len(self.source.venues))
+        self.publisher = Publisher(bus, self.name)
+        self.seeded: set[str] = set()  # venues whose last published trade was found on the stream
+
+    async def seed(self) -> None:
+        """A restarted collector starts where the stream ends: the last trade published per market
+        goes into its engine (not published again), so the first live trade shows the id gap
+        (filled over REST, Binance) and a recovery fetch runs after the first connect (Bybit, OKX)."""
+        from nats.js.errors import NotFoundError
+
+        for venue in self.source.venues:
+            for group in self.source.groups:
+                subject = codec.trade_subject(venue, symbol_for(venue, group))
+                try:
+                    msg = await self.publisher.js.get_last_msg(self.bus.stream, subject)
+                    ev = codec.decode(msg.data)
+                except (NotFoundError, codec.BadMessage):
+                    continue
+                self.engine.on_trade(ev)
+                self.seeded.add(venue)
+        if self.seeded:
+            log.info("bus: resuming after the last published trade of %s", ", ".join(sorted(self.seeded)))
+
+    async def run(self) -> None:
+        pub_task = asyncio.create_task(self.publisher.run(), name="bus-publisher")
+        try:
+            while self.publisher.js is None:
+                await asyncio.sleep(0.05)
+            await self.seed()
+            await self.source.prepare()
+            tee = PublishingEngine(self.engine, self.publisher)
+            conns = self.source.build(tee)
+            tasks = [c.run() for c in conns] + [self.source.clock(self.engine), self._status()]
+            tasks += [self._recover_after_connect(c) for c in conns
+                      if c.feed.venue in self.seeded and c.feed.venue != "binance"]
+            await asyncio.gather(*tasks)
+        finally:
+            pub_task.cancel()
+            await asyncio.gather(pub_task, return_exceptions=True)
+
+    async def _recover_after_connect(self, conn) -> None:
+        # Connection recovers only after a reconnect; a restarted collector is one, seen from the stream
+        while conn.state.state != "connected":
+            await asyncio.sleep(0.05)
+        await conn._recover()
+
+    def status(self) -> dict:
+        out = {}
+        for st in self.source.statuses():
+            out[st.venue] = {"state": st.state, "detail": st.detail, "frames": st.frames, "rejected": st.rejected,
+                             "reconnects": st.reconnects, "gaps_filled": st.gaps_filled,
+                             "unrecovered": st.unrecovered, "msgs_per_s": st.msgs_per_s,
+                             "bus_buffered": len(self.publisher.buf), "bus_dropped": self.publisher.dropped,
+                             "instruments": {k: v for k, v in self.source.instruments.to_header().items()
+                                             if k.startswith(st.venue + ":")},
+                             "at_ms": int(time.time() * 1000)}
+        return out
+
+    def publish_status(self) -> None:
+        for venue, state in self.status().items():
+            self.publisher.put(*codec.status_message(venue, self.name, state), None)
+
+    async def _status(self) -> None:
+        while True:
+            await asyncio.sleep(STATUS_EVERY_S)
+            self.publish_status()
+
+    async def stop(self, drain_s: float = 10.0) -> bool:
+        """Stop the feeds, publish the final status, wait for the buffer to be acknowledged."""
+        self.source.stop()
+        self.publish_status()
+        ok = await self.publisher.drain(drain_s)
+        if not ok:
+            log.warning("bus: %d events not acknowledged at exit", len(self.publisher.buf))
+        return ok
