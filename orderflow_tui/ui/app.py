@@ -189,6 +189,10 @@ class OrderflowApp(App):
         error = getattr(self.source, "error", "")
         if error:
             return f"no data for {self.group}: {error}"
+        if getattr(self.source, "done", False):
+            return f"the capture holds no {self.group} trades"
+        if self.mode.startswith("REPLAY"):
+            return f"replaying: no {self.group} trade yet"
         states = {s.venue: s.state for s in self._statuses()}
         if states and not any(v in ("connected", "replay", "simulated") for v in states.values()):
             return f"waiting for {self.group}: no venue connected yet"

@@ -26,11 +26,16 @@ class CvdPanel(LinePanel):
     def show(self, snap) -> None:
         color = "buy" if snap.cvd_quote > 0 else "sell" if snap.cvd_quote < 0 else ""
         trend = "neutral" if snap.cvd_direction == "neutral" else f"{snap.cvd_strength} {snap.cvd_direction}"
-        lines = [((f"CVD {money(snap.cvd_quote, signed=True)}", f"bold {color}"),
-                  (f"  ({qty(snap.cvd_base, signed=True)} {snap.group})", "")),
-                 ((f"60 s net {snap.net_pct:+.1f}%  trend: {trend}", ""),),
-                 ((f"momentum {qty(snap.momentum, signed=True)}  accel {qty(snap.acceleration, signed=True)}", ""),
-                  (f"  {snap.divergence} divergence" if snap.divergence else "", "bold"))]
+        if self.cols < 36:  # narrow: the same figures, shorter words
+            lines = [((f"CVD {money(snap.cvd_quote, signed=True)}", f"bold {color}"),),
+                     ((f"{qty(snap.cvd_base, signed=True)} {snap.group}  net {snap.net_pct:+.1f}%", ""),),
+                     ((trend, ""), (f" {snap.divergence} div." if snap.divergence else "", "bold"))]
+        else:
+            lines = [((f"CVD {money(snap.cvd_quote, signed=True)}", f"bold {color}"),
+                      (f"  ({qty(snap.cvd_base, signed=True)} {snap.group})", "")),
+                     ((f"60 s net {snap.net_pct:+.1f}%  trend: {trend}", ""),),
+                     ((f"momentum {qty(snap.momentum, signed=True)}  accel {qty(snap.acceleration, signed=True)}", ""),
+                      (f"  {snap.divergence} divergence" if snap.divergence else "", "bold"))]
         history = [v for _, v in snap.cvd_history]
         if len(history) < 2:
             lines.append(((f"history: {len(history)} s so far", "muted"),))

@@ -36,7 +36,11 @@ class FootprintGrid(LinePanel):
         if last_row is not None:
             last_row -= last_row % st
         count = (hi - lo) // st + 1
-        if count > room:  # keep the rows around the selected bar's POC, else the last price
+        if count < room:  # fill the panel: empty rows above and below the traded range
+            extra = room - count
+            hi, lo = hi + (extra // 2) * st, lo - (extra - extra // 2) * st
+            lo = max(lo, st)  # never below the first row above zero
+        elif count > room:  # keep the rows around the selected bar's POC, else the last price
             centre = bar.poc if bar.poc is not None else (last_row if last_row is not None else hi)
             top = min(hi, max(lo + (room - 1) * st, centre + (room // 2) * st))
             hi, lo = top, top - (room - 1) * st

@@ -47,8 +47,10 @@ class LinePanel(Widget):
                 padding: 0 1; height: 1fr; width: 1fr; }
     """
 
+    BOXED = True  # a titled panel; the top and status lines are not
+
     def __init__(self, title: str = "", **kw) -> None:
-        super().__init__(classes="panel", **kw)
+        super().__init__(classes="panel" if self.BOXED else "", **kw)
         self.border_title = title
         self._lines: list[Line] = []
         self._strips: dict[int, Strip] = {}

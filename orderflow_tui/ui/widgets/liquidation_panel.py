@@ -18,10 +18,15 @@ class LiquidationPanel(LinePanel):
         lines = [((fit(f"Last {v.window_min} min: {v.long[0] + v.short[0]} events  {money(total)}", w), "bold"),)]
         for name, (n, base, quote), color, arrow in (("LONG ", v.long, "long", "▼"), ("SHORT", v.short, "short", "▲")):
             share = quote / total * 100 if total else 0.0
-            base_text = f"  {qty(base):>10} {snap.group}" if w >= 52 else ""
-            lines.append(((fit(f"{arrow} {name} {n:>4}{base_text}  {money(quote):>9}  {share:5.1f}%", w), color),))
+            if w >= 52:
+                text = f"{arrow} {name} {n:>4}  {qty(base):>10} {snap.group}  {money(quote):>9}  {share:5.1f}%"
+            else:
+                text = f"{arrow}{name}{n:>4} {money(quote):>8} {share:3.0f}%"
+            lines.append(((fit(text, w), color),))
         for venue, (n, base, quote, share) in v.by_venue.items():
-            lines.append(((fit(f"  {venue.upper():<11} {n:>4}  {money(quote):>9}  {share:5.1f}%", w), ""),))
+            text = (f"  {venue.upper():<11} {n:>4}  {money(quote):>9}  {share:5.1f}%" if w >= 52 else
+                    f" {venue.upper()[:8]:<8} {n:>3} {money(quote):>8} {share:3.0f}%")
+            lines.append(((fit(text, w), ""),))
         if v.cascade is not None:
             k = v.cascade
             cross = " cross-exchange" if k.cross_exchange else ""

@@ -18,5 +18,5 @@ class PressureBar(LinePanel):
         lines = [bar, bar if self.rows >= 6 else None,
                  ((f"BUY {p.buy_pct:5.1f}% {money(p.buy_q)}", "buy"),),
                  ((f"SELL {p.sell_pct:5.1f}% {money(p.sell_q)}", "sell"),),
-                 ((f"net {p.net:+.1f}  {p.strength} {p.dominant}", "bold"),)]
+                 ((f"net {p.net:+.1f}  {p.strength}" + (f" {p.dominant}" if self.cols >= 30 else ""), "bold"),)]
         self.set_lines([x for x in lines if x is not None])

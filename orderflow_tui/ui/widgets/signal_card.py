@@ -16,10 +16,13 @@ class SignalCard(LinePanel):
         sig = snap.signal
         color = "buy" if sig.direction == "LONG" else "sell" if sig.direction == "SHORT" else "muted"
         arrow = "▲" if sig.direction == "LONG" else "▼" if sig.direction == "SHORT" else "◆"
+        narrow = w < 36
         if data_s < warmup_s:
-            conf = (f"  warming up {data_s:.0f}/{warmup_s:.0f} s", "muted")
+            conf = (f" warm-up {data_s:.0f}/{warmup_s:.0f}s" if narrow else
+                    f"  warming up {data_s:.0f}/{warmup_s:.0f} s", "muted")
         else:
-            conf = (f"  confidence {sig.confidence}  score {sig.score:+d}", "")
+            conf = (f" conf {sig.confidence} {sig.score:+d}" if narrow else
+                    f"  confidence {sig.confidence}  score {sig.score:+d}", "")
         lines = [((f"{arrow} {sig.direction}", f"bold {color}"), conf),
                  (("Triggers: ", "bold"), (fit(", ".join(sig.triggers) or "none", max(0, w - 10)), ""))]
         room = max(0, self.rows - 3)

@@ -35,6 +35,7 @@ def overall(mode: str, statuses) -> tuple[str, str]:
 
 
 class VenueStatus(LinePanel):
+    BOXED = False
     DEFAULT_CSS = "VenueStatus { border: none; padding: 0; height: 1; background: $surface; }"
 
     def show(self, statuses, extra: str = "", simulated: bool = False) -> None:
