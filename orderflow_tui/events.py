@@ -13,10 +13,10 @@ from typing import Final
 class Trade:
     """One print. ``qty`` is in the base coin, ``quote`` in the quote currency."""
 
-    __slots__ = ("market", "venue", "symbol", "ts", "price", "qty", "quote", "is_buy", "trade_id")
+    __slots__ = ("market", "venue", "symbol", "ts", "price", "qty", "quote", "is_buy", "trade_id", "fills")
 
     def __init__(self, market: str, venue: str, symbol: str, ts: int, price: float, qty: float, quote: float,
-                 is_buy: bool, trade_id: object = None) -> None:
+                 is_buy: bool, trade_id: object = None, fills: int = 1) -> None:
         self.market = market  # "venue:SYMBOL"
         self.venue = venue
         self.symbol = symbol
@@ -27,6 +27,8 @@ class Trade:
         self.is_buy = is_buy  # taker side
         # int for contiguous-id venues, str elsewhere, None when the venue has none
         self.trade_id = trade_id
+        # the venue fills this print stands for: an OKX message of ``count`` n is fills id-n+1 .. id
+        self.fills = fills
 
     @property
     def side(self) -> str:
@@ -34,7 +36,7 @@ class Trade:
 
     def __repr__(self) -> str:
         return (f"Trade({self.market!r}, ts={self.ts}, price={self.price!r}, qty={self.qty!r}, "
-                f"quote={self.quote!r}, {self.side}, id={self.trade_id!r})")
+                f"quote={self.quote!r}, {self.side}, id={self.trade_id!r}, fills={self.fills})")
 
 
 class Liquidation:

@@ -161,14 +161,15 @@ class Engine:
         tid = t.trade_id
         if m.contiguous and isinstance(tid, int) and tid == m.last_id + 1:
             m.last_id = tid  # the common case, inline
-        elif not m.accept_id(tid):
+        elif not m.accept_id(tid, t.fills):
             return
         ts = t.ts
         qty = t.qty
         quote = t.quote
         price = t.price
         is_buy = t.is_buy
-        m.trades += 1
+        fills = t.fills
+        m.trades += fills
         if is_buy:
             m.buy_base += qty
             m.buy_quote += quote
@@ -185,7 +186,7 @@ class Engine:
             m.p_qty += qty
             m.p_quote += quote
             m.p_px += price * qty
-            m.p_n += 1
+            m.p_n += fills
         else:
             if m.p_n and m.p_quote >= self.large_print:
                 self._print(m)
@@ -194,7 +195,7 @@ class Engine:
             m.p_qty = qty
             m.p_quote = quote
             m.p_px = price * qty
-            m.p_n = 1
+            m.p_n = fills
         g = m.g
         if ts >= g.next_sec_ms:
             if ts > self.now:
@@ -207,13 +208,13 @@ class Engine:
         else:
             flow.sell_q += quote
             flow.sell_b += qty
-        closed = m.footprint.add(ts, price, qty, is_buy)
+        closed = m.footprint.add(ts, price, qty, is_buy, fills)
         if closed is not None:
             self._bar_closed(g, m.footprint, closed)
         if m.view is not None:
-            m.view.add(ts, price, qty, is_buy)
+            m.view.add(ts, price, qty, is_buy, fills)
         if g.footprint is not None:
-            closed = g.footprint.add(ts, price, qty, is_buy)
+            closed = g.footprint.add(ts, price, qty, is_buy, fills)
             if closed is not None:
                 self._bar_closed(g, g.footprint, closed)
 

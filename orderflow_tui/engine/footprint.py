@@ -112,8 +112,8 @@ class FootprintSeries:
         self.dropped_delta = 0.0  # delta of bars that fell off, so CVD still runs from the session start
         self.history: list[Bar] | None = [] if keep_all else None  # every bar, for the replay report
 
-    def add(self, ts: int, price: float, qty: float, is_buy: bool) -> Bar | None:
-        """Add one trade; returns the bar this trade closed, if any."""
+    def add(self, ts: int, price: float, qty: float, is_buy: bool, fills: int = 1) -> Bar | None:
+        """Add one trade (``fills`` venue fills); returns the bar this trade closed, if any."""
         bar = self.current
         closed = None
         if bar is None or ts >= self.bar_end or ts < bar.open_ts:
@@ -128,7 +128,7 @@ class FootprintSeries:
         elif ts < bar.first_ts:
             bar.open = price
             bar.first_ts = ts
-        bar.trades += 1
+        bar.trades += fills
         ticks = int(price * self.scale + 0.5)
         row = ticks - ticks % self.step_ticks
         lv = bar.levels.get(row)
@@ -140,7 +140,7 @@ class FootprintSeries:
         else:
             lv.bid += qty
             bar.bid += qty
-        lv.trades += 1
+        lv.trades += fills
         if not self.tf and (bar.trades >= self.size if self.kind == "ticks" else bar.ask + bar.bid >= self.size):
             self.current = None
             return bar

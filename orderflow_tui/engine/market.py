@@ -52,8 +52,10 @@ class MarketState:
         self.g: GroupState = None  # type: ignore[assignment]  # the GroupState, and the venue's RollingFlow in it
         self.flow: RollingFlow = None  # type: ignore[assignment]
 
-    def accept_id(self, tid: object) -> bool:
-        """False for a trade already counted. Tracks gaps in contiguous ids."""
+    def accept_id(self, tid: object, fills: int = 1) -> bool:
+        """False for a trade already counted. Tracks gaps in contiguous ids. A print of n fills
+        (OKX) covers ids tid-n+1 .. tid: a REST fill among them is a duplicate, and so is the
+        message when its last fill was already counted from REST."""
         if tid is None:
             return True  # nothing to check by
         if self.contiguous and isinstance(tid, int):
@@ -71,10 +73,15 @@ class MarketState:
         if tid in seen:
             self.duplicates += 1
             return False
-        seen.add(tid)
         order = self.seen_order
-        order.append(tid)
-        if len(order) > RECENT_IDS:
+        if fills > 1 and isinstance(tid, int):
+            for i in range(tid - fills + 1, tid + 1):
+                seen.add(i)
+                order.append(i)
+        else:
+            seen.add(tid)
+            order.append(tid)
+        while len(order) > RECENT_IDS:
             seen.discard(order.popleft())
         return True
 

@@ -12,6 +12,7 @@ import asyncio
 import http
 import itertools
 import json
+import random
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -47,7 +48,8 @@ class Faults:
 
 @dataclass
 class Ledger:
-    trades: dict = field(default_factory=dict)  # id -> (price, qty_base, is_buy, ts)
+    trades: dict = field(default_factory=dict)  # id -> (price, qty_base, is_buy, ts), one per venue fill
+    messages: int = 0  # trade messages sent (an OKX message stands for several fills)
     liquidations: list = field(default_factory=list)
     frames_sent: int = 0
 
@@ -140,12 +142,14 @@ class VenueServer:
         frames = []
         for ev in events:
             if isinstance(ev, SimTrade):
-                tid = self.next_id()
-                self.ledger.trades[tid] = (ev.price, ev.qty, ev.is_buy, ev.ts)
-                self.history.append((tid, ev))
+                fills = self.fills(ev)
+                self.ledger.messages += 1
+                for tid, fill in fills:
+                    self.ledger.trades[tid] = (fill.price, fill.qty, fill.is_buy, fill.ts)
+                    self.history.append((tid, fill))
                 if len(self.history) > 5000:
                     del self.history[:1000]
-                frames.append(("trade", tid, self.trade_frame(tid, ev)))
+                frames.append(("trade", fills[-1][0], self.trade_frame(fills[-1][0], ev, len(fills))))
             elif isinstance(ev, SimLiquidation):
                 self.ledger.liquidations.append(ev)
                 frames.append(("liquidation", None, self.liquidation_frame(ev)))
@@ -179,7 +183,11 @@ class VenueServer:
     def next_id(self):
         raise NotImplementedError
 
-    def trade_frame(self, tid, ev: SimTrade) -> str:
+    def fills(self, ev: SimTrade) -> list:
+        """[(id, SimTrade)] per venue fill of this taker order; one where the venue sends each fill."""
+        return [(self.next_id(), ev)]
+
+    def trade_frame(self, tid, ev: SimTrade, count: int) -> str:
         raise NotImplementedError
 
     def liquidation_frame(self, ev: SimLiquidation) -> str:
@@ -225,7 +233,7 @@ class BinanceServer(VenueServer):
             await client.ws.send(json.dumps({"result": None, "id": msg.get("id")}))
             self.clients.add(client)
 
-    def trade_frame(self, tid, ev) -> str:
+    def trade_frame(self, tid, ev, count) -> str:
         data = {"e": "aggTrade", "E": ev.ts + 3, "a": tid, "s": "BTCUSDT", "p": f"{ev.price:.1f}",
                 "q": f"{ev.qty:.3f}", "f": tid * 2, "l": tid * 2 + 1, "T": ev.ts, "m": not ev.is_buy}
         return json.dumps({"stream": "btcusdt@aggTrade", "data": data}, separators=(",", ":"))
@@ -270,7 +278,7 @@ class BybitServer(VenueServer):
             if ok:
                 self.clients.add(client)
 
-    def trade_frame(self, tid, ev) -> str:
+    def trade_frame(self, tid, ev, count) -> str:
         d = {"T": ev.ts, "s": "BTCUSDT", "S": "Buy" if ev.is_buy else "Sell", "v": f"{ev.qty:.3f}",
              "p": f"{ev.price:.1f}", "L": "PlusTick", "i": tid, "BT": False, "RPI": False, "seq": int(time.time() * 1e3)}
         return json.dumps({"topic": "publicTrade.BTCUSDT", "type": "snapshot", "ts": ev.ts + 2, "data": [d]},
@@ -298,9 +306,19 @@ class OkxServer(VenueServer):
     def __init__(self, faults=None):
         super().__init__(faults)
         self._ids = itertools.count(500_000_000)
+        self.rnd = random.Random(500)
 
     def next_id(self):
         return str(next(self._ids))
+
+    def fills(self, ev):
+        """As OKX: one message per taker order and price, standing for ``count`` fills (makers)
+        with consecutive ids; REST lists the fills one by one."""
+        lots = round(ev.qty * 1000)  # 0.001 BTC = 0.1 contract, the lot size
+        n = 1 if self.rnd.random() < 0.4 else min(lots, self.rnd.randint(2, 8))
+        cuts = sorted(self.rnd.sample(range(1, lots), n - 1)) if n > 1 else []
+        parts = [b - a for a, b in zip([0] + cuts, cuts + [lots])]
+        return [(self.next_id(), SimTrade(ev.venue, ev.ts, ev.price, part / 1000, ev.is_buy)) for part in parts]
 
     async def on_message(self, client, message) -> None:
         if message == "ping":
@@ -317,9 +335,10 @@ class OkxServer(VenueServer):
                 await client.ws.send(json.dumps({"event": "subscribe", "arg": arg, "connId": "sim"}))
             self.clients.add(client)
 
-    def trade_frame(self, tid, ev) -> str:
+    def trade_frame(self, tid, ev, count) -> str:
         d = {"instId": "BTC-USDT-SWAP", "tradeId": tid, "px": f"{ev.price:.1f}", "sz": _contracts(ev.qty),
-             "side": "buy" if ev.is_buy else "sell", "ts": str(ev.ts), "count": "1", "source": "0", "seqId": 1}
+             "side": "buy" if ev.is_buy else "sell", "ts": str(ev.ts), "count": str(count), "source": "0",
+             "seqId": 1}
         return json.dumps({"arg": {"channel": "trades", "instId": "BTC-USDT-SWAP"}, "data": [d]}, separators=(",", ":"))
 
     def liquidation_frame(self, ev) -> str:

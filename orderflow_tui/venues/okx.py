@@ -58,8 +58,13 @@ class Parser:
             raise FrameError(f"unknown side {side!r}")
         qty, quote = amounts(contract, qty, price)
         trade_id = d["tradeId"]
+        # a trades message aggregates ``count`` fills (ids tradeId-count+1 .. tradeId); REST and
+        # trades-all list single fills. The report counts fills (docs/decisions.md).
+        count = d.get("count", "1")
+        if type(count) is not str or not count.isdigit() or count == "0" or len(count) > 6:
+            raise FrameError(f"bad count {count!r}")
         return Trade(market, VENUE, symbol, ts, price, qty, quote, side == "buy",
-                     int(trade_id) if type(trade_id) is str and trade_id.isdigit() else trade_id)
+                     int(trade_id) if type(trade_id) is str and trade_id.isdigit() else trade_id, int(count))
 
     def _liquidations(self, d):
         symbol = d["instId"]
