@@ -125,3 +125,45 @@ async def test_two_collectors_two_viewers_equal_one_process(nats_server, tmp_pat
         assert got["markets"] == expected["markets"]
         assert (got["frames"], got["rejected_frames"]) == (stats.frames, stats.rejected)
         assert viewer.source.bad_messages == 0
+
+
+async def test_restarts_of_viewer_collectors_and_server_lose_and_double_nothing(nats_server, tmp_path):
+    bus = BusSettings(url=nats_server.url)
+    exchange = await DemoExchange(seed=9, rate_per_s=80.0, venues=VENUES).start()
+    running = {v: await start_collector(v, exchange, bus) for v in VENUES}
+    steady = Viewer(bus)  # stays up through everything, resumes after the server restart
+    doomed = Viewer(bus)
+    await asyncio.sleep(2.0)
+    await doomed.kill()  # a viewer killed...
+    # a collector killed (what it had not sent is lost with it) and one stopped, both restarted
+    c, task = running["binance"]
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+    c.source.stop()
+    await stop_collector(*running["bybit"])
+    await asyncio.sleep(1.0)  # the venues go on trading meanwhile
+    running = {v: await start_collector(v, exchange, bus) for v in VENUES}
+    await asyncio.sleep(2.0)
+    nats_server.restart()  # the bus goes away mid-run: collectors buffer, the viewer reconnects
+    await asyncio.sleep(2.0)
+    restarted = Viewer(bus)  # ...and restarted: rebuilds from the stream
+    await asyncio.sleep(1.0)
+    await exchange.pause()
+    await asyncio.sleep(2.5)  # the collectors catch up and recover
+    for c, task in running.values():
+        await stop_collector(c, task)
+        assert c.publisher.dropped == 0
+    await exchange.stop()
+    assert steady.source.state.reconnects >= 1
+    for viewer in (steady, restarted):
+        await viewer.caught_up(bus)
+        await viewer.kill()
+        for v in VENUES:
+            count, buy, sell = exchange.servers[v].ledger.totals()
+            m = viewer.engine.markets[f"{v}:{SYMBOLS[v]}"]
+            assert count > 200
+            assert (m.trades, m.missing, m.duplicates) == (count, 0, 0), v
+            assert m.buy_base == pytest.approx(buy, rel=1e-9) and m.sell_base == pytest.approx(sell, rel=1e-9)
+        bybit = viewer.engine.markets[f"bybit:{SYMBOLS['bybit']}"]
+        assert bybit.liq["long"][0] + bybit.liq["short"][0] == len(exchange.servers["bybit"].ledger.liquidations)
+    assert restarted.report()["markets"] == steady.report()["markets"]
