@@ -2,7 +2,8 @@
 
 The capture: the real Binance USD-M BTCUSDT trade recording in ../shared/data (hftbacktest), plus
 liquidation frames in each venue's documented format placed in its last minute (no real
-liquidation frame was recorded). One SVG per theme and view:
+liquidation frame was recorded). One SVG per theme, view and size (120x40 and 200x60), plus the
+narrow layout at 80x24 and the accumulated view:
 
     python screenshots/make_screenshots.py
 """
@@ -25,9 +26,8 @@ from orderflow_tui.engine.engine import Engine  # noqa: E402
 from orderflow_tui.feeds.replay_source import ReplaySource  # noqa: E402
 from orderflow_tui.ui.app import OrderflowApp  # noqa: E402
 
-SHOTS = [("dark", "snapshot", (200, 60)), ("dark", "footprint", (160, 50)), ("dark", "snapshot", (100, 40)),
-         ("light", "snapshot", (200, 60)), ("colorblind", "snapshot", (200, 60)),
-         ("colorblind", "footprint", (160, 50))]
+SHOTS = [(theme, view, size) for theme in ("dark", "light", "colorblind") for view in ("snapshot", "footprint")
+         for size in ((120, 40), (200, 60))] + [("dark", "snapshot", (80, 24)), ("dark", "accumulated", (160, 50))]
 
 
 async def shoot(capture: Path, theme: str, view: str, size: tuple[int, int]) -> str:

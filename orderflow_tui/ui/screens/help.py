@@ -12,7 +12,7 @@ HELP = """[b]orderflow-tui keys[/b]
   s  snapshot view          a  accumulated view        f  footprint detail
   tab  next view            g  next group (BTC, ETH…)  p / space  pause
   b / B  next / previous bar setting (1m 5m 15m 1h 4h 1d, volume, trade count)
-  + / -  coarser / finer price rows                    ← / →  bar (footprint detail)
+  + / -  coarser / finer price rows                    ← / →  select a bar (footprint grid)
   r  chart range (24h 7d 30d all)   t  next theme      n  terminal bell on/off
   ctrl+p  command palette   ?  this help               q  quit
 
@@ -20,7 +20,9 @@ HELP = """[b]orderflow-tui keys[/b]
   CVD: taker buys minus taker sells since the session start (in $ and in the coin).
   PRESSURE: share of taker buying over the last 60 s; strength by |buy% − sell%|.
   FOOTPRINT: bid = taker sells, ask = taker buys per price row; ◆ POC; 🔥 one side > 3×;
-    ≡ stacked diagonal imbalances; ⊘ exhaustion; ◼ absorption.
+    ≡ stacked diagonal imbalances; ⊘ exhaustion; ◼ absorption. The grid (f): bid×ask per
+    price and bar, shaded by volume, bold = imbalance, underlined = stacked, ► last price.
+  Badges: LIVE, RECONNECTING, STALE, OFFLINE per venue; REPLAY / SIMULATED for other sources.
   LIQUIDATIONS: LONG = a long position was force-closed (forced selling); * = sampled venue.
   SIGNAL: a summary of order flow, not trading advice.
 

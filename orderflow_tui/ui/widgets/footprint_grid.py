@@ -67,10 +67,9 @@ class FootprintGrid(LinePanel):
                 sb, ss = stacked[id(b)]
                 sell_style = ("bold sell" if r in b.sell_imbalances else "sell") + (" underline" if r in ss else "")
                 buy_style = ("bold buy" if r in b.buy_imbalances else "buy") + (" underline" if r in sb else "")
-                left, right = short(bid), short(ask)
-                pad = CELL_W - 1 - len(left) - len(right)
-                runs += [(" " * (pad // 2) + left, f"{sell_style} {shade}"), ("×", f"muted {shade}"),
-                         (right + " " * (pad - pad // 2), f"{buy_style} {shade}")]
+                half = (CELL_W - 1) // 2  # bid right-aligned to the ×, ask left-aligned: the × line up
+                runs += [(short(bid).rjust(half), f"{sell_style} {shade}"), ("×", f"muted {shade}"),
+                         (short(ask).ljust(CELL_W - 1 - half), f"{buy_style} {shade}")]
             lines.append(tuple(runs))
         lines.append(((fit("bid×ask · ◆ POC │ value area (selected bar) · ► last · bold: imbalance · "
                            "underlined: stacked · shade: volume", w), "muted"),))
