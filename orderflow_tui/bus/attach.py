@@ -79,7 +79,8 @@ class BusSource:
         while not self.stopping:
             nc = None
             try:
-                nc = await connect(self.bus, "viewer")
+                nc = await connect(self.bus, "viewer", disconnected_cb=self._disconnected,
+                                   reconnected_cb=self._reconnected)
                 js = nc.jetstream()
                 sub = await js.pull_subscribe(self.bus.subjects, stream=self.bus.stream, config=self._config())
                 self.state.state, self.state.detail = "connected", ""
@@ -100,6 +101,13 @@ class BusSource:
             if not self.stopping:
                 await asyncio.sleep(0.5)
         self.state.state = "stopped"
+
+    async def _disconnected(self) -> None:
+        self.state.state = "reconnecting"
+        self.state.reconnects += 1
+
+    async def _reconnected(self) -> None:
+        self.state.state = "connected"
 
     async def _follow(self, sub, engine) -> None:
         from nats.errors import TimeoutError as NatsTimeout

@@ -210,10 +210,12 @@ class Collector:
             await asyncio.gather(pub_task, return_exceptions=True)
 
     async def _recover_after_connect(self, conn) -> None:
-        # Connection recovers only after a reconnect; a restarted collector is one, seen from the stream
+        # Connection recovers only after a reconnect; a restarted collector is one, seen from the
+        # stream: the same call as Connection.run makes then (feeds/connection.py)
         while conn.state.state != "connected":
             await asyncio.sleep(0.05)
-        await conn._recover()
+        if "trade" in conn.stream.expects:
+            conn._refill(conn._markets_watched(), lambda: conn._recover(conn.feed.recover(conn.engine)))
 
     def status(self) -> dict:
         out = {}
