@@ -13,6 +13,8 @@ import orjson
 from orderflow_tui.instruments import Instruments
 
 GZIP_MAGIC = b"\x1f\x8b"
+READ_ERRORS = (OSError, EOFError, zlib.error)
+CONTRACT_SIZE_RANGE = (1e-12, 1e9)  # docs/decisions.md, "Accepted ranges"
 
 
 class CaptureError(Exception):
@@ -32,8 +34,10 @@ def open_lines(path: str | Path):
 def read_header(fh, path) -> dict:
     try:
         first = fh.readline()
-    except (OSError, EOFError, gzip.BadGzipFile) as exc:
+    except (OSError, EOFError, zlib.error) as exc:
         raise CaptureError(f"{path}: cannot read: {exc}") from None
+    if not first.strip():
+        raise CaptureError(f"{path}: empty, or no header line; not an orderflow-tui capture")
     try:
         header = orjson.loads(first)
     except orjson.JSONDecodeError:
@@ -46,25 +50,58 @@ def read_header(fh, path) -> dict:
     return header
 
 
+def _bad_instruments(header: dict) -> list[str]:
+    """Drop header instruments whose contract size is not a number in CONTRACT_SIZE_RANGE (an
+    infinite or tiny size would make every base amount of the market infinite or zero)."""
+    table = header.get("instruments")
+    if type(table) is not dict:
+        header["instruments"] = {}
+        return [] if table is None else ["instruments (not an object)"]
+    bad = []
+    for market, spec in list(table.items()):
+        size = spec.get("contract_size") if type(spec) is dict else None
+        inverse = spec.get("inverse", False) if type(spec) is dict else None
+        if (type(size) not in (int, float) or not CONTRACT_SIZE_RANGE[0] <= size <= CONTRACT_SIZE_RANGE[1]
+                or type(inverse) is not bool):
+            bad.append(f"{market} ({str(spec)[:60]})")
+            del table[market]
+    return bad
+
+
 class CaptureReader:
     """``header``, ``instruments``, and the raw data lines in runs (``blocks``)."""
 
     def __init__(self, path: str | Path):
         self.path = str(path)
+        if Path(path).is_dir():
+            raise CaptureError(f"{path}: is a directory, not a capture file")
         try:
             self._fh = open_lines(path)
         except OSError as exc:
             raise CaptureError(f"{path}: {exc.strerror or exc}") from None
-        self.header = read_header(self._fh, path)
+        try:
+            self.header = read_header(self._fh, path)
+        except CaptureError:
+            self._fh.close()
+            raise
+        self.ignored_instruments = _bad_instruments(self.header)  # named on stderr by the caller
         self.instruments = Instruments.from_header(self.header)
+        # set when the file ends in a corrupt or cut-off stream: what was read before stays valid
+        self.error = ""
+        # gzip: read1 hands over what decompressed before a cut; read() would drop it with the error
+        self._read = self._fh.read1 if isinstance(self._fh, gzip.GzipFile) else self._fh.read
 
     def blocks(self, size: int = 1 << 16):
         """The remaining data lines in runs of about ``size`` bytes, each run one bytes object of whole
-        lines without its last newline (the replay decodes a run in one call). A corrupt gzip
-        stream raises OSError, EOFError or zlib.error: ``corrupt()`` turns those into a CaptureError."""
+        lines without its last newline (the replay decodes a run in one call). A corrupt or
+        cut-off stream ends the runs after the last whole line before it and sets ``error``."""
         rest = b""
         while True:
-            chunk = self._fh.read(size)
+            try:
+                chunk = self._read(size)
+            except READ_ERRORS as exc:
+                self.error = f"truncated or corrupt ({type(exc).__name__}: {exc})"
+                return  # ``rest``, a line cut in the middle, is not a frame
             if not chunk:
                 if rest:
                     yield rest
@@ -78,9 +115,6 @@ class CaptureReader:
             rest = chunk[cut + 1:]
             yield chunk[:cut]
 
-    def corrupt(self, exc: Exception) -> CaptureError:
-        return CaptureError(f"{self.path}: truncated or corrupt: {exc}")
-
     def close(self) -> None:
         self._fh.close()
 
@@ -91,7 +125,6 @@ class CaptureReader:
         self.close()
 
 
-READ_ERRORS = (OSError, EOFError, zlib.error)
 
 
 class CaptureWriter:

@@ -11,11 +11,15 @@ import typer
 
 from orderflow_tui import config as cfg
 
-app = typer.Typer(add_completion=False, no_args_is_help=False, invoke_without_command=True,
+# plain help (no "<bool>" column), -h as well as --help, and no rich traceback for a bad argument
+app = typer.Typer(add_completion=False, no_args_is_help=False, invoke_without_command=True, rich_markup_mode=None,
+                  pretty_exceptions_enable=False, context_settings={"help_option_names": ["-h", "--help"]},
                   help="Order flow of crypto perpetual futures in your terminal: CVD, pressure, footprint, "
                        "whales and liquidations across Binance, Bybit and OKX.")
 
 ConfigOpt = typer.Option(None, "--config", help="TOML config file (default: ./orderflow-tui.toml, then the user config dir).")
+SOURCES_HELP = "Which data: live (default), demo, replay (every capture), replay:NAME (one capture file), or all."
+_top_config: Optional[Path] = None  # `orderflow-tui --config X COMMAND`: X applies to every command
 
 
 def fail(message: str, code: int = 2) -> None:
@@ -27,7 +31,7 @@ def load_settings(path: Optional[Path], group: Optional[str] = None, venues: Opt
                   live: bool = False) -> cfg.Settings:
     """The config file and environment, then --group / --venues; checked for the live path when live."""
     try:
-        settings = cfg.load(path)
+        settings = cfg.load(path or _top_config)
     except cfg.ConfigError as exc:
         fail(str(exc))
     if group:
@@ -46,9 +50,14 @@ def load_settings(path: Optional[Path], group: Optional[str] = None, venues: Opt
 
 @app.callback()
 def main_callback(ctx: typer.Context, config: Optional[Path] = ConfigOpt) -> None:
+    global _top_config
+    _top_config = config
     if ctx.invoked_subcommand is None:  # the bare command: the live dashboard with its defaults
         _live(config, headless=False, duration=None, report=None, group=None, venues=None, db=None, no_store=False,
               no_mouse=False, log_file=None, demo=False)
+
+
+GroupOpt = typer.Option(None, "--group", help="Groups, e.g. BTC or BTC,ETH.")
 
 
 @app.command()
@@ -59,11 +68,13 @@ def replay(
     tf: str = typer.Option("1m", "--tf", help="Footprint bar setting for the report: 1m 5m 15m 1h 4h 1d."),
     step: Optional[float] = typer.Option(None, "--step", help="Footprint row size (default: the group's row size)."),
     speed: str = typer.Option("1", "--speed", help="Dashboard replay pace: a multiple of real time, or max."),
-    db: Optional[Path] = typer.Option(None, "--db", help="Store to write liquidation statistics to."),
+    group: Optional[str] = GroupOpt,
+    db: Optional[Path] = typer.Option(None, "--db", help="Store to write liquidation statistics to "
+                                      "(default: replay.sqlite in the user data directory, never the live store)."),
     no_store: bool = typer.Option(False, "--no-store", help="Do not write to the store."),
     config: Optional[Path] = ConfigOpt,
 ) -> None:
-    """Replay a capture: headless with a JSON report, or in the dashboard."""
+    """Replay a capture: headless with a JSON report, or in the dashboard (on the capture's groups)."""
     from orderflow_tui.capture import CaptureError, CaptureReader
     from orderflow_tui.engine.engine import Engine
     from orderflow_tui.engine.footprint import TIMEFRAMES_MS
@@ -71,35 +82,37 @@ def replay(
     from orderflow_tui.report import build_report
     from orderflow_tui.store.db import StoreError
 
-    settings = load_settings(config)
+    settings = load_settings(config, group)
     if tf not in TIMEFRAMES_MS:
         fail(f"--tf {tf!r}: use one of {', '.join(TIMEFRAMES_MS)}")
-    if step is not None and not step > 0:
-        fail("--step must be a positive number")
+    if step is not None and not STEP_MIN <= step <= STEP_MAX:
+        fail(f"--step {step!r}: a row size from {STEP_MIN:g} to {STEP_MAX:g}")
     if report != "json":
         fail(f"--report {report!r}: only json is available")
+    pace = _speed(speed)
+    try:
+        reader = CaptureReader(capture)  # a bad file is one line here, before any screen opens
+    except CaptureError as exc:
+        fail(str(exc))
+    for bad in reader.ignored_instruments:
+        typer.echo(f"orderflow-tui: {capture}: ignored header instrument {bad}: contract_size must be a number "
+                   "from 1e-12 to 1e9", err=True)
+    source = _capture_source(capture, reader.header)
     if not headless:
         from orderflow_tui.ui.launch import launch_replay
 
-        launch_replay(settings, capture, speed, db, no_store)
-        return
-    try:
-        reader = CaptureReader(capture)
-    except CaptureError as exc:
-        fail(str(exc))
+        raise typer.Exit(launch_replay(settings, reader, pace, db, no_store, source, groups_given=bool(group)))
     writer = None
     engine = Engine(settings.engine, report_tf=tf, report_step=step, collect_facts=not no_store)
     if not no_store:
-        writer = _open_store(settings, db, _capture_source(capture, reader.header))
+        writer = _open_store(settings, db, source)
     with reader:
         try:
             stats = replay_capture(reader, engine, settings.venues.per_venue(),
                                    on_batch=writer.absorb_sync if writer else None)
-        except (CaptureError, StoreError) as exc:
+        except StoreError as exc:
             fail(str(exc))
     if writer is not None:
-        from orderflow_tui.store.db import StoreError
-
         try:
             writer.close_sync(engine)
         except StoreError as exc:
@@ -108,11 +121,29 @@ def replay(
     sys.stdout.buffer.write(orjson.dumps(out) + b"\n")
     sys.stdout.flush()
     typer.echo(f"replayed {stats.frames} frames ({stats.rejected} rejected) from {capture}", err=True)
+    if stats.truncated:  # the report holds everything before the cut; the exit status says it is partial
+        fail(stats.truncated, 1)
+
+
+STEP_MIN, STEP_MAX = 1e-12, 1e9  # a row index price / step stays below 1e26 (docs/decisions.md)
+
+
+def _speed(text: str) -> float | None:
+    """--speed: a positive multiple of real time, or max (None)."""
+    if text.strip().lower() == "max":
+        return None
+    try:
+        pace = float(text)
+    except ValueError:
+        pace = 0.0
+    if not 0 < pace < float("inf"):
+        fail(f"--speed {text!r}: use a positive number (a multiple of real time) or max")
+    return pace
 
 
 def _capture_source(capture: Path, header: dict) -> str:
-    """A capture's identity in the store: replaying it again replaces what it wrote before."""
-    return f"capture:{capture.resolve().name}:{header.get('started_ms')}:{capture.stat().st_size}"
+    """A capture's source in the store: replaying it again replaces what it wrote before."""
+    return f"replay:{capture.resolve().name}@{header.get('started_ms')}"
 
 
 def _open_store(settings, db, source: str):
@@ -120,7 +151,8 @@ def _open_store(settings, db, source: str):
     from orderflow_tui.store.sync import SyncStoreWriter
 
     try:
-        return SyncStoreWriter(resolve_db_path(db, settings), source, interval_s=settings.store.commit_interval_s)
+        return SyncStoreWriter(resolve_db_path(db, settings, "replay"), source,
+                               interval_s=settings.store.commit_interval_s)
     except StoreError as exc:
         fail(str(exc))
 
@@ -147,19 +179,29 @@ def demo(
     headless: bool = typer.Option(False, "--headless", help="No UI: run the simulated market headless."),
     duration: Optional[float] = typer.Option(None, "--duration", help="Stop after this many seconds."),
     report: Optional[str] = typer.Option(None, "--report", help="Print the report at the end: json."),
-    db: Optional[Path] = typer.Option(None, "--db", help="Store for liquidation statistics."),
-    no_store: bool = typer.Option(False, "--no-store", help="Do not write to the store."),
+    db: Optional[Path] = typer.Option(None, "--db", help="Store for liquidation statistics (default: demo.sqlite)."),
+    no_store: bool = typer.Option(False, "--no-store", help="Do not write to any store."),
     rate: float = typer.Option(40.0, "--rate", help="Simulated base trade rate per second (clustered around it)."),
     seed: int = typer.Option(7, "--seed", help="Seed of the simulated market."),
+    group: Optional[str] = typer.Option(None, "--group", help="Simulated groups, e.g. BTC or BTC,ETH (default BTC)."),
     log_file: Optional[str] = typer.Option(None, "--log-file", help="Also log to this file (headless)."),
     config: Optional[Path] = ConfigOpt,
 ) -> None:
     """The dashboard on a SIMULATED market: local servers speaking Binance, Bybit and OKX's protocols,
-    driven by a seeded model, reached through the ordinary live path. No internet needed."""
-    if not rate > 0:
-        fail("--rate must be positive")
-    _live(config, headless, duration, report, "BTC", "binance,bybit,okx", db, no_store, False, log_file, demo=True,
-          demo_rate=rate, demo_seed=seed)
+    driven by a seeded model, reached through the ordinary live path. No internet needed. Its store is
+    demo.sqlite in the user data directory unless --db names one; never the live store."""
+    if not 0 < rate < float("inf"):
+        fail(f"--rate {rate!r}: a positive number of trades per second")
+    if group:
+        from orderflow_tui.instruments import group_of
+        from orderflow_tui.sim.exchange_sim import SYMBOLS
+
+        simulated = {group_of(v, sym) for v, sym in SYMBOLS.items()}
+        unknown = [g for g in (x.strip().upper() for x in group.split(",")) if g and g not in simulated]
+        if unknown:
+            fail(f"--group {','.join(unknown)}: the simulated market has only {', '.join(sorted(simulated))}")
+    _live(config, headless, duration, report, group or "BTC", "binance,bybit,okx", db, no_store, False, log_file,
+          demo=True, demo_rate=rate, demo_seed=seed)
 
 
 def _live(config, headless, duration, report, group, venues, db, no_store, no_mouse, log_file, demo,
@@ -167,8 +209,8 @@ def _live(config, headless, duration, report, group, venues, db, no_store, no_mo
     settings = load_settings(config, group, venues, live=True)
     if report not in (None, "json"):
         fail(f"--report {report!r}: only json is available")
-    if duration is not None and not duration > 0:
-        fail("--duration must be a positive number of seconds")
+    if duration is not None and not 0 < duration < float("inf"):
+        fail(f"--duration {duration!r}: a positive number of seconds")
     if headless:
         from orderflow_tui.feeds.headless import run_headless
 
@@ -176,7 +218,8 @@ def _live(config, headless, duration, report, group, venues, db, no_store, no_mo
                                       no_store=no_store, demo_rate=demo_rate, demo_seed=demo_seed))
     from orderflow_tui.ui.launch import launch_live
 
-    launch_live(settings, db, no_mouse=no_mouse, demo=demo, demo_rate=demo_rate, demo_seed=demo_seed)
+    raise typer.Exit(launch_live(settings, db, no_mouse=no_mouse, demo=demo, demo_rate=demo_rate, demo_seed=demo_seed,
+                                 no_store=no_store))
 
 
 @app.command()
@@ -191,11 +234,19 @@ def record(
     settings = load_settings(config, group, venues, live=True)
     from orderflow_tui.feeds.record import record_capture
 
+    if duration is not None and not 0 < duration < float("inf"):
+        fail(f"--duration {duration!r}: a positive number of seconds")
+    if out.is_dir():
+        fail(f"cannot write {out}: is a directory; name a capture file")
     try:
-        frames = record_capture(settings, out, duration)
+        frames, silent = record_capture(settings, out, duration)
     except OSError as exc:
         fail(f"cannot write {out}: {exc.strerror or exc}")
     typer.echo(f"recorded {frames} frames to {out}", err=True)
+    for venue, why in silent.items():  # a venue that never answered is named, with its last reason
+        typer.echo(f"orderflow-tui: record: no frame from {venue}" + (f" ({why})" if why else ""), err=True)
+    if frames == 0 or len(silent) == len(settings.feeds.venues.split(",")):
+        fail("record: no venue could be reached; the capture holds no frame", 1)
 
 
 @app.command()
@@ -248,18 +299,21 @@ def stats(
     since: Optional[str] = typer.Option(None, "--since", help="From (UTC): YYYYMMDD, 'YYYYMMDD HH:MM:SS', 24h, 7d."),
     until: Optional[str] = typer.Option(None, "--until", help="Until (UTC), same forms."),
     group: Optional[str] = typer.Option(None, "--group", help="Only this underlying, e.g. BTC."),
+    source: Optional[str] = typer.Option(None, "--source", help=SOURCES_HELP),
     config: Optional[Path] = ConfigOpt,
 ) -> None:
-    """Accumulated liquidation statistics from the store."""
+    """Accumulated liquidation statistics from the store (live data unless --source says otherwise)."""
     from orderflow_tui.store.db import StoreError, accumulated, connect, resolve_db_path
     from orderflow_tui.store.report import format_stats
 
     settings = load_settings(config)
+    _check_source(source)
     path = resolve_db_path(db, settings)
+    since_ms, until_ms = _parse_time(since, "--since"), _parse_time(until, "--until")
     try:
         conn = connect(path, readonly=True)
         try:
-            result = accumulated(conn, _parse_time(since, "--since"), _parse_time(until, "--until"), group)
+            result = accumulated(conn, since_ms, until_ms, group, source)
         finally:
             conn.close()
     except StoreError as exc:
@@ -282,16 +336,22 @@ def export(
     since: Optional[str] = typer.Option(None, "--since", help="From (UTC)."),
     until: Optional[str] = typer.Option(None, "--until", help="Until (UTC)."),
     group: Optional[str] = typer.Option(None, "--group", help="Only this underlying."),
+    source: Optional[str] = typer.Option(None, "--source", help=SOURCES_HELP),
     config: Optional[Path] = ConfigOpt,
 ) -> None:
-    """CSV of liquidations or of hourly buckets over a time range (for notebooks and spreadsheets)."""
+    """CSV of liquidations or of hourly buckets over a time range (for notebooks and spreadsheets),
+    with a source column; live data unless --source says otherwise."""
     from orderflow_tui.store.db import StoreError, connect, explain, resolve_db_path
     from orderflow_tui.store.report import export_csv
 
     if what not in ("liquidations", "hourly"):
         fail(f"--what {what!r}: use liquidations or hourly")
     settings = load_settings(config)
+    _check_source(source)
     path = resolve_db_path(db, settings)
+    since_ms, until_ms = _parse_time(since, "--since"), _parse_time(until, "--until")
+    if str(out) != "-" and out.is_dir():
+        fail(f"cannot write {out}: is a directory; name a CSV file")
     try:
         conn = connect(path, readonly=True)
     except StoreError as exc:
@@ -301,7 +361,9 @@ def export(
     except OSError as exc:
         fail(f"cannot write {out}: {exc.strerror}")
     try:
-        rows = export_csv(conn, fh, what, _parse_time(since, "--since"), _parse_time(until, "--until"), group)
+        rows = export_csv(conn, fh, what, since_ms, until_ms, group, source)
+    except StoreError as exc:
+        fail(str(exc))
     except Exception as exc:
         fail(str(explain(path, exc)))
     finally:
@@ -309,6 +371,13 @@ def export(
         if fh is not sys.stdout:
             fh.close()
     typer.echo(f"{rows} rows written to {out}", err=True)
+
+
+def _check_source(source: Optional[str]) -> None:
+    from orderflow_tui.store.db import SOURCES
+
+    if source is not None and source not in SOURCES:
+        fail(f"--source {source!r}: use one of {', '.join(SOURCES)}")
 
 
 def main() -> None:

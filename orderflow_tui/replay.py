@@ -8,7 +8,7 @@ from typing import Final
 import orjson
 from orjson import JSONDecodeError
 
-from orderflow_tui.capture import READ_ERRORS, CaptureReader
+from orderflow_tui.capture import CaptureReader
 from orderflow_tui.engine.engine import Engine
 from orderflow_tui.events import CONTROL, Trade
 from orderflow_tui.venues import PARSE_ERRORS, make_parsers
@@ -21,6 +21,8 @@ class ReplayStats:
         self.control = 0
         self.ignored = 0
         self.reasons: Counter = Counter()
+        self.lines = 0  # data lines read, blank ones too (for "stopped at line N")
+        self.truncated = ""  # why and where a corrupt or cut-off capture stopped being read
 
     def reject(self, reason: str) -> None:
         self.rejected += 1
@@ -39,11 +41,10 @@ def replay_capture(reader: CaptureReader, engine: Engine, venue_options: dict | 
     ``finish=False`` leaves prints open, for a replay fed in chunks."""
     parsers = parsers or make_parsers(reader.instruments, venue_options)
     stats = ReplayStats()
-    try:
-        frames = _run(reader, parsers, engine, stats, on_frame, on_batch)
-    except READ_ERRORS as exc:
-        raise reader.corrupt(exc) from None
+    frames = _run(reader, parsers, engine, stats, on_frame, on_batch)
     stats.frames = frames
+    if reader.error:  # everything before the cut was replayed and stays in the report
+        stats.truncated = f"{reader.path}: {reader.error}; stopped at line {stats.lines + 2}"
     if finish:
         engine.finish()
     return stats
@@ -53,12 +54,14 @@ def _run(reader: CaptureReader, parsers: dict, engine: Engine, stats: ReplayStat
     frames = 0
     next_batch = BATCH
     for block in reader.blocks():
-        for rec in _decode_block(block):
+        records = _decode_block(block)
+        stats.lines += len(records)
+        for rec in records:
             try:
                 frame = rec["f"]
                 parser = parsers[rec["x"]]
             except (KeyError, TypeError):
-                if rec is None or type(rec) is dict and "k" in rec:
+                if rec is BLANK or type(rec) is dict and "k" in rec:
                     continue  # blank lines; other line kinds (REST bodies...) are not frames
                 frames += 1
                 stats.reject(_line_problem(rec))
@@ -66,6 +69,9 @@ def _run(reader: CaptureReader, parsers: dict, engine: Engine, stats: ReplayStat
             if "k" in rec:
                 continue  # other line kinds (REST bodies...) are not frames
             frames += 1
+            if type(frame) is not str:
+                stats.reject("no frame text")
+                continue
             if frames >= next_batch:
                 next_batch += BATCH
                 if on_batch is not None:
@@ -93,27 +99,31 @@ def _run(reader: CaptureReader, parsers: dict, engine: Engine, stats: ReplayStat
 
 
 NOT_JSON: Final = object()  # a line that does not parse
+BLANK: Final = object()  # an empty line: not a frame (JSON null is a frame, and rejected)
 
 
 def _decode_block(block: bytes) -> list:
-    """Every line of a block, decoded: one orjson call over the block as a JSON array (a third
-    faster than a call per line) when each line is one JSON value; else line by line, with None
-    for a blank line and NOT_JSON for a bad one."""
-    body = block.replace(b"\n", b",\n")
-    try:
-        records = _loads(b"[" + body + b"]")
-        # one value per line (a line like `1,2` would make two); the length difference counts the
-        # newlines, three times faster than bytes.count
-        if len(records) == len(body) - len(block) + 1:
-            return records
-    except JSONDecodeError:
-        pass
+    """Every line of a block, decoded, with the same result as one orjson call per line, but a
+    third faster: the block is read as one JSON array with a marker ``""`` between lines. Lines that
+    are each broken could combine into valid values inside one array (``{..},{..},[1`` / ``2`` /
+    ``3]``); the markers tell: only if every one of them is a top-level element (the block holds no
+    ``""`` of its own) was every line exactly one value. Otherwise line by line, with BLANK for an
+    empty line and NOT_JSON for a bad one."""
+    if b'""' not in block:
+        body = block.replace(b"\n", b',"",\n')
+        try:
+            records = _loads(b"[" + body + b"]")
+            seps = (len(body) - len(block)) >> 2
+            if len(records) == 2 * seps + 1 and records[1::2].count("") == seps:
+                return records[::2]
+        except JSONDecodeError:
+            pass
     return [_decode_line(line) for line in block.split(b"\n")]
 
 
 def _decode_line(line: bytes) -> object:
     if not line.strip():
-        return None
+        return BLANK
     try:
         return _loads(line)
     except JSONDecodeError:

@@ -131,9 +131,10 @@ def test_bad_lines_are_counted_and_skipped(tmp_path):
     (b"", "header"),
     (b'{"t": 1, "x": "binance", "f": "{}"}\n', "not an orderflow-tui capture"),
     (b'{"capture": "orderflow-tui", "version": 2}\n', "version 2"),
-    (gzip.compress(b'{"capture": "orderflow-tui", "version": 1}\n{"t":1,"x":"binance","f":"{}"}\n', mtime=0)[:-12],
-     "truncated or corrupt"),
-], ids=["empty", "no-header", "version-2", "truncated-gzip"])
+    (gzip.compress(b'{"capture": "orderflow-tui", "version": 1}\n', mtime=0)[:8], "cannot read"),
+    (b"\x1f\x8bnot gzip at all\n", "cannot read"),
+    (b"just some text\n", "not a capture header"),
+], ids=["empty", "no-header", "version-2", "truncated-header", "fake-gzip", "text"])
 def test_unreadable_captures_fail_with_one_line(tmp_path, content, message):
     path = tmp_path / "c.jsonl"
     path.write_bytes(content)

@@ -6,7 +6,6 @@ import asyncio
 import logging
 import signal
 import sys
-import time
 
 import orjson
 
@@ -41,8 +40,9 @@ async def _main(settings, duration, report, db, demo, no_store, demo_rate=40.0, 
                     report_tf="1m" if report else None)
     writer = None
     if not no_store:
-        path = resolve_db_path(db, settings)
-        writer = AsyncStoreWriter(path, engine, f"headless:{int(time.time())}", "headless", ",".join(source.venues),
+        kind = "demo" if demo else "live"  # a demo never writes into the live store (its own file unless --db)
+        path = resolve_db_path(db, settings, kind)
+        writer = AsyncStoreWriter(path, engine, kind, "SIMULATED" if demo else "headless", ",".join(source.venues),
                                   settings.store.commit_interval_s, settings.store.keep_liquidations_days,
                                   settings.store.keep_buckets_days)
         try:

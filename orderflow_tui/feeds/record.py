@@ -11,11 +11,12 @@ from orderflow_tui.engine.engine import Engine
 from orderflow_tui.feeds.session import LiveSource
 
 
-def record_capture(settings, out, duration: float | None, demo: bool = False) -> int:
+def record_capture(settings, out, duration: float | None, demo: bool = False) -> tuple[int, dict[str, str]]:
+    """Frames written, and the venues that sent none with their last reason (the caller names them)."""
     return asyncio.run(_record(settings, out, duration, demo))
 
 
-async def _record(settings, out, duration, demo) -> int:
+async def _record(settings, out, duration, demo) -> tuple[int, dict[str, str]]:
     source = LiveSource(settings, demo=demo)
     await source.prepare()  # contract sizes first: they go in the header
     writer = CaptureWriter(out, source.instruments, int(time.time() * 1000))
@@ -38,7 +39,8 @@ async def _record(settings, out, duration, demo) -> int:
     writer.close()
     if source.exchange is not None:
         await source.exchange.stop()
-    return writer.frames
+    silent = {v: st.detail for v, st in source.states.items() if st.frames == 0}
+    return writer.frames, silent
 
 
 async def _flush(writer) -> None:

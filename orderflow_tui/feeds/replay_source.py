@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import time
 
-from orderflow_tui.capture import READ_ERRORS, CaptureError, CaptureReader
+from orderflow_tui.capture import CaptureError, CaptureReader
 from orderflow_tui.feeds.status import VenueState
 from orderflow_tui.replay import replay_capture
 from orderflow_tui.venues import make_parsers
@@ -63,12 +63,10 @@ class ReplaySource:
         with reader:
             blocks = reader.blocks(CHUNK_BYTES if self.speed is None else PACED_BYTES)
             while True:
-                try:
-                    block = next(blocks, None)
-                except READ_ERRORS as exc:
-                    self.error = str(reader.corrupt(exc))
-                    break
+                block = next(blocks, None)
                 if block is None:
+                    if reader.error:  # a cut-off capture: what came before it is on screen
+                        self.error = f"{self.path}: {reader.error}"
                     break
                 while self.paused:
                     await asyncio.sleep(0.1)
@@ -101,10 +99,8 @@ class _Block:
     def __init__(self, reader, block):
         self.instruments = reader.instruments
         self.path = reader.path
+        self.error = ""
         self._block = block
 
     def blocks(self):
         yield self._block
-
-    def corrupt(self, exc):
-        return CaptureError(f"{self.path}: truncated or corrupt: {exc}")

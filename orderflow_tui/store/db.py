@@ -21,14 +21,19 @@ class StoreError(Exception):
     """The store cannot be used; the message names the file and what to do."""
 
 
-def resolve_db_path(db: str | Path | None, settings=None) -> Path:
+STORE_FILES = {"live": "orderflow.sqlite", "demo": "demo.sqlite", "replay": "replay.sqlite"}
+
+
+def resolve_db_path(db: str | Path | None, settings=None, kind: str = "live") -> Path:
+    """--db, else (live only) the config's store.db, else the kind's own file in the user data
+    directory: a demo or a replay never writes into the live store unless --db names it."""
     if db:
         return Path(db).expanduser()
-    if settings is not None and settings.store.db:
+    if kind == "live" and settings is not None and settings.store.db:
         return Path(settings.store.db).expanduser()
     from platformdirs import user_data_path
 
-    return user_data_path("orderflow-tui") / "orderflow.sqlite"
+    return user_data_path("orderflow-tui") / STORE_FILES[kind]
 
 
 def explain(path: Path, exc: Exception) -> StoreError:
@@ -52,6 +57,8 @@ def explain(path: Path, exc: Exception) -> StoreError:
 def connect(path: Path, readonly: bool = False) -> sqlite3.Connection:
     """A checked connection: WAL, busy timeout, schema migrated (read-write) or verified (read-only)."""
     path = Path(path)
+    if path.is_dir():
+        raise StoreError(f"store {path}: is a directory; name a file with --db")
     if readonly and not path.exists():
         raise StoreError(f"store {path}: no such file; run `orderflow-tui` or `replay` first, or pass --db")
     if not readonly:
@@ -159,7 +166,9 @@ class BatchBuilder:
     """Drains the engine's finished facts and the volume traded since the last batch."""
 
     def __init__(self, source: str):
-        self.source = source
+        self.source = source  # live, demo, or replay:CAPTURE@started_ms (volume rows, the raw origin)
+        self.kind = source.split(":")[0]  # live, demo or replay: part of every key
+        self.origin = source if self.kind != source else ""
         self.seen: dict[str, tuple] = {}  # market -> (trades, buy_b, sell_b, buy_q, sell_q) already written
 
     def collect(self, engine) -> Batch:
@@ -169,17 +178,18 @@ class BatchBuilder:
             kind, *rest = facts.popleft()
             if kind == "liquidation":
                 liq = rest[0]
-                batch.liquidations.append((liq.venue, liq.symbol, liq.ts, liq.position, liq.price, liq.qty,
-                                           liq.quote, int(liq.sampled), engine.markets[liq.market].group))
+                batch.liquidations.append((self.kind, liq.venue, liq.symbol, liq.ts, liq.position, liq.price, liq.qty,
+                                           liq.quote, int(liq.sampled), engine.markets[liq.market].group,
+                                           self.origin))
             elif kind in ("cascade_start", "cascade_end"):
                 c = rest[0]
-                batch.cascades.append((c.group, c.start_ts, c.end_ts, c.count, c.quote, c.long_q, c.short_q,
+                batch.cascades.append((self.kind, c.group, c.start_ts, c.end_ts, c.count, c.quote, c.long_q, c.short_q,
                                        ",".join(sorted(c.venues)), int(c.cross_exchange), c.risk, c.band))
         for group in engine.groups.values():  # the running cascade, with its latest numbers
             c = group.book.active_cascade
             if c is not None:
                 c.score(engine.now, engine.venues_tracked or len(group.flow) or 1)
-                batch.cascades.append((c.group, c.start_ts, None, c.count, c.quote, c.long_q, c.short_q,
+                batch.cascades.append((self.kind, c.group, c.start_ts, None, c.count, c.quote, c.long_q, c.short_q,
                                        ",".join(sorted(c.venues)), int(c.cross_exchange), c.risk, c.band))
         for m in engine.markets.values():
             now = (m.trades, m.buy_base, m.sell_base, m.buy_quote, m.sell_quote)
@@ -251,9 +261,29 @@ def apply_retention(conn, keep_liquidations_days: int, keep_buckets_days: int, n
 # ---- reading --------------------------------------------------------------------------------
 
 
-def _where(column: str, since: int | None, until: int | None, group: str | None) -> tuple[str, list]:
-    """SQL condition and arguments for a time range on ``column`` and an optional group."""
-    where, args = ["1 = 1"], []
+SOURCES = ("live", "demo", "replay", "unknown", "all")
+
+
+def source_filter(conn, source: str | None) -> tuple[str, str, list]:
+    """(label, SQL condition, args) for --source: live, demo, replay (every capture), unknown (rows
+    from before sources were stored that no live run covers) or all. None: live, or everything when
+    the store holds no live row at all (a file that only a demo or replays wrote into)."""
+    if source is None:
+        has_live = any(conn.execute(f"SELECT 1 FROM {t} WHERE source = 'live' LIMIT 1").fetchone()
+                       for t in ("liq_minutes", "volume_hours", "cascades"))
+        source = "live" if has_live else "all"
+    if source not in SOURCES:
+        raise StoreError(f"--source {source!r}: use one of {', '.join(SOURCES)}")
+    if source == "all":
+        return source, "1 = 1", []
+    # volume rows keep the whole source (replay:CAPTURE@started_ms), the other tables its kind
+    return source, "(source = ? OR source LIKE ?)", [source, source + ":%"]
+
+
+def _where(column: str, since: int | None, until: int | None, group: str | None,
+           source: tuple = ("all", "1 = 1", [])) -> tuple[str, list]:
+    """SQL condition and arguments for a time range on ``column``, an optional group and a source."""
+    where, args = [source[1]], list(source[2])
     if since is not None:
         where.append(f"{column} >= ?")
         args.append(since)
@@ -266,11 +296,14 @@ def _where(column: str, since: int | None, until: int | None, group: str | None)
     return " AND ".join(where), args
 
 
-def accumulated(conn, since: int | None = None, until: int | None = None, group: str | None = None) -> dict:
-    """The accumulated statistics (analytics.md §10), from the minute buckets."""
-    w, args = _where("minute", None if since is None else since // 60_000 * 60_000, until, group)
+def accumulated(conn, since: int | None = None, until: int | None = None, group: str | None = None,
+                source: str | None = None) -> dict:
+    """The accumulated statistics (analytics.md §10), from the minute buckets, of one source
+    (``source_filter``: live by default)."""
+    src = source_filter(conn, source)
+    w, args = _where("minute", None if since is None else since // 60_000 * 60_000, until, group, src)
     first_last = conn.execute(f"SELECT MIN(minute), MAX(minute) FROM liq_minutes WHERE {w}", args).fetchone()
-    rw, rargs = _where("ts", since, until, group)
+    rw, rargs = _where("ts", since, until, group, src)
     raw = conn.execute(f"SELECT MIN(ts), MAX(ts) FROM liquidations WHERE {rw}", rargs).fetchone()
     first_ts = raw[0] if raw[0] is not None else first_last[0]
     last_ts = raw[1] if raw[1] is not None else first_last[1]
@@ -292,7 +325,7 @@ def accumulated(conn, since: int | None = None, until: int | None = None, group:
                          "share_pct": quote / total["quote"] * 100 if total["quote"] else 0.0}
     groups = {g: {"count": c, "base": b, "quote": q} for g, c, b, q in conn.execute(
         f"SELECT grp, SUM(count), SUM(base), SUM(quote) FROM liq_minutes WHERE {w} GROUP BY grp", args)}
-    cw, cargs = _where("start_ts", since, until, group)
+    cw, cargs = _where("start_ts", since, until, group, src)
     cascades = conn.execute(f"SELECT COUNT(*), COALESCE(SUM(cross_exchange),0), COALESCE(MAX(risk),0) "
                             f"FROM cascades WHERE {cw}", cargs).fetchone()
     duration_ms = (last_ts - first_ts) if first_ts is not None else 0
@@ -303,17 +336,19 @@ def accumulated(conn, since: int | None = None, until: int | None = None, group:
              "quote_per_hour": total["quote"] / hours if hours > 0 else 0.0}
     sessions = [dict(zip(("source", "mode", "started_ms", "stopped_ms", "last_seen_ms", "venues"), r))
                 for r in conn.execute("SELECT source, mode, started_ms, stopped_ms, last_seen_ms, venues "
-                                      "FROM sessions ORDER BY started_ms DESC LIMIT 20")]
-    return {"first_ts": first_ts, "last_ts": last_ts, "duration_ms": duration_ms, "total": total,
+                                      f"FROM sessions WHERE {src[1]} ORDER BY started_ms DESC LIMIT 20", src[2])]
+    return {"source": src[0], "first_ts": first_ts, "last_ts": last_ts, "duration_ms": duration_ms, "total": total,
             "long": long, "short": short, "venues": venues, "groups": groups,
             "cascades": {"count": cascades[0], "cross_exchange": cascades[1], "max_risk": cascades[2]},
             "rates": rates, "sessions": sessions}
 
 
-def hourly(conn, since: int | None = None, until: int | None = None, group: str | None = None) -> list[tuple]:
+def hourly(conn, since: int | None = None, until: int | None = None, group: str | None = None,
+           source: str | None = None) -> list[tuple]:
     """(hour, long quote, short quote, buy quote, sell quote, last price proxy) per hour, oldest first."""
-    args = [since or 0, until if until is not None else 1 << 62]
-    g = " AND grp = ?" if group else ""
+    _, cond, sargs = source_filter(conn, source)
+    args = [since or 0, until if until is not None else 1 << 62, *sargs]
+    g = f" AND {cond}" + (" AND grp = ?" if group else "")
     if group:
         args.append(group.upper())
     liq = {}

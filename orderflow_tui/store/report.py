@@ -23,7 +23,7 @@ def duration(ms: int) -> str:
 def format_stats(r: dict, path) -> str:
     t, lo, sh = r["total"], r["long"], r["short"]
     lines = [
-        f"ACCUMULATED LIQUIDATION STATISTICS  ({path})",
+        f"ACCUMULATED LIQUIDATION STATISTICS  ({path}, source: {r.get('source', 'all')})",
         "",
         "DATA COLLECTION PERIOD",
         f"  First:     {ymd_hms(r['first_ts'])}",
@@ -58,40 +58,47 @@ def format_stats(r: dict, path) -> str:
     return "\n".join(lines)
 
 
-def export_csv(conn, fh, what: str, since: int | None, until: int | None, group: str | None) -> int:
+def export_csv(conn, fh, what: str, since: int | None, until: int | None, group: str | None,
+               source: str | None = None) -> int:
+    """One row per liquidation or per (hour, venue, symbol, source), with a source column."""
+    from orderflow_tui.store.db import source_filter
+
     w = csv.writer(fh)
-    args = [since or 0, until if until is not None else 1 << 62]
-    g = " AND grp = ?" if group else ""
+    _, cond, sargs = source_filter(conn, source)
+    args = [since or 0, until if until is not None else 1 << 62, *sargs]
+    g = f" AND {cond}" + (" AND grp = ?" if group else "")
     if group:
         args.append(group.upper())
     n = 0
     if what == "liquidations":
         w.writerow(["date", "time_utc", "ts_ms", "venue", "symbol", "group", "position", "price", "base", "quote",
-                    "sampled"])
-        for venue, symbol, ts, side, price, qty, quote, sampled, grp in conn.execute(
-                "SELECT venue, symbol, ts, side, price, qty, quote, sampled, grp FROM liquidations "
-                f"WHERE ts >= ? AND ts <= ?{g} ORDER BY ts", args):
+                    "sampled", "source"])
+        for venue, symbol, ts, side, price, qty, quote, sampled, grp, src in conn.execute(
+                "SELECT venue, symbol, ts, side, price, qty, quote, sampled, grp, CASE origin WHEN '' THEN source "
+                "ELSE origin END FROM liquidations "
+                f"WHERE ts >= ? AND ts <= ?{g} ORDER BY ts, source", args):
             gm = time.gmtime(ts / 1000)
             w.writerow([time.strftime("%Y%m%d", gm), time.strftime("%H:%M:%S", gm), ts, venue, symbol, grp, side,
-                        repr(price), repr(qty), repr(quote), sampled])
+                        repr(price), repr(qty), repr(quote), sampled, src])
             n += 1
     else:
         w.writerow(["hour_utc", "ts_ms", "group", "venue", "symbol", "trades", "buy_base", "sell_base", "buy_quote",
-                    "sell_quote", "long_liq_count", "long_liq_quote", "short_liq_count", "short_liq_quote"])
+                    "sell_quote", "long_liq_count", "long_liq_quote", "short_liq_count", "short_liq_quote", "source"])
         rows = {}
-        for hour, venue, symbol, grp, trades, bb, sb, bq, sq in conn.execute(
-                "SELECT hour, venue, symbol, grp, SUM(trades), SUM(buy_base), SUM(sell_base), SUM(buy_quote), "
-                f"SUM(sell_quote) FROM volume_hours WHERE hour >= ? AND hour <= ?{g} GROUP BY 1, 2, 3, 4", args):
-            rows[(hour, venue, symbol)] = [grp, trades, bb, sb, bq, sq, 0, 0.0, 0, 0.0]
-        for hour, venue, symbol, grp, side, count, quote in conn.execute(
-                "SELECT minute / 3600000 * 3600000, venue, symbol, grp, side, SUM(count), SUM(quote) "
-                f"FROM liq_minutes WHERE minute >= ? AND minute <= ?{g} GROUP BY 1, 2, 3, 4, 5", args):
-            row = rows.setdefault((hour, venue, symbol), [grp, 0, 0.0, 0.0, 0.0, 0.0, 0, 0.0, 0, 0.0])
+        for hour, venue, symbol, src, grp, trades, bb, sb, bq, sq in conn.execute(
+                "SELECT hour, venue, symbol, CASE instr(source, ':') WHEN 0 THEN source ELSE substr(source, 1, "
+                "instr(source, ':') - 1) END, grp, SUM(trades), SUM(buy_base), SUM(sell_base), SUM(buy_quote), "
+                f"SUM(sell_quote) FROM volume_hours WHERE hour >= ? AND hour <= ?{g} GROUP BY 1, 2, 3, 4, 5", args):
+            rows[(hour, venue, symbol, src)] = [grp, trades, bb, sb, bq, sq, 0, 0.0, 0, 0.0]
+        for hour, venue, symbol, src, grp, side, count, quote in conn.execute(
+                "SELECT minute / 3600000 * 3600000, venue, symbol, source, grp, side, SUM(count), SUM(quote) "
+                f"FROM liq_minutes WHERE minute >= ? AND minute <= ?{g} GROUP BY 1, 2, 3, 4, 5, 6", args):
+            row = rows.setdefault((hour, venue, symbol, src), [grp, 0, 0.0, 0.0, 0.0, 0.0, 0, 0.0, 0, 0.0])
             at = 6 if side == "long" else 8
             row[at] += count
             row[at + 1] += quote
-        for (hour, venue, symbol), row in sorted(rows.items()):
+        for (hour, venue, symbol, src), row in sorted(rows.items()):
             w.writerow([time.strftime("%Y%m%d %H:00", time.gmtime(hour / 1000)), hour, row[0], venue, symbol,
-                        *row[1:]])
+                        *row[1:], src])
             n += 1
     return n

@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
-import os
 import sys
+import time
+import traceback
 from pathlib import Path
 
 from orderflow_tui.engine.engine import Engine
 
+# the capture bytes read to find the groups a replay opens on (a few seconds of a busy recording)
+GROUP_SCAN_BYTES = 4 << 20
 
-def _writer(settings, engine, db, no_store: bool, source: str, mode: str, venues: str):
+
+def _writer(settings, engine, db, no_store: bool, source: str, mode: str, venues: str, kind: str):
     if no_store:
         return None, None
     from orderflow_tui.store.db import resolve_db_path
     from orderflow_tui.store.writer import AsyncStoreWriter
 
-    path = resolve_db_path(db, settings)
+    path = resolve_db_path(db, settings, kind)
     s = settings.store
     return path, AsyncStoreWriter(path, engine, source, mode, venues, s.commit_interval_s,
                                   s.keep_liquidations_days, s.keep_buckets_days)
@@ -42,40 +46,119 @@ def _check_store(path) -> None:
         raise SystemExit(2) from None
 
 
-def launch_replay(settings, capture: Path, speed: str, db, no_store: bool) -> None:
+def log_path(log_file: str | None = None) -> Path:
+    """Where the dashboard's errors go: --log-file, else the user log directory."""
+    if log_file:
+        return Path(log_file)
+    from platformdirs import user_log_path
+
+    return user_log_path("orderflow-tui") / "orderflow-tui.log"
+
+
+def run_app(app, mouse: bool, log_file: str | None = None) -> int:
+    """Run the dashboard; an exception that ended it goes with its traceback to the log file and as
+    one line to the terminal (after the screen is restored), and the exit status is 1."""
+    shown = app._print_error_renderables
+
+    def print_unless_crashed() -> None:
+        if app._exception is None:
+            shown()
+        else:
+            app._exit_renderables.clear()  # the traceback goes to the log, not over the terminal
+
+    app._print_error_renderables = print_unless_crashed
+    app.run(mouse=mouse)
+    exc = app._exception
+    if exc is None:
+        return app.return_code or 0
+    where = log_path(log_file)
+    text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+    try:
+        where.parent.mkdir(parents=True, exist_ok=True)
+        with open(where, "a", encoding="utf-8") as fh:
+            fh.write(f"{time.strftime('%Y-%m-%d %H:%M:%S', time.gmtime())} UTC the dashboard stopped:\n{text}\n")
+        saved = f"traceback in {where}"
+    except OSError as err:
+        saved = f"cannot write the traceback to {where}: {err.strerror}"
+    first = (str(exc).splitlines() or [""])[0][:200]
+    print(f"orderflow-tui: the dashboard stopped on an unexpected error: {type(exc).__name__}: {first} ({saved})",
+          file=sys.stderr)
+    return 1
+
+
+def capture_groups(path, venue_options: dict | None = None, limit: int = GROUP_SCAN_BYTES) -> list[str]:
+    """The groups a capture holds, busiest first, from its first ``limit`` bytes of frames."""
+    from collections import Counter
+
+    from orderflow_tui.capture import CaptureError, CaptureReader
+    from orderflow_tui.instruments import group_of
+    from orderflow_tui.events import Liquidation, Trade
+    from orderflow_tui.replay import _decode_block
+    from orderflow_tui.venues import Rejected, make_parsers, parse_frame
+
+    seen: Counter = Counter()
+    try:
+        reader = CaptureReader(path)
+    except CaptureError:
+        return []
+    with reader:
+        parsers = make_parsers(reader.instruments, venue_options)
+        read = 0
+        for block in reader.blocks():
+            read += len(block)
+            for rec in _decode_block(block):
+                if type(rec) is not dict or type(rec.get("f")) is not str or rec.get("x") not in parsers:
+                    continue
+                events = parse_frame(parsers[rec["x"]], rec["f"])
+                if isinstance(events, Rejected):
+                    continue
+                for ev in events:
+                    if type(ev) is Trade or type(ev) is Liquidation:
+                        seen[group_of(ev.venue, ev.symbol)] += 1
+            if read >= limit:
+                break
+    return [g for g, _ in seen.most_common()]
+
+
+def launch_replay(settings, reader, pace: float | None, db, no_store: bool, source: str,
+                  groups_given: bool = False) -> int:
+    """The dashboard on a capture (already opened and checked by the caller); its store is
+    replay.sqlite unless --db names one, never the live store. Opens on the capture's groups
+    unless --group says otherwise."""
     from orderflow_tui.feeds.replay_source import ReplaySource
     from orderflow_tui.ui.app import OrderflowApp
 
+    capture = Path(reader.path)
+    reader.close()
     _check_theme(settings)
-    pace = None if speed == "max" else float(speed)
-    if pace is not None and not pace > 0:
-        print("orderflow-tui: --speed must be a positive number or max", file=sys.stderr)
-        raise SystemExit(2)
-    if not Path(capture).is_file():
-        print(f"orderflow-tui: {capture}: no such file", file=sys.stderr)
-        raise SystemExit(2)
     engine = Engine(settings.engine, collect_facts=not no_store, row_divisor=10)
-    path, writer = _writer(settings, engine, db, no_store, f"replay-view:{Path(capture).name}", "replay", "")
+    path, writer = _writer(settings, engine, db, no_store, source, "replay", "", "replay")
     if path is not None:
         _check_store(path)
-    source = ReplaySource(capture, pace, settings.venues.per_venue())
     groups = [g.strip().upper() for g in settings.feeds.group.split(",") if g.strip()]
-    OrderflowApp(settings, engine, source, store_path=path, writer=writer, groups=groups,
-                 mode="REPLAY").run(mouse=settings.ui.mouse)
+    if not groups_given:
+        groups = capture_groups(capture, settings.venues.per_venue()) or groups
+    replay = ReplaySource(capture, pace, settings.venues.per_venue())
+    app = OrderflowApp(settings, engine, replay, store_path=path, writer=writer, groups=groups, mode="REPLAY")
+    return run_app(app, settings.ui.mouse)
 
 
 def launch_live(settings, db, no_mouse: bool = False, demo: bool = False, demo_rate: float = 40.0,
-                demo_seed: int = 7) -> None:
+                demo_seed: int = 7, no_store: bool = False) -> int:
+    """The live dashboard, or the simulated market (demo: its own store, demo.sqlite, unless --db)."""
     from orderflow_tui.feeds.session import LiveSource
     from orderflow_tui.ui.app import OrderflowApp
 
     _check_theme(settings)
     venues = [v.strip() for v in settings.feeds.venues.split(",") if v.strip()]
-    engine = Engine(settings.engine, venues_tracked=len(venues), collect_facts=True, row_divisor=10)
-    mode = "SIMULATED" if demo else "live"
-    path, writer = _writer(settings, engine, db, False, f"{mode}:{os.getpid()}", mode, ",".join(venues))
-    _check_store(path)
+    engine = Engine(settings.engine, venues_tracked=len(venues), collect_facts=not no_store, row_divisor=10)
+    kind = "demo" if demo else "live"
+    path, writer = _writer(settings, engine, db, no_store, kind, "SIMULATED" if demo else "live", ",".join(venues),
+                           kind)
+    if path is not None:
+        _check_store(path)
     source = LiveSource(settings, demo=demo, demo_rate=demo_rate, demo_seed=demo_seed)
     groups = [g.strip().upper() for g in settings.feeds.group.split(",") if g.strip()]
-    OrderflowApp(settings, engine, source, store_path=path, writer=writer, groups=groups,
-                 mode="SIMULATED DATA" if demo else "LIVE").run(mouse=settings.ui.mouse and not no_mouse)
+    app = OrderflowApp(settings, engine, source, store_path=path, writer=writer, groups=groups,
+                       mode="SIMULATED DATA" if demo else "LIVE")
+    return run_app(app, settings.ui.mouse and not no_mouse)

@@ -13,7 +13,8 @@ from orjson import loads
 
 from orderflow_tui.events import CONTROL, IGNORED, FrameError, IdOnly, Liquidation, Skip, Trade
 from orderflow_tui.instruments import Contract
-from orderflow_tui.venues.common import PRICE_MAX, QTY_MAX, TS_MAX, TS_MIN, SymbolTable, amounts, checked, ms
+from orderflow_tui.venues.common import (ID_MAX, PRICE_MAX, PRICE_MIN, QTY_MAX, QTY_MIN, TS_MAX, TS_MIN, SymbolTable,
+                                         amounts, checked, ms, num)
 
 VENUE: Final = "binance"
 CONTIGUOUS_IDS = True  # aggTrade `a` and trade `t` are contiguous per symbol
@@ -23,10 +24,10 @@ LIQUIDATIONS_SAMPLED = True  # at most one liquidation per symbol per second
 # The fast path: trades decoded straight into typed structs, numbers converted and range-checked in C.
 # Whatever it cannot take (liquidations, control frames, other events, bad values) goes to the
 # checked path below, which decides between CONTROL, IGNORED, events and a rejection reason.
-_Price = Annotated[float, msgspec.Meta(gt=0.0, lt=PRICE_MAX)]
-_Qty = Annotated[float, msgspec.Meta(gt=0.0, lt=QTY_MAX)]
+_Price = Annotated[float, msgspec.Meta(ge=PRICE_MIN, lt=PRICE_MAX)]
+_Qty = Annotated[float, msgspec.Meta(ge=QTY_MIN, lt=QTY_MAX)]
 _Time = Annotated[int, msgspec.Meta(gt=TS_MIN, lt=TS_MAX)]
-_Id = Annotated[int, msgspec.Meta(ge=0)]
+_Id = Annotated[int, msgspec.Meta(ge=0, le=ID_MAX - 1)]
 
 
 # made with defstruct, not class statements: the module is compiled (mypyc), the structs must not be
@@ -103,8 +104,8 @@ class Parser:
 
     def _trade(self, d, trade_id):
         market, contract = self.symbols.get(d["s"])
-        price = float(d["p"])
-        qty = float(d["q"])
+        price = num(d["p"])
+        qty = num(d["q"])
         ts = ms(d["T"])
         checked(price, qty, ts)
         is_buy = d["m"]
@@ -120,8 +121,11 @@ class Parser:
         side = o["S"]
         if side not in ("SELL", "BUY"):
             raise FrameError(f"unknown liquidation side {side!r}")
-        qty = float(o["z"])  # cumulative filled quantity
-        price = float(o.get("ap") or 0) or float(o["p"])  # average fill, else the order price
+        qty = num(o["z"])  # cumulative filled quantity
+        ap = o.get("ap")
+        price = num(ap) if ap is not None and ap != "" else 0.0
+        if price == 0.0:
+            price = num(o["p"])  # no average fill yet: the order price
         ts = ms(o["T"])
         if qty == 0.0:
             return IGNORED  # an unfilled liquidation order moved no position
@@ -131,6 +135,6 @@ class Parser:
 
 
 def _int_id(value) -> int:
-    if type(value) is not int or value < 0:
+    if type(value) is not int or not 0 <= value < ID_MAX:
         raise FrameError(f"bad trade id {value!r}")
     return value

@@ -11,7 +11,7 @@ from __future__ import annotations
 from orjson import loads
 
 from orderflow_tui.events import CONTROL, IGNORED, FrameError, Liquidation, Trade
-from orderflow_tui.venues.common import SymbolTable, amounts, checked, ms
+from orderflow_tui.venues.common import SymbolTable, amounts, checked, ms, num, trade_id
 
 VENUE = "bitget"
 CONTIGUOUS_IDS = False
@@ -53,8 +53,8 @@ class Parser:
 
     def _trade(self, symbol, d):
         market, contract = self.symbols.get(symbol)
-        price = float(d["price"])
-        qty = float(d["size"])
+        price = num(d["price"])
+        qty = num(d["size"])
         ts = ms(d["ts"])
         checked(price, qty, ts)
         side = d["side"]
@@ -62,13 +62,13 @@ class Parser:
             raise FrameError(f"unknown side {side!r}")
         is_buy = (side == "buy") == self.side_is_taker
         qty, quote = amounts(contract, qty, price)
-        return Trade(market, VENUE, symbol, ts, price, qty, quote, is_buy, d.get("tradeId"))
+        return Trade(market, VENUE, symbol, ts, price, qty, quote, is_buy, trade_id(d.get("tradeId")))
 
     def _liquidation(self, d):
         symbol = d["symbol"]
         market, _ = self.symbols.get(symbol)
-        price = float(d["price"])
-        amount = float(d["amount"])
+        price = num(d["price"])
+        amount = num(d["amount"])
         ts = ms(d["ts"])
         checked(price, amount, ts)
         side = d["side"]

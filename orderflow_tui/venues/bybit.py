@@ -10,7 +10,7 @@ from __future__ import annotations
 from orjson import loads
 
 from orderflow_tui.events import CONTROL, IGNORED, FrameError, Liquidation, Trade
-from orderflow_tui.venues.common import SymbolTable, amounts, checked, ms, text
+from orderflow_tui.venues.common import SymbolTable, amounts, checked, ms, num, trade_id
 
 VENUE = "bybit"
 CONTIGUOUS_IDS = False  # `i` is a UUID on linear; `seq` is monotonic but not contiguous
@@ -51,8 +51,8 @@ class Parser:
     def _trade(self, d):
         symbol = d["s"]
         market, contract = self.symbols.get(symbol)
-        price = float(d["p"])
-        qty = float(d["v"])
+        price = num(d["p"])
+        qty = num(d["v"])
         ts = ms(d["T"])
         checked(price, qty, ts)
         side = d["S"]
@@ -63,14 +63,12 @@ class Parser:
         else:
             raise FrameError(f"unknown side {side!r}")
         qty, quote = amounts(contract, qty, price)
-        trade_id = d.get("i")
-        return Trade(market, VENUE, symbol, ts, price, qty, quote, is_buy,
-                     text(trade_id) if trade_id is not None else None)
+        return Trade(market, VENUE, symbol, ts, price, qty, quote, is_buy, trade_id(d.get("i")))
 
     def _liquidation(self, symbol, side, size, price, ts):
         market, contract = self.symbols.get(symbol)
-        price = float(price)
-        qty = float(size)
+        price = num(price)
+        qty = num(size)
         ts = ms(ts)
         checked(price, qty, ts)
         if side not in ("Buy", "Sell"):

@@ -10,7 +10,7 @@ from __future__ import annotations
 from orjson import loads
 
 from orderflow_tui.events import CONTROL, IGNORED, FrameError, Trade
-from orderflow_tui.venues.common import SymbolTable, checked, iso_ms, text
+from orderflow_tui.venues.common import SymbolTable, checked, iso_ms, num, text, trade_id
 
 VENUE = "coinbase"
 CONTIGUOUS_IDS = False
@@ -63,16 +63,17 @@ class Parser:
             return IGNORED  # last_match, l2update, snapshot, ticker, received/open/done/change
         raise FrameError("unknown message")
 
-    def _trade(self, product, side, size, price, stamp, trade_id):
+    def _trade(self, product, side, size, price, stamp, tid):
         market, contract = self.symbols.get(product)
-        price = float(price)
-        qty = float(size)
+        price = num(price)
+        qty = num(size)
         ts = iso_ms(stamp)
         checked(price, qty, ts)
         side = text(side).lower()
         if side not in ("buy", "sell"):
             raise FrameError(f"unknown side {side!r}")
         is_buy = (side == "sell") if self.side_is_maker else (side == "buy")
-        if type(trade_id) is str and trade_id.isdigit():
-            trade_id = int(trade_id)
-        return Trade(market, VENUE, product, ts, price, qty, price * qty, is_buy, trade_id)
+        tid = trade_id(tid)
+        if type(tid) is str and tid.isdigit():
+            tid = int(tid)
+        return Trade(market, VENUE, product, ts, price, qty, price * qty, is_buy, tid)

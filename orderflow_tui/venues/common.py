@@ -3,29 +3,66 @@
 from __future__ import annotations
 
 import calendar
+import re
 
 from orderflow_tui.events import FrameError
 from orderflow_tui.instruments import BASE, Contract, Instruments
 
+# The accepted range of every numeric field (docs/decisions.md, "Accepted ranges"). Inside them every
+# product, quotient and price-row integer downstream is finite: price x size < 1e27, an inverse base
+# size x contract / price < 1e32, a row index price / step < 1e26.
 TS_MIN = 1_230_000_000_000  # 2009: no crypto venue existed earlier
 TS_MAX = 4_102_444_800_000  # 2100
+PRICE_MIN = 1e-8  # the smallest tick any venue lists; 1e-300 or a denormal is not a price
 PRICE_MAX = 1e12
+QTY_MIN = 1e-12  # below every venue's lot size; keeps sizes clear of denormals
 QTY_MAX = 1e15
+ID_MAX = 1 << 63  # trade ids are 64-bit on every venue
+
+_DECIMAL = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
 
 
 def checked(price: float, qty: float, ts: int) -> None:
     # chained comparisons are false for NaN, so NaN and inf are rejected too
-    if not (0.0 < price < PRICE_MAX and 0.0 < qty < QTY_MAX and TS_MIN < ts < TS_MAX):
+    if not (PRICE_MIN <= price < PRICE_MAX and QTY_MIN <= qty < QTY_MAX and TS_MIN < ts < TS_MAX):
         raise FrameError(f"value out of range: price={price!r} qty={qty!r} ts={ts!r}")
 
 
+def num(value) -> float:
+    """A price or size: a JSON number or a decimal string. ``true`` is not 1 (bool is an int in
+    Python), and float() leniencies (``"1_0"``, ``" 1"``, ``"inf"``) are not venue decimals."""
+    t = type(value)
+    if t is str:
+        if _DECIMAL.fullmatch(value) is None:
+            raise FrameError(f"not a decimal: {value[:40]!r}")
+        return float(value)
+    if t is float or t is int:
+        return float(value)
+    raise FrameError(f"not a number: {value!r}")
+
+
 def ms(value) -> int:
-    """Exchange millisecond timestamps arrive as ints or as strings; bool is neither."""
+    """Exchange millisecond timestamps arrive as ints or as digit strings; bool is neither."""
     if type(value) is int:
         return value
-    if type(value) is str:
+    if type(value) is str and value.isdigit() and value.isascii() and len(value) < 20:
         return int(value)
     raise FrameError(f"bad timestamp {value!r}")
+
+
+def trade_id(value, required: bool = False):
+    """A venue trade id as sent, checked: an int in [0, 2**63), a short string (digits within the same
+    range), or None where the venue may omit it. bool, floats and nested values are rejected."""
+    t = type(value)
+    if t is int:
+        if 0 <= value < ID_MAX:
+            return value
+    elif t is str:
+        if 0 < len(value) <= 128 and not (value.isdigit() and (len(value) > 19 or int(value) >= ID_MAX)):
+            return value
+    elif value is None and not required:
+        return None
+    raise FrameError(f"bad trade id {str(value)[:40]!r}")
 
 
 def text(value) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from orjson import loads
 
 from orderflow_tui.events import CONTROL, IGNORED, FrameError, Trade
-from orderflow_tui.venues.common import SymbolTable, checked, ms
+from orderflow_tui.venues.common import SymbolTable, checked, ms, num, trade_id
 
 VENUE = "hyperliquid"
 CONTIGUOUS_IDS = False  # tid is a hash of the two order ids
@@ -43,15 +43,15 @@ class Parser:
     def _trade(self, d):
         coin = d["coin"]
         market, contract = self.symbols.get(coin)
-        price = float(d["px"])
-        qty = float(d["sz"])
+        price = num(d["px"])
+        qty = num(d["sz"])
         ts = ms(d["time"])
         checked(price, qty, ts)
         side = d["side"]
         if side != "B" and side != "A":
             raise FrameError(f"unknown side {side!r}")
         is_buy = (side == "B") == self.b_is_buy
-        tid = d.get("tid")
+        tid = trade_id(d.get("tid"))
         # tid alone is not unique: only together with the time
         return Trade(market, VENUE, coin, ts, price, qty, price * qty, is_buy,
                      f"{ts}:{tid}" if tid is not None else None)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from orjson import loads
 
 from orderflow_tui.events import CONTROL, IGNORED, FrameError, Liquidation, Trade
-from orderflow_tui.venues.common import SymbolTable, amounts, checked, ms
+from orderflow_tui.venues.common import SymbolTable, amounts, checked, ms, num, trade_id
 
 VENUE = "okx"
 CONTIGUOUS_IDS = False  # tradeId - count == previous tradeId is inferred, not documented
@@ -49,22 +49,22 @@ class Parser:
     def _trade(self, d):
         symbol = d["instId"]
         market, contract = self.symbols.get(symbol)
-        price = float(d["px"])
-        qty = float(d["sz"])
+        price = num(d["px"])
+        qty = num(d["sz"])
         ts = ms(d["ts"])
         checked(price, qty, ts)
         side = d["side"]
         if side != "buy" and side != "sell":
             raise FrameError(f"unknown side {side!r}")
         qty, quote = amounts(contract, qty, price)
-        trade_id = d["tradeId"]
+        tid = trade_id(d["tradeId"], required=True)
         # a trades message aggregates ``count`` fills (ids tradeId-count+1 .. tradeId); REST and
         # trades-all list single fills. The report counts fills (docs/decisions.md).
         count = d.get("count", "1")
         if type(count) is not str or not count.isdigit() or count == "0" or len(count) > 6:
             raise FrameError(f"bad count {count!r}")
         return Trade(market, VENUE, symbol, ts, price, qty, quote, side == "buy",
-                     int(trade_id) if type(trade_id) is str and trade_id.isdigit() else trade_id, int(count))
+                     int(tid) if type(tid) is str and tid.isdigit() else tid, int(count))
 
     def _liquidations(self, d):
         symbol = d["instId"]
@@ -81,8 +81,8 @@ class Parser:
                 is_long = x["side"] == "sell"  # a sell order closes a long
             else:
                 raise FrameError(f"unknown liquidation side {x['side']!r}")
-            price = float(x["bkPx"])
-            qty = float(x["sz"])
+            price = num(x["bkPx"])
+            qty = num(x["sz"])
             ts = ms(x["ts"])
             checked(price, qty, ts)
             qty, quote = amounts(contract, qty, price)
