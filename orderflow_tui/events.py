@@ -102,3 +102,35 @@ IGNORED: Final = Skip("IGNORED")  # valid venue data we do not use (order books,
 
 class FrameError(ValueError):
     """A frame that is malformed or not valid for its venue."""
+
+
+class Context:
+    """Market context of a perpetual: open interest and funding, as one venue push carried them.
+
+    A field the push did not carry is None (Bybit sends deltas, Binance's open interest comes from a
+    REST poll and its funding from ``markPrice``): the engine merges field by field. ``oi_base`` is in
+    the base coin, ``oi_usd`` in the quote currency (None: derived from the mark price), ``funding``
+    the rate per ``interval_h`` hours, ``next_ts`` the next funding time (ms).
+    """
+
+    __slots__ = ("market", "venue", "symbol", "ts", "oi_base", "oi_usd", "mark", "funding", "interval_h",
+                 "next_ts")
+
+    def __init__(self, market: str, venue: str, symbol: str, ts: int, oi_base: float | None = None,
+                 oi_usd: float | None = None, mark: float | None = None, funding: float | None = None,
+                 interval_h: float | None = None, next_ts: int | None = None) -> None:
+        self.market = market
+        self.venue = venue
+        self.symbol = symbol
+        self.ts = ts
+        self.oi_base = oi_base
+        self.oi_usd = oi_usd
+        self.mark = mark
+        self.funding = funding
+        self.interval_h = interval_h
+        self.next_ts = next_ts
+
+    def __repr__(self) -> str:
+        return (f"Context({self.market!r}, ts={self.ts}, oi_base={self.oi_base!r}, oi_usd={self.oi_usd!r}, "
+                f"mark={self.mark!r}, funding={self.funding!r}, interval_h={self.interval_h!r}, "
+                f"next_ts={self.next_ts!r})")

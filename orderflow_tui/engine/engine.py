@@ -21,7 +21,8 @@ from orderflow_tui.engine.flow import RollingFlow
 from orderflow_tui.engine.footprint import Bar, FootprintSeries, PriceGrid, merge_bars, merge_levels, parse_bar_setting
 from orderflow_tui.engine.liquidations import LiquidationBook
 from orderflow_tui.engine.market import MarketState
-from orderflow_tui.events import IdOnly, Liquidation, Trade
+from orderflow_tui.engine.context import ContextBook
+from orderflow_tui.events import Context, IdOnly, Liquidation, Trade
 from orderflow_tui.instruments import default_row_size, nice_step
 from orderflow_tui.venues import CONTIGUOUS_ID_VENUES
 
@@ -139,6 +140,7 @@ class Engine:
         self.alerts_total = 0
         # finished facts for the store; None when nobody consumes them (bounded memory)
         self.facts: deque | None = deque() if collect_facts else None
+        self.context = ContextBook()  # open interest and funding: not on the per-trade path
 
     # ---- input ---------------------------------------------------------------------------
 
@@ -153,6 +155,8 @@ class Engine:
                 m = self.markets.get(ev.market)
                 if m is not None:
                     m.accept_id(ev.trade_id)
+            elif type(ev) is Context:
+                self.context.on(ev)
 
     def on_trade(self, t: Trade) -> None:
         m = self.markets.get(t.market)

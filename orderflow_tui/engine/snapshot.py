@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from orderflow_tui.engine import footprint as fpm
+from orderflow_tui.engine.context import MarketView, market_view
 from orderflow_tui.engine.analysis import (Pressure, VenueFlow, cvd_state, divergence, flow_table, momentum,
                                            pressure)
 from orderflow_tui.engine.liquidations import Cascade
@@ -87,6 +88,7 @@ class GroupSnapshot:
     markets: tuple  # (market, trades, cvd base, cvd quote, missing ids, duplicates)
 
     base_scale: float = 1.0  # session-profile rows are always on the group's base grid
+    market: MarketView | None = None  # open interest and funding (engine/context.py); None: no context
 
     def price(self, row: int) -> float:
         """Price of a footprint row (bars, visible profile)."""
@@ -123,6 +125,9 @@ def snapshot(engine, group: str, bars: int = 30) -> GroupSnapshot | None:
     bq, sq, bb, sb = g.totals()
     sig = composite(direction, strength, net, bq - sq, p.dominant, p.strength, p.buy_pct, liq_side,
                     leading, lead.net_pct if lead else 0.0, s.signal_threshold, s.flow_signal_net)
+    context = market_view(engine.context, group, engine.now, book.trail_long, book.trail_short)
+    if context is not None:  # a reasoning line only: the score's weights are analytics.md's
+        sig = replace(sig, reasons=sig.reasons + (context.reason,))
     session_rows = merge_levels({}, g.closed_profile)
     for levels in g.live_levels():
         merge_levels(session_rows, levels)
@@ -157,6 +162,7 @@ def snapshot(engine, group: str, bars: int = 30) -> GroupSnapshot | None:
         sig, tuple(reversed(engine.alerts)),
         tuple((m.market, m.trades, m.cvd_base, m.cvd_quote, m.missing, m.duplicates) for m in g.markets),
         g.grid.scale,
+        context,
     )
 
 

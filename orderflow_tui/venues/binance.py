@@ -93,8 +93,12 @@ class Parser:
             return self._trade(data, data["t"])
         if e == "forceOrder":
             return self._liquidation(data["o"])
+        if e == "markPriceUpdate":
+            return mark_price_context(self.symbols, data)
         if type(e) is str:
             return IGNORED  # depthUpdate, bookTicker, kline, markPriceUpdate, tickers...
+        if "openInterest" in msg and "symbol" in msg:
+            return open_interest_context(self.symbols, msg)  # the REST poll's body (feeds/binance_feed.py)
         if "result" in msg and "id" in msg or ("code" in msg and "msg" in msg):
             return CONTROL  # subscribe/list answers and errors
         stream = msg.get("stream")
@@ -138,3 +142,33 @@ def _int_id(value) -> int:
     if type(value) is not int or not 0 <= value < ID_MAX:
         raise FrameError(f"bad trade id {value!r}")
     return value
+
+
+# ---- market context (issue 14): funding from ``markPrice``, open interest from the REST poll ----------
+
+from orderflow_tui.events import Context  # noqa: E402
+from orderflow_tui.venues import market_fields as mf  # noqa: E402
+
+FUNDING_INTERVAL_H = 8.0  # all but the symbols GET /fapi/v1/fundingInfo lists (UNCONFIRMED)
+
+
+def mark_price_context(symbols, d) -> list:
+    """``markPriceUpdate``: ``p`` mark price, ``r`` funding rate, ``T`` next funding time."""
+    symbol = d["s"]
+    market, _ = symbols.get(symbol)
+    mark = mf.number(d["p"], mf.PRICE_MIN, mf.PRICE_MAX, "p")
+    return [Context(market, VENUE, symbol, mf.time_ms(d["E"]), mark=mark, funding=mf.funding(d, "r"),
+                    interval_h=FUNDING_INTERVAL_H, next_ts=mf.opt_time(d, "T"))]
+
+
+def open_interest_context(symbols, d) -> list:
+    """GET /fapi/v1/openInterest: ``openInterest`` in contracts of the symbol (the base coin, or 1000
+    coins for ``1000PEPEUSDT``; USD contracts on COIN-M)."""
+    symbol = d["symbol"]
+    market, contract = symbols.get(symbol)
+    n = mf.number(d["openInterest"], 0.0, mf.OI_MAX, "openInterest")
+    ts = mf.time_ms(d["time"])
+    if contract is not None and contract.inverse:
+        return [Context(market, VENUE, symbol, ts, oi_usd=n * contract.size)]
+    base = n * contract.size if contract is not None else n
+    return [Context(market, VENUE, symbol, ts, oi_base=base)]

@@ -46,6 +46,8 @@ class Parser:
                 raise FrameError("liquidation data is not an object")
             return [self._liquidation(data["symbol"], data["side"], data["size"], data["price"],
                                       data["updatedTime"])]
+        if topic.startswith("tickers."):
+            return ticker_context(self.symbols, msg, data)
         return IGNORED  # orderbook, tickers, kline...
 
     def _trade(self, d):
@@ -75,3 +77,33 @@ class Parser:
             raise FrameError(f"unknown liquidation side {side!r}")
         qty, quote = amounts(contract, qty, price)
         return Liquidation(market, VENUE, symbol, ts, price, qty, quote, side == "Buy", LIQUIDATIONS_SAMPLED)
+
+
+# ---- market context (issue 14): ``tickers`` snapshot, then deltas that carry only what changed ---------
+
+from orderflow_tui.events import Context  # noqa: E402
+from orderflow_tui.venues import market_fields as mf  # noqa: E402
+
+FUNDING_INTERVAL_H = 8.0  # tickers carry no interval (instruments-info ``fundingInterval``): UNCONFIRMED
+
+
+def ticker_context(symbols, msg, d):
+    """Linear: ``openInterest`` in the coin, ``openInterestValue`` in USDT; inverse: the other way
+    round. A delta without any context field is IGNORED (a best bid or last price moved)."""
+    if type(d) is not dict:
+        raise FrameError("tickers data is not an object")
+    symbol = d.get("symbol") or msg["topic"][len("tickers."):]
+    market, contract = symbols.get(symbol)
+    oi, value = mf.oi(d, "openInterest"), mf.oi(d, "openInterestValue")
+    if contract is not None and contract.inverse:
+        oi, value = value, oi
+    funding = mf.funding(d, "fundingRate")
+    next_ts = mf.opt_time(d, "nextFundingTime")
+    mark = mf.mark(d, "markPrice")
+    hours = d.get("fundingIntervalHour")
+    interval = mf.interval_h(hours) if hours not in (None, "") else (
+        FUNDING_INTERVAL_H if msg.get("type") == "snapshot" else None)
+    if oi is None and value is None and funding is None and next_ts is None and mark is None:
+        return IGNORED
+    return [Context(market, VENUE, symbol, mf.time_ms(msg["ts"]), oi_base=oi, oi_usd=value, mark=mark,
+                    funding=funding, interval_h=interval, next_ts=next_ts)]

@@ -42,6 +42,10 @@ class Parser:
             return [self._trade(d) for d in data]
         if channel == "liquidation-orders":
             return [liq for d in data for liq in self._liquidations(d)]
+        if channel == "open-interest":
+            return [open_interest_context(self.symbols, d) for d in data]
+        if channel == "funding-rate":
+            return [funding_context(self.symbols, d) for d in data]
         if type(channel) is str:
             return IGNORED  # tickers, books, candles...
         raise FrameError("no channel")
@@ -88,3 +92,33 @@ class Parser:
             qty, quote = amounts(contract, qty, price)
             out.append(Liquidation(market, VENUE, symbol, ts, price, qty, quote, is_long, LIQUIDATIONS_SAMPLED))
         return out
+
+
+# ---- market context (issue 14): ``open-interest`` and ``funding-rate`` ---------------------------------
+
+from orderflow_tui.events import Context  # noqa: E402
+from orderflow_tui.venues import market_fields as mf  # noqa: E402
+
+
+def open_interest_context(symbols, d):
+    """``oi`` is in contracts; ``oiCcy`` in the coin and ``oiUsd`` in USD are used when sent."""
+    symbol = d["instId"]
+    market, contract = symbols.get(symbol)
+    base = mf.oi(d, "oiCcy")
+    if base is None:
+        n = mf.oi(d, "oi")
+        if n is None or (contract is not None and contract.inverse):
+            raise FrameError("open-interest without oiCcy")  # inverse contracts need a price: none here
+        base = n * contract.size if contract is not None else n
+    return Context(market, VENUE, symbol, mf.time_ms(d["ts"]), oi_base=base, oi_usd=mf.oi(d, "oiUsd"))
+
+
+def funding_context(symbols, d):
+    """``fundingTime`` is the next settlement, ``nextFundingTime`` the one after: the interval is their
+    difference."""
+    symbol = d["instId"]
+    market, _ = symbols.get(symbol)
+    at, after = mf.opt_time(d, "fundingTime"), mf.opt_time(d, "nextFundingTime")
+    interval = mf.interval_h((after - at) / 3_600_000) if at and after else None
+    return Context(market, VENUE, symbol, mf.time_ms(d["ts"]), funding=mf.funding(d, "fundingRate"),
+                   interval_h=interval, next_ts=at)

@@ -1,0 +1,190 @@
+"""Market context (issue 14): open interest and funding from each venue's push, merged per field, the
+per-minute open-interest series, its 5 min / 1 h change, the signal's reasoning line."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from orderflow_tui.engine.context import ContextBook, annualized, context_reason, market_view
+from orderflow_tui.engine.engine import Engine
+from orderflow_tui.engine.snapshot import snapshot
+from orderflow_tui.events import IGNORED, Context, Liquidation, Trade
+from orderflow_tui.venues import Rejected, make_parsers, parse_frame
+
+T0 = 1_790_000_000_000 - 1_790_000_000_000 % 60_000  # a minute boundary
+
+
+@pytest.fixture
+def parsers():
+    return make_parsers()
+
+
+def one(events) -> Context:
+    assert isinstance(events, list) and len(events) == 1 and type(events[0]) is Context, events
+    return events[0]
+
+
+# ---- parsers ---------------------------------------------------------------------------------------
+
+
+def test_binance_mark_price_gives_funding_and_next_time(parsers):
+    frame = json.dumps({"stream": "btcusdt@markPrice@1s", "data": {
+        "e": "markPriceUpdate", "E": T0 + 5, "s": "BTCUSDT", "p": "11794.15000000", "i": "11784.62659091",
+        "P": "11784.25641265", "r": "0.00038167", "T": T0 + 3_600_000}})
+    c = one(parse_frame(parsers["binance"], frame))
+    assert (c.market, c.ts, c.mark, c.funding, c.interval_h, c.next_ts) == \
+        ("binance:BTCUSDT", T0 + 5, 11794.15, 0.00038167, 8.0, T0 + 3_600_000)
+    assert c.oi_base is None and c.oi_usd is None
+
+
+def test_binance_open_interest_rest_body(parsers):
+    c = one(parse_frame(parsers["binance"], '{"openInterest":"10659.509","symbol":"BTCUSDT","time":1589437530011}'))
+    assert (c.market, c.oi_base, c.oi_usd, c.funding) == ("binance:BTCUSDT", 10659.509, None, None)
+
+
+@pytest.mark.parametrize("bad", ['true', '"1e999"', '"-5"', '" 10"', '"NaN"'])
+def test_binance_open_interest_bad_values_are_rejected(parsers, bad):
+    frame = '{"openInterest":%s,"symbol":"BTCUSDT","time":1589437530011}' % bad
+    assert isinstance(parse_frame(parsers["binance"], frame), Rejected)
+
+
+def test_bybit_ticker_snapshot_then_deltas_merge_field_by_field(parsers):
+    p = parsers["bybit"]
+    snap = {"topic": "tickers.BTCUSDT", "type": "snapshot", "ts": T0 + 1000, "cs": 1, "data": {
+        "symbol": "BTCUSDT", "lastPrice": "17216.00", "markPrice": "17217.33", "openInterest": "68744.761",
+        "openInterestValue": "1183601235.91", "nextFundingTime": str(T0 + 7_200_000), "fundingRate": "-0.000212",
+        "bid1Price": "17215.50"}}
+    c = one(parse_frame(p, json.dumps(snap)))
+    assert (c.oi_base, c.oi_usd, c.mark, c.funding, c.interval_h, c.next_ts) == \
+        (68744.761, 1183601235.91, 17217.33, -0.000212, 8.0, T0 + 7_200_000)
+    # a delta that only moves the book carries no context: nothing to merge
+    book_only = {"topic": "tickers.BTCUSDT", "type": "delta", "ts": T0 + 1100, "cs": 2,
+                 "data": {"symbol": "BTCUSDT", "bid1Price": "84792.60", "bid1Size": "1.302"}}
+    assert parse_frame(p, json.dumps(book_only)) is IGNORED
+    # a delta with only the funding rate; an empty open interest (after a resubscribe) is "absent"
+    delta = {"topic": "tickers.BTCUSDT", "type": "delta", "ts": T0 + 61_000, "cs": 3,
+             "data": {"symbol": "BTCUSDT", "fundingRate": "-0.0003", "openInterest": ""}}
+    d = one(parse_frame(p, json.dumps(delta)))
+    assert (d.oi_base, d.oi_usd, d.mark, d.funding, d.interval_h, d.next_ts) == (None, None, None, -0.0003, None, None)
+    book = ContextBook()
+    book.on(c)
+    book.on(d)
+    m = book.markets["bybit:BTCUSDT"]
+    assert (m.oi_base, m.oi_usd, m.funding, m.interval_h, m.next_ts, m.mark) == \
+        (68744.761, 1183601235.91, -0.0003, 8.0, T0 + 7_200_000, 17217.33)
+    # then a delta with open interest only: a new base figure, the USD figure follows the mark
+    oi = {"topic": "tickers.BTCUSDT", "type": "delta", "ts": T0 + 121_000, "cs": 4,
+          "data": {"symbol": "BTCUSDT", "openInterest": "70000"}}
+    book.on(one(parse_frame(p, json.dumps(oi))))
+    assert m.oi_base == 70000 and m.oi_usd == pytest.approx(70000 * 17217.33)
+    assert [x[:2] for x in m.minutes] == [(T0 // 60_000, 68744.761), (T0 // 60_000 + 2, 70000.0)]
+
+
+@pytest.mark.parametrize("field,value", [("openInterest", True), ("fundingRate", "2"), ("markPrice", "0"),
+                                         ("nextFundingTime", "soon")])
+def test_bybit_ticker_bad_fields_are_rejected(parsers, field, value):
+    msg = {"topic": "tickers.BTCUSDT", "type": "delta", "ts": T0, "data": {"symbol": "BTCUSDT", field: value}}
+    assert isinstance(parse_frame(parsers["bybit"], json.dumps(msg)), Rejected)
+
+
+def test_okx_open_interest_in_contracts(parsers):
+    """Without oiCcy, ``oi`` is in contracts: BTC-USDT-SWAP is 0.01 BTC per contract."""
+    p = parsers["okx"]
+    frame = {"arg": {"channel": "open-interest", "instId": "BTC-USDT-SWAP"},
+             "data": [{"instType": "SWAP", "instId": "BTC-USDT-SWAP", "oi": "2660239.59", "ts": str(T0)}]}
+    c = one(parse_frame(p, json.dumps(frame)))
+    assert c.oi_base == pytest.approx(26602.3959) and c.oi_usd is None
+    frame["data"][0].update(oiCcy="26602.3959", oiUsd="2433776053.94")
+    c = one(parse_frame(p, json.dumps(frame)))
+    assert (c.oi_base, c.oi_usd) == (26602.3959, 2433776053.94)
+    # an inverse swap's contracts are USD: without oiCcy there is no price to convert them
+    inverse = {"arg": {"channel": "open-interest", "instId": "LTC-USD-SWAP"},
+               "data": [{"instType": "SWAP", "instId": "LTC-USD-SWAP", "oi": "5000", "ts": "1597026383085"}]}
+    assert isinstance(parse_frame(p, json.dumps(inverse)), Rejected)
+    inverse["data"][0]["oiCcy"] = "555.55"
+    assert one(parse_frame(p, json.dumps(inverse))).oi_base == 555.55
+
+
+def test_okx_funding_interval_from_the_two_times(parsers):
+    frame = {"arg": {"channel": "funding-rate", "instId": "BTC-USDT-SWAP"},
+             "data": [{"instType": "SWAP", "instId": "BTC-USDT-SWAP", "fundingRate": "0.0001",
+                       "fundingTime": str(T0 + 3_600_000), "nextFundingTime": str(T0 + 4 * 3_600_000),
+                       "ts": str(T0)}]}
+    c = one(parse_frame(parsers["okx"], json.dumps(frame)))
+    assert (c.funding, c.interval_h, c.next_ts) == (0.0001, 3.0, T0 + 3_600_000)
+    assert annualized(c.funding, c.interval_h) == pytest.approx(0.0001 * 8 * 365 * 100)
+
+
+# ---- engine ------------------------------------------------------------------------------------------
+
+
+def ctx(venue, symbol, ts, **kw) -> Context:
+    return Context(f"{venue}:{symbol}", venue, symbol, ts, **kw)
+
+
+def test_series_changes_and_total():
+    """Per-minute open interest; 5 min and 1 h changes on the base coin, the total over the venues
+    that have both ends of the span."""
+    book = ContextBook()
+    for minute in range(0, 61):
+        book.on(ctx("binance", "BTCUSDT", T0 + minute * 60_000 + 10, oi_base=100.0 + minute, mark=50_000.0))
+    book.on(ctx("binance", "BTCUSDT", T0 + 60 * 60_000 + 50_000, oi_base=150.0))  # same minute: the last wins
+    for minute in range(56, 61):  # joined 4 min ago: no 5 min change, kept out of the total's
+        book.on(ctx("bybit", "BTCUSDT", T0 + minute * 60_000, oi_base=1000.0, oi_usd=5e7))
+    now = T0 + 60 * 60_000 + 55_000
+    b = book.markets["binance:BTCUSDT"]
+    assert len(b.minutes) == 61 and b.minutes[-1][1] == 150.0
+    assert b.change_pct(now, 5) == pytest.approx((150 - 155) / 155 * 100)
+    assert b.change_pct(now, 60) == pytest.approx((150 - 100) / 100 * 100)
+    assert book.markets["bybit:BTCUSDT"].change_pct(now, 5) is None
+    v = market_view(book, "BTC", now)
+    assert v.oi_base == 1150.0 and v.oi_usd == pytest.approx(150 * 50_000 + 5e7)
+    assert v.change_5m == pytest.approx((150 - 155) / 155 * 100)
+    assert [r.venue for r in v.rows] == ["binance", "bybit"]
+    assert v.series[-1] == (T0 // 60_000 + 60, pytest.approx(150 * 50_000 + 5e7))
+    assert market_view(book, "ETH", now) is None
+
+
+@pytest.mark.parametrize("chg,apr,long,short,expected", [
+    (None, None, 0, 0, "Open interest: less than 5 min of data"),
+    (-2.1, 10.0, 4.2e6, 1e5, "Open interest -2.1% in 5 min with $4.2M of longs liquidated: long flush"),
+    (-1.5, 10.0, 0, 3e5, "Open interest -1.5% in 5 min with $300.0K of shorts liquidated: short squeeze"),
+    (-1.0, None, 0, 0, "Open interest -1.0% in 5 min, no liquidations: positions closing"),
+    (1.2, 54.75, 0, 0, "Open interest +1.2% in 5 min, no liquidations: longs piling in at +55%/yr funding (crowded)"),
+    (1.2, -40.0, 0, 0, "Open interest +1.2% in 5 min, no liquidations: shorts piling in at -40%/yr funding (crowded)"),
+    (1.2, 10.95, 0, 0, "Open interest +1.2% in 5 min, no liquidations: new positions opening"),
+    (0.4, 99.0, 2e6, 0, "Open interest +0.4% in 5 min with $2.0M of longs liquidated"),
+])
+def test_reason_rule(chg, apr, long, short, expected):
+    assert context_reason(chg, apr, long, short) == expected
+
+
+def test_snapshot_carries_context_and_reason_without_changing_the_score():
+    e = Engine()
+    e.on_events([Trade("binance:BTCUSDT", "binance", "BTCUSDT", T0, 50_000.0, 1.0, 50_000.0, True, 1)])
+    before = snapshot(e, "BTC")
+    assert before.market is None
+    e.on_events([ctx("binance", "BTCUSDT", T0 - 5 * 60_000, oi_base=1000.0, mark=50_000.0, funding=0.0001,
+                     interval_h=8.0, next_ts=T0 + 3_600_000),
+                 ctx("binance", "BTCUSDT", T0, oi_base=979.0)])
+    e.on_events([Liquidation("binance:BTCUSDT", "binance", "BTCUSDT", T0 + 1, 50_000.0, 84.0, 4.2e6, True, True)])
+    snap = snapshot(e, "BTC")
+    assert snap.market.change_5m == pytest.approx(-2.1)
+    assert snap.signal.reasons[-1] == "Open interest -2.1% in 5 min with $4.2M of longs liquidated: long flush"
+    assert snap.signal.score == snapshot_score_without_context(e)
+    assert snap.market.rows[0].funding_apr == pytest.approx(10.95)
+    assert set(e.markets) == {"binance:BTCUSDT"}  # context creates no market (the report's markets)
+
+
+def snapshot_score_without_context(e) -> int:
+    e.context.markets.clear()
+    return snapshot(e, "BTC").signal.score
+
+
+def test_context_only_market_is_not_a_report_market():
+    e = Engine()
+    e.on_events([ctx("okx", "BTC-USDT-SWAP", T0, oi_base=5.0)])
+    assert e.markets == {} and e.groups == {}
+    assert snapshot(e, "BTC") is None
