@@ -92,3 +92,118 @@ def nats_server(tmp_path):
     server = NatsServer(tmp_path / "jetstream").start()
     yield server
     server.stop()
+
+
+# ---- PostgreSQL ---------------------------------------------------------------------------------
+
+PG_USER = "orderflow-pg"  # PostgreSQL refuses to run as root: the server runs as this user then
+
+
+def pg_bin_dir() -> Path | None:
+    """pgserver's bundled binaries (found without importing it), else the system's."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("pgserver")
+    if spec is not None and spec.submodule_search_locations:
+        found = Path(list(spec.submodule_search_locations)[0]) / "pginstall" / "bin"
+        if (found / "postgres").exists():
+            return found
+    for cand in sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True):
+        if (cand / "postgres").exists():
+            return cand
+    return None
+
+
+class PostgresServer:
+    """A throwaway PostgreSQL on 127.0.0.1 (trust auth, its own data directory)."""
+
+    def __init__(self):
+        import tempfile
+
+        self.bin = pg_bin_dir()
+        if self.bin is None:
+            unavailable("PostgreSQL binaries not found (pip install -e '.[test]' brings pgserver)")
+        self.base = Path(tempfile.mkdtemp(prefix="orderflow-pg-"))
+        self.data = self.base / "data"
+        self.port = free_port()
+        self.user = None
+        self.proc: subprocess.Popen | None = None
+
+    def _as_user(self) -> dict:
+        return {"user": self.user} if self.user else {}
+
+    def start(self) -> "PostgresServer":
+        if os.geteuid() == 0:
+            import pwd
+
+            try:
+                pwd.getpwnam(PG_USER)
+            except KeyError:
+                subprocess.run(["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", PG_USER],
+                               check=False, capture_output=True)
+            try:
+                pw = pwd.getpwnam(PG_USER)
+            except KeyError:
+                unavailable(f"running as root and cannot create the user {PG_USER} for PostgreSQL")
+            os.chown(self.base, pw.pw_uid, pw.pw_gid)
+            self.user = PG_USER
+        init = subprocess.run([str(self.bin / "initdb"), "-D", str(self.data), "-U", "postgres", "--auth=trust",
+                               "-E", "UTF8", "--no-sync"], capture_output=True, text=True, **self._as_user())
+        if init.returncode != 0:
+            unavailable(f"initdb failed: {init.stderr.strip()[-200:]}")
+        self.proc = subprocess.Popen([str(self.bin / "postgres"), "-D", str(self.data), "-h", "127.0.0.1",
+                                      "-p", str(self.port), "-k", str(self.base), "-c", "max_connections=200"],
+                                     stdout=subprocess.DEVNULL, stderr=open(self.base / "log", "wb"),
+                                     **self._as_user())
+        try:
+            wait_port(self.port, 30)
+        except TimeoutError:
+            self.stop()
+            unavailable(f"postgres did not start: {(self.base / 'log').read_text()[-300:]}")
+        return self
+
+    def dsn(self, db: str = "postgres") -> str:
+        return f"postgresql://postgres@127.0.0.1:{self.port}/{db}"
+
+    def create_db(self, name: str) -> str:
+        import asyncio
+
+        import asyncpg
+
+        async def make():
+            conn = await asyncpg.connect(self.dsn())
+            try:
+                await conn.execute(f'CREATE DATABASE "{name}"')
+            finally:
+                await conn.close()
+
+        asyncio.run(make())
+        return self.dsn(name)
+
+    def stop(self) -> None:
+        import signal
+
+        if self.proc is not None:
+            self.proc.send_signal(signal.SIGINT)  # fast shutdown
+            try:
+                self.proc.wait(20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+            self.proc = None
+        shutil.rmtree(self.base, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    server = PostgresServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def pg_dsn(postgres_server, request):
+    import re
+
+    name = "t_" + re.sub(r"\W", "_", request.node.name)[:50].lower() + f"_{os.getpid()}"
+    return postgres_server.create_db(name)

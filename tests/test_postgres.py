@@ -1,0 +1,180 @@
+"""The store on PostgreSQL (a real server on 127.0.0.1): the SQLite store's meaning, idempotency,
+migrations and crash safety, and the same numbers as the SQLite store for the same input."""
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from liquidation_capture import liquidation_capture
+from orderflow_tui.capture import CaptureReader
+from orderflow_tui.engine.engine import Engine
+from orderflow_tui.events import Liquidation
+from orderflow_tui.replay import replay_capture
+from orderflow_tui.report import build_report
+from orderflow_tui.store import schema
+from orderflow_tui.store.db import StoreError, accumulated, hourly
+from orderflow_tui.store.postgres import SCHEMA_VERSION, PgAsyncStoreWriter, PgSyncStoreWriter, connect, translate
+from orderflow_tui.store.sync import SyncStoreWriter
+from servers import pg_dsn, postgres_server  # noqa: F401  (fixtures)
+
+HERE = Path(__file__).parent
+
+
+def replay_into(writer, cap):
+    engine = Engine(report_tf="1m", collect_facts=True)
+    with CaptureReader(cap) as reader:
+        stats = replay_capture(reader, engine, on_batch=writer.absorb_sync)
+        report = build_report(engine, stats, reader.instruments)
+    writer.close_sync(engine)
+    return report
+
+
+def stats_of(dsn, **kw):
+    conn = connect(dsn, readonly=True)
+    try:
+        return accumulated(conn, **kw), hourly(conn)
+    finally:
+        conn.close()
+
+
+def test_the_layout_has_the_sqlite_schemas_meaning():
+    assert SCHEMA_VERSION == schema.SCHEMA_VERSION, "store/schema.py moved on: add the same migration here"
+    assert translate(schema.INSERT_LIQUIDATION).endswith("ON CONFLICT DO NOTHING")
+    assert "$11" in translate(schema.INSERT_LIQUIDATION) and "?" not in translate(schema.ADD_VOLUME)
+
+
+def test_stats_equal_the_replay_report_and_replaying_twice_changes_nothing(pg_dsn, tmp_path):
+    cap = liquidation_capture(tmp_path / "liq.jsonl")
+    report = replay_into(PgSyncStoreWriter(pg_dsn, "replay:liq.jsonl@1"), cap)
+    first, first_hours = stats_of(pg_dsn, source="all")
+    for side in ("long", "short"):
+        want = [sum(m["liquidations"][side][k] for m in report["markets"].values()) for k in ("count", "base", "quote")]
+        assert first[side]["count"] == want[0]
+        assert first[side]["base"] == pytest.approx(want[1], rel=1e-9)
+        assert first[side]["quote"] == pytest.approx(want[2], rel=1e-9)
+    assert first["total"]["count"] == 300 and set(first["venues"]) == {"binance", "bybit", "okx"}
+    replay_into(PgSyncStoreWriter(pg_dsn, "replay:liq.jsonl@1"), cap)
+    again, again_hours = stats_of(pg_dsn, source="all")
+    assert again["total"] == first["total"] and again["venues"] == first["venues"] and again_hours == first_hours
+
+
+def test_same_numbers_as_the_sqlite_store(pg_dsn, tmp_path):
+    cap = liquidation_capture(tmp_path / "liq.jsonl", n=500, seed=3)
+    replay_into(PgSyncStoreWriter(pg_dsn, "replay:liq.jsonl@1"), cap)
+    replay_into(SyncStoreWriter(tmp_path / "s.sqlite", "replay:liq.jsonl@1"), cap)
+    pg, pg_hours = stats_of(pg_dsn, source="all")
+    from orderflow_tui.store.db import connect as sqlite_connect
+
+    conn = sqlite_connect(tmp_path / "s.sqlite", readonly=True)
+    lite, lite_hours = accumulated(conn, source="all"), hourly(conn)
+    conn.close()
+    for key in ("first_ts", "last_ts", "total", "long", "short", "venues", "groups", "cascades", "rates"):
+        assert close(pg[key], lite[key]), (key, pg[key], lite[key])
+    assert close(pg_hours, lite_hours)
+
+
+def close(a, b):
+    """Equal, floats within 1e-12 relative (each server sums doubles in its own order)."""
+    if isinstance(a, dict):
+        return isinstance(b, dict) and a.keys() == b.keys() and all(close(a[k], b[k]) for k in a)
+    if isinstance(a, (list, tuple)):
+        return len(a) == len(b) and all(close(x, y) for x, y in zip(a, b))
+    if isinstance(a, float) or isinstance(b, float):
+        return a == pytest.approx(b, rel=1e-12)
+    return a == b
+
+
+def test_a_second_writer_with_the_same_liquidations_counts_nothing_twice(pg_dsn, tmp_path):
+    cap = liquidation_capture(tmp_path / "liq.jsonl")
+    replay_into(PgSyncStoreWriter(pg_dsn, "replay:a.jsonl@1"), cap)
+    replay_into(PgSyncStoreWriter(pg_dsn, "replay:b.jsonl@1"), cap)
+    total = stats_of(pg_dsn, source="all")[0]["total"]
+    assert total["count"] == 300
+
+
+def test_sigkill_while_writing_loses_at_most_the_batch_in_flight(pg_dsn):
+    expected_min = 0
+    for round_ in range(4):
+        proc = subprocess.Popen([sys.executable, str(HERE / "pg_writer_proc.py"), pg_dsn,
+                                 str(1_700_000_000_000 + round_ * 10**9)], stdout=subprocess.PIPE, text=True,
+                                env={**os.environ, "PYTHONPATH": str(HERE.parent)})
+        last = 0
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            line = proc.stdout.readline()
+            assert line, "the writer died"
+            last = int(line.split()[1])
+            if last >= 1000 * (1 + round_ % 3):
+                break
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        conn = connect(pg_dsn, readonly=True)
+        total = conn.execute("SELECT COUNT(*) FROM liquidations").fetchone()[0]
+        buckets = conn.execute("SELECT SUM(count) FROM liq_minutes").fetchone()[0]
+        conn.close()
+        # every reported commit is there; beyond it at most the commits that finished unreported
+        assert expected_min + last <= total <= expected_min + last + 200 * 50
+        assert buckets == total  # a bucket never counts a row twice, nor misses one
+        expected_min = total
+
+
+def test_a_commit_and_its_extra_statement_are_one_transaction(pg_dsn):
+    async def main():
+        engine = Engine(collect_facts=True)
+        w = PgAsyncStoreWriter(pg_dsn, engine, "live", "bus", "binance")
+        await w.open()
+        engine.on_liquidation(Liquidation("binance:BTCUSDT", "binance", "BTCUSDT", 1_700_000_000_000, 60000.0, 0.5,
+                                          30000.0, True, True))
+
+        def offset_then_fail(conn):
+            conn.execute("INSERT INTO bus_offsets (consumer, seq) VALUES (?, ?)", ("x", 7))
+            raise RuntimeError("the server went away")
+
+        assert not await w.flush(extra=offset_then_fail)
+        assert w.status == "error" and "went away" in w.error and len(w.pending.liquidations) == 1
+        assert await w.flush(extra=lambda conn: conn.execute(
+            "INSERT INTO bus_offsets (consumer, seq) VALUES (?, ?)", ("x", 8)))
+        await w.close()
+
+    asyncio.run(main())
+    conn = connect(pg_dsn, readonly=True)
+    assert conn.execute("SELECT seq FROM bus_offsets").fetchall() == [(8,)]
+    assert conn.execute("SELECT COUNT(*) FROM liquidations").fetchone()[0] == 1
+    conn.close()
+
+
+def test_newer_schema_and_foreign_database_are_refused(pg_dsn, postgres_server):
+    connect(pg_dsn).close()
+    conn = connect(pg_dsn)
+    conn.execute("INSERT INTO orderflow_schema (version, applied_ms) VALUES (99, 0)")
+    conn.close()
+    with pytest.raises(StoreError, match="newer orderflow-tui"):
+        connect(pg_dsn)
+    other = postgres_server.create_db(f"shop_{os.getpid()}")
+    import asyncpg
+
+    async def make():
+        c = await asyncpg.connect(other)
+        await c.execute("CREATE TABLE customers (id INTEGER)")
+        await c.close()
+
+    asyncio.run(make())
+    with pytest.raises(StoreError, match="another program"):
+        connect(other)
+
+
+def test_unreachable_server_and_missing_database_are_one_line_errors(postgres_server):
+    with pytest.raises(StoreError) as err:
+        connect(f"postgresql://postgres:secret@127.0.0.1:{postgres_server.port}/no_such_db")
+    assert "no such database" in str(err.value) and "secret" not in str(err.value) and "\n" not in str(err.value)
+    from servers import free_port
+
+    with pytest.raises(StoreError, match="cannot reach the server") as err:
+        connect(f"postgresql://postgres@127.0.0.1:{free_port()}/x")
+    assert "\n" not in str(err.value)
