@@ -72,6 +72,7 @@ class EngineSettings:
     flow_signal_net: float = _f(15.0, lo=0, hi=100)
     alert_log_size: int = _f(500, lo=10, hi=100_000)
     row_size: dict = _d(dict)  # group -> price row size, e.g. {"BTC": 10}
+    liquidation_bucket: dict = _d(dict)  # group -> liquidation cluster bucket, e.g. {"BTC": 100} (§5)
 
 
 @dataclass
@@ -87,6 +88,12 @@ class FeedSettings:
     max_frame_bytes: int = _f(4 * 1024 * 1024, lo=1024)
     backfill: bool = _f(True)
     okx_gap_check: bool = _f(False, doc="OKX tradeId - count continuity (UNCONFIRMED)")
+    rest_timeout_s: float = _f(10.0, lo=0.1, doc="one REST call at most this long (then it backs off)")
+    rest_backoff_min_s: float = _f(1.0, lo=0.01, doc="first REST wait after a 5xx, a timeout or a 429 "
+                                   "without Retry-After; doubles per failure up to rest_backoff_max_s")
+    rest_backoff_max_s: float = _f(300.0, lo=0.01, doc="longest such wait; a 418 ban without Retry-After")
+    rest_budget_share: float = _f(0.5, lo=0.001, hi=1.0, doc="share of each venue's published REST weight "
+                                  "limit this client may use")
 
 
 @dataclass

@@ -24,7 +24,10 @@ def fast_settings(venues):
     return s
 
 
-async def run_against(faults: dict, venues=("binance", "bybit", "okx"), seconds=3.0, rate=60.0, tweak=None):
+async def run_against(faults: dict, venues=("binance", "bybit", "okx"), seconds=3.0, rate=60.0, tweak=None,
+                      catch_up=2.5, details=None):
+    """Run the live source against the simulated venues; ``details``: a list that receives every
+    status detail text seen (sampled every 50 ms)."""
     exchange = await DemoExchange(seed=11, rate_per_s=rate, faults=faults, venues=venues).start()
     settings = fast_settings(venues)
     if tweak:
@@ -33,12 +36,21 @@ async def run_against(faults: dict, venues=("binance", "bybit", "okx"), seconds=
     source = LiveSource(settings)
     engine = Engine(settings.engine, collect_facts=False)
     task = asyncio.create_task(source.run(engine))
+
+    async def watch():
+        while True:
+            details.extend(st.detail for st in source.states.values())
+            await asyncio.sleep(0.05)
+
+    watcher = asyncio.create_task(watch()) if details is not None else None
     await asyncio.sleep(seconds)
     await exchange.pause()  # stop producing; let the client catch up and recover
-    await asyncio.sleep(2.5)
+    await asyncio.sleep(catch_up)
     source.stop()
     task.cancel()
-    await asyncio.gather(task, return_exceptions=True)
+    if watcher:
+        watcher.cancel()
+    await asyncio.gather(task, *([watcher] if watcher else []), return_exceptions=True)
     await exchange.stop()
     return exchange, source, engine
 
@@ -61,8 +73,22 @@ async def test_clean_run_all_venues():
     for v in ("binance", "bybit", "okx"):
         assert_totals_match(exchange, engine, v)
         assert state(source, v).reconnects == 0 and state(source, v).rejected == 0
+    # OKX's SWAP liquidation channel also carries ETH: only the group watched is kept
+    assert set(engine.markets) == {"binance:BTCUSDT", "bybit:BTCUSDT", "okx:BTC-USDT-SWAP"}
     liqs = sum(m.liq["long"][0] + m.liq["short"][0] for m in engine.markets.values())
     assert liqs == sum(len(s.ledger.liquidations) for s in exchange.servers.values())
+
+
+async def test_okx_aggregated_fills_across_a_reconnect_are_counted_once():
+    # OKX messages stand for several fills; after the drop, REST lists fills one by one, overlapping
+    # what the messages before (and after) the reconnect already counted
+    exchange, source, engine = await run_against({"okx": Faults(drop_after=60)}, venues=("okx",), rate=120.0)
+    server = exchange.servers["okx"]
+    m = engine.markets["okx:BTC-USDT-SWAP"]
+    assert len(server.ledger.trades) > 1.5 * server.ledger.messages  # the simulator aggregates
+    assert state(source, "okx").reconnects >= 1 and state(source, "okx").gaps_filled > 0
+    assert m.duplicates > 0  # REST fills inside messages already counted
+    assert_totals_match(exchange, engine, "okx")
 
 
 async def test_dropped_connection_mid_stream_binance_refills_the_gap_over_rest():
@@ -112,12 +138,110 @@ async def test_close_with_an_error_code_is_reported():
     assert_totals_match(exchange, engine, "okx")
 
 
-async def test_refused_subscription_is_reported_and_other_venues_go_on():
+async def test_every_topic_refused_is_reported_not_retried_and_other_venues_go_on():
     exchange, source, engine = await run_against({"bybit": Faults(refuse_subscription=True, once=False)},
                                                  venues=("bybit", "okx"), seconds=6.0)  # opens after 3 s
     st = state(source, "bybit")
-    assert "refused" in st.detail and st.state in ("reconnecting", "down")
+    assert st.state == "refused" and "refused: BTCUSDT" in st.detail and "not retried" in st.detail
+    assert st.reconnects == 0 and exchange.servers["bybit"].connections == 1  # no reconnect loop
     assert_totals_match(exchange, engine, "okx")
+
+
+async def test_refused_topic_among_valid_ones_is_dropped_and_the_others_flow():
+    # Bybit answers success:false for NOPEUSDT, OKX error 60018 for NOPE-USDT-SWAP; BTC goes on
+    def two_groups(s):
+        s.feeds.group = "BTC,NOPE"
+
+    details = []
+    exchange, source, engine = await run_against({}, venues=("bybit", "okx"), tweak=two_groups, details=details)
+    for venue, topic in (("bybit", "NOPEUSDT"), ("okx", "NOPE-USDT-SWAP")):
+        st = state(source, venue)
+        assert list(st.refused) == [topic], st.refused
+        assert st.reconnects == 0 and exchange.servers[venue].connections == 1
+        assert_totals_match(exchange, engine, venue)
+    assert any(f"refused: NOPE-USDT-SWAP" in d for d in details) and any("refused: NOPEUSDT" in d for d in details)
+    assert "60018" in state(source, "okx").refused["NOPE-USDT-SWAP"]
+
+
+def rest_calls(server, after=0.0):
+    return [t for t, path, status in server.rest_log if t >= after]
+
+
+async def test_429_with_retry_after_no_call_until_it_has_passed():
+    skipped = set(range(1_000_010, 1_000_150, 7))  # a gap every 7 ids: every trade frame sees one open
+    details = []
+    exchange, source, engine = await run_against(
+        {"binance": Faults(skip_ids=skipped, rest_status=429, rest_fail_calls=1, retry_after="2")},
+        venues=("binance",), seconds=4.0, catch_up=3.0, details=details)
+    log = exchange.servers["binance"].rest_log
+    assert log[0][2] == 429
+    later = [t for t, _, _ in log[1:]]
+    assert later and min(later) >= log[0][0] + 2.0, [t - log[0][0] for t in later]
+    assert len(log) <= 6  # not a call per trade frame: one refill in flight, gaps within 1,000 ids per call
+    assert any("REST backing off until" in d and "HTTP 429" in d for d in details)
+    assert state(source, "binance").gaps_filled == len(skipped)
+    assert_totals_match(exchange, engine, "binance")
+
+
+async def test_418_ban_no_call_to_the_venue_until_it_ends():
+    details = []
+    exchange, source, engine = await run_against(
+        {"binance": Faults(drop_after=40, rest_status=418, rest_fail_calls=1, retry_after="3")},
+        venues=("binance",), seconds=4.0, catch_up=3.0, details=details)
+    log = exchange.servers["binance"].rest_log
+    assert log[0][2] == 418 and all(t >= log[0][0] + 3.0 for t, _, _ in log[1:])
+    assert len(log) >= 2 and log[-1][2] == 200
+    assert any("REST backing off until" in d and "HTTP 418" in d for d in details)
+    assert_totals_match(exchange, engine, "binance")
+
+
+async def test_503_for_30s_backs_off_exponentially_then_recovers():
+    def backoff(s):
+        s.feeds.rest_backoff_min_s = 1.0
+        s.feeds.rest_backoff_max_s = 8.0
+
+    details = []
+    exchange, source, engine = await run_against(
+        {"binance": Faults(drop_after=40, rest_status=503, rest_fail_for_s=30.0)},
+        venues=("binance",), seconds=36.0, rate=20.0, catch_up=4.0, tweak=backoff, details=details)
+    log = exchange.servers["binance"].rest_log
+    failed = [t for t, _, status in log if status == 503]
+    waits = [b - a for a, b in zip(failed, failed[1:])]
+    # 1, 2, 4, 8, 8... s: about 7 calls in 30 s, not one per trade frame
+    assert 4 <= len(failed) <= 9, waits
+    assert all(w >= 0.9 for w in waits) and waits[:3] == sorted(waits[:3]) and max(waits) <= 8.5, waits
+    assert log[-1][2] == 200
+    assert any("REST backing off until" in d and "HTTP 503" in d for d in details)
+    assert_totals_match(exchange, engine, "binance")
+
+
+async def test_rest_budget_spaces_calls_to_the_published_limit():
+    from orderflow_tui.feeds.rest import RestClient
+    from orderflow_tui.sim.exchange_sim import BinanceServer
+
+    server = await BinanceServer().start()
+    settings = fast_settings(("binance",))
+    settings.feeds.rest_budget_share = 0.5
+    client = RestClient("binance", settings, limit=(80, 1.0))  # 80 weight/s published: 40 ours, 2 calls of 20
+    for _ in range(6):
+        await client.get_json(f"{server.http}/fapi/v1/aggTrades?symbol=BTCUSDT&fromId=1000000&limit=10", 20)
+    await server.stop()
+    times = [t for t, _, _ in server.rest_log]
+    assert len(times) == 6
+    assert all(times[i + 2] - times[i] >= 0.99 for i in range(4)), times  # never 3 calls within 1 s
+
+
+async def test_normal_shutdown_closes_with_1000_and_one_keepalive_per_connection():
+    def ping_fast(s):
+        s.feeds.ping_interval_s = 0.5
+
+    exchange, source, engine = await run_against({}, venues=("binance", "okx"), rate=5.0, seconds=3.0,
+                                                 tweak=ping_fast)
+    for venue in ("binance", "okx"):
+        assert exchange.servers[venue].close_codes == [1000], (venue, exchange.servers[venue].close_codes)
+    # Binance: protocol pings from our loop only (the library's own are off): one per 0.5 s at most
+    assert 0 < exchange.servers["binance"].pings <= 5.5 / 0.5 + 1
+    assert exchange.servers["okx"].pings == 0  # OKX is kept alive by text pings
 
 
 async def test_id_gap_filled_over_rest():
@@ -194,7 +318,8 @@ async def test_record_writes_a_capture_that_replays_to_what_the_servers_sent(tmp
 
     pausing = asyncio.create_task(stop_producing())
     out = tmp_path / "rec.jsonl.gz"
-    frames = await _record(settings, out, 4.0, False)
+    result = await _record(settings, out, 4.0, False)
+    frames = result[0] if isinstance(result, tuple) else result  # (frames, silent venues) since record names them
     await pausing
     await exchange.stop()
     assert frames > 50 and out.read_bytes()[:2] == b"\x1f\x8b"

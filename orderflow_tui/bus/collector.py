@@ -214,8 +214,7 @@ class Collector:
         # stream: the same call as Connection.run makes then (feeds/connection.py)
         while conn.state.state != "connected":
             await asyncio.sleep(0.05)
-        if "trade" in conn.stream.expects:
-            conn._refill(conn._markets_watched(), lambda: conn._recover(conn.feed.recover(conn.engine)))
+        conn.recover()
 
     def status(self) -> dict:
         out = {}

@@ -2,16 +2,23 @@
 
 - Backoff: min * 2^attempt, capped, times a jitter in [0.5, 1.5); reset once a connection has
   stayed up for ``stable_after_s``.
+- Keep-alive: one mechanism per connection, ours (a text ping or a protocol ping every
+  ``ping_every_s``); the websockets library's own pings are off.
 - Stale: no frame and no keep-alive answer for ``stale_after_s``. A quiet market still answers
   pings, so it is not stale; a dead peer answers nothing.
-- Planned rotation: reconnect before the venue's own cut (Binance: 24 h), without backoff.
+- Planned rotation: reconnect before the venue's own cut (Binance: 24 h), without backoff. A
+  rotation and a shutdown close with 1000 (normal closure).
+- Subscriptions: a topic the venue refuses is reported and dropped (not sent again); the others
+  go on. Only when every topic is refused, or the venue refuses the connection, does it reconnect.
 - Recovery: id gaps are filled over REST as they appear (Binance); after a reconnect, recent
-  trades are fetched (Bybit, OKX). Duplicates are dropped by trade id in the engine.
+  trades are fetched. At most one refill per market is in flight; it runs beside the reading
+  loop and waits out REST backoffs (feeds/rest.py). Duplicates are dropped by trade id in the engine.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import random
 import time
 
@@ -22,6 +29,9 @@ from orderflow_tui.events import CONTROL, Liquidation, Trade
 from orderflow_tui.feeds.rest import RestError
 from orderflow_tui.feeds.status import VenueState
 from orderflow_tui.venues import Rejected, parse_frame
+
+log = logging.getLogger("orderflow_tui")
+REFILL_ATTEMPTS = 12  # per refill, each after the REST client's backoff
 
 
 class Stale(Exception):
@@ -50,59 +60,85 @@ class Connection:
         self.last_seen = 0.0  # monotonic time of the last frame or keep-alive answer
         self.frames_window: list[float] = []
         self.attempt = 0
-        self.backfilling = False
         self.rest_errors = 0
+        self.refused: dict[str, str] = {}  # topic -> reason, on this connection
+        self.pending: list[str] = []  # topics subscribed and not answered yet, in order
+        self.refilling: set[str] = set()  # markets with a REST refill in flight
+        self.retry_at: dict[str, float] = {}  # market -> no new refill before (monotonic)
+        self.refill_tries: dict[str, int] = {}
+        self.tasks: set[asyncio.Task] = set()
 
     # ---- the loop ------------------------------------------------------------------------------
 
     async def run(self) -> None:
         first = True
-        while not self.stopping:
-            connected_at = None
-            try:
-                async with connect(self.stream.url, max_size=self.s.max_frame_bytes, open_timeout=10, close_timeout=2,
-                                   ping_interval=None if self.stream.app_ping else self.stream.ping_every_s,
-                                   ping_timeout=self.s.stale_after_s, user_agent_header="orderflow-tui") as ws:
-                    for text in self.stream.subscribe:
-                        await ws.send(text)
-                    connected_at = time.monotonic()
-                    self.last_seen = connected_at
-                    self.state.state = "connected"
-                    self.state.detail = ""
-                    if not first:
-                        await self._recover()
-                    first = False
-                    await self._read(ws, connected_at)
-                reason = "closed by the venue"
-            except Rotate:
-                self.state.detail = "planned rotation"
+        try:
+            while not self.stopping:
+                connected_at = None
+                try:
+                    async with connect(self.stream.url, max_size=self.s.max_frame_bytes, open_timeout=10,
+                                       close_timeout=2, ping_interval=None, ping_timeout=None,
+                                       user_agent_header="orderflow-tui") as ws:
+                        await self._subscribe(ws)
+                        connected_at = time.monotonic()
+                        self.last_seen = connected_at
+                        self.state.state = "connected"
+                        self.state.detail = ""
+                        if not first:
+                            self.recover()
+                        first = False
+                        try:
+                            await self._read(ws, connected_at)
+                        except (Rotate, asyncio.CancelledError):
+                            await ws.close()  # 1000: a planned end, not an error
+                            raise
+                    reason = "closed by the venue"
+                except Rotate:
+                    self.state.detail = "planned rotation"
+                    self.state.reconnects += 1
+                    self.attempt = 0
+                    continue
+                except Refused as exc:
+                    if self.stream.topics and all(t in self.refused for t in self.stream.topics):
+                        self.state.state = "refused"  # nothing left to ask for: no reconnect loop
+                        self.state.detail = "every topic refused; not retried"
+                        return
+                    reason = f"subscription refused: {exc}"
+                    self.attempt = max(self.attempt, 4)  # retrying at once will not help
+                except Stale:
+                    reason = f"stale: nothing for {self.s.stale_after_s:.0f}s"
+                    self.state.state = "stale"
+                except PayloadTooBig:
+                    reason = "frame too large"
+                except ConnectionClosed as exc:
+                    code = exc.rcvd.code if exc.rcvd else None
+                    reason = f"closed ({code})" if code else "connection lost"
+                except (OSError, asyncio.TimeoutError, InvalidHandshake, InvalidURI) as exc:
+                    reason = f"{type(exc).__name__}: {exc}"[:80]
+                if self.stopping:
+                    break
+                if connected_at is not None and time.monotonic() - connected_at >= self.s.stable_after_s:
+                    self.attempt = 0
+                delay = min(self.s.reconnect_max_s, self.s.reconnect_min_s * 2**self.attempt) * (0.5 + random.random())
+                self.attempt += 1
                 self.state.reconnects += 1
-                self.attempt = 0
-                continue
-            except Refused as exc:
-                reason = f"subscription refused: {exc}"
-                self.attempt = max(self.attempt, 4)  # retrying at once will not help
-            except Stale:
-                reason = f"stale: nothing for {self.s.stale_after_s:.0f}s"
-                self.state.state = "stale"
-            except PayloadTooBig:
-                reason = "frame too large"
-            except ConnectionClosed as exc:
-                code = exc.rcvd.code if exc.rcvd else None
-                reason = f"closed ({code})" if code else "connection lost"
-            except (OSError, asyncio.TimeoutError, InvalidHandshake, InvalidURI) as exc:
-                reason = f"{type(exc).__name__}: {exc}"[:80]
-            if self.stopping:
-                break
-            if connected_at is not None and time.monotonic() - connected_at >= self.s.stable_after_s:
-                self.attempt = 0
-            delay = min(self.s.reconnect_max_s, self.s.reconnect_min_s * 2**self.attempt) * (0.5 + random.random())
-            self.attempt += 1
-            self.state.reconnects += 1
-            self.state.state = "reconnecting" if self.attempt < 8 else "down"
-            self.state.detail = f"{reason}; retry in {delay:.1f}s"
-            await asyncio.sleep(delay)
-        self.state.state = "stopped"
+                self.state.state = "reconnecting" if self.attempt < 8 else "down"
+                self.state.detail = f"{reason}; retry in {delay:.1f}s"
+                await asyncio.sleep(delay)
+        finally:
+            for task in list(self.tasks):
+                task.cancel()
+            if self.state.state != "refused":
+                self.state.state = "stopped"
+
+    async def _subscribe(self, ws) -> None:
+        for text in self.stream.subscribe:
+            await ws.send(text)
+        self.pending = [t for t in self.stream.topics if t not in self.refused]
+        if self.stream.topics and not self.pending:
+            raise Refused("every topic refused")
+        for topic in self.pending:
+            await ws.send(self.stream.topics[topic])
 
     async def _read(self, ws, connected_at: float) -> None:
         ping_every = self.stream.ping_every_s
@@ -123,7 +159,7 @@ class Connection:
                         await ws.send(self.stream.app_ping)
                     else:
                         pong = await ws.ping()
-                        asyncio.ensure_future(self._pong(pong))
+                        self._spawn(self._pong(pong))
                     next_ping = now + ping_every
                 continue
             self.last_seen = time.monotonic()
@@ -133,7 +169,7 @@ class Connection:
         try:
             await waiter
             self.last_seen = time.monotonic()  # a protocol pong: the peer is alive
-        except (ConnectionClosed, asyncio.CancelledError):
+        except ConnectionClosed:
             pass
 
     # ---- frames ----------------------------------------------------------------------------------
@@ -154,14 +190,37 @@ class Connection:
             return
         if not events:
             if events is CONTROL:
-                reason = self.feed.refusal(frame)
-                if reason:
-                    raise Refused(reason)
+                self._on_control(frame)
             return
+        events = self.feed.keep(events)
         self._ingest(events)
-        if not self.backfilling and any(type(e) is Trade and self.engine.markets[e.market].gaps for e in events):
-            self.backfilling = True
-            asyncio.ensure_future(self._backfill(events[0].market))
+        for e in events:
+            if type(e) is Trade and self.engine.markets[e.market].gaps and e.market not in self.refilling \
+                    and now >= self.retry_at.get(e.market, 0.0):
+                market = e.market
+                self._refill([market], lambda: self.feed.backfill(self.engine, market))
+                break
+
+    def _on_control(self, frame: str) -> None:
+        """A subscription answer: a refused topic is dropped and reported; the others go on."""
+        ans = self.feed.answer(frame)
+        if ans is None:
+            return
+        topic = ans.topic if ans.topic in self.stream.topics else (self.pending[0] if self.pending else None)
+        if topic in self.pending:
+            self.pending.remove(topic)
+        if ans.ok:
+            return
+        if topic is None:
+            if self.stream.topics:  # an error that names no request: report it, keep the connection
+                self.state.detail = f"venue error: {ans.reason}"[:120]
+                return
+            raise Refused(ans.reason)
+        log.warning("%s: subscription %s refused: %s", self.stream.name, topic, ans.reason)
+        self.refused[topic] = ans.reason
+        self.state.refused[topic] = ans.reason
+        if all(t in self.refused for t in self.stream.topics):
+            raise Refused("every topic refused")
 
     def _ingest(self, events) -> None:
         self.engine.on_events(events)
@@ -170,27 +229,72 @@ class Connection:
                 self.on_data(self.stream.name, "trade" if type(e) is Trade else
                              "liquidation" if type(e) is Liquidation else "other")
 
-    async def _recover(self) -> None:
-        """Fetch what the outage may have cost. When a venue's recent-trades window shares no trade
-        with what was already seen, some trades in between are gone for good: say so."""
-        frames = await self._safe(self.feed.recover(self.engine))
-        seen_before = sum(m.trades for m in self._markets())
-        dups_before = sum(m.duplicates for m in self._markets())
-        self.state.gaps_filled += self._ingest_rest(frames)
-        if frames and seen_before and self.feed.venue != "binance" and \
-                sum(m.duplicates for m in self._markets()) == dups_before:
+    # ---- REST refills ------------------------------------------------------------------------------
+
+    def _spawn(self, coro) -> None:
+        task = asyncio.ensure_future(coro)
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+
+    def _refill(self, markets: list[str], make, done=None) -> None:
+        """Run one refill beside the reading loop, the markets it covers marked in flight until it
+        ends. ``make()`` gives the feed's pages (an async iterator of frame lists); it is called now,
+        so the ids to start from are those of this moment, and again when the venue asked us to
+        back off (the retry waits it out in the REST client)."""
+        if not markets or any(m in self.refilling for m in markets):
+            return
+        self.refilling.update(markets)
+        self._spawn(self._run_refill(markets, make, make(), done))
+
+    async def _run_refill(self, markets: list[str], make, pages, done) -> None:
+        try:
+            for attempt in range(REFILL_ATTEMPTS):
+                try:
+                    async for frames in pages:
+                        self.state.gaps_filled += self._ingest_rest(frames)
+                    if done is not None:
+                        done()
+                    return
+                except RestError as exc:
+                    self.rest_errors += 1
+                    self.state.detail = f"REST: {exc}"[:80]
+                    if not self.feed.rest.blocked_for():
+                        return  # not a "wait and retry" answer (a 404, a 400): retrying will not help
+                except (KeyError, TypeError, ValueError, AttributeError) as exc:  # a body not as documented
+                    self.rest_errors += 1
+                    self.state.detail = f"REST: unexpected answer ({type(exc).__name__}: {exc})"[:80]
+                    return
+                pages = make()
+        finally:
+            now = time.monotonic()
+            for m in markets:
+                self.refilling.discard(m)
+                state = self.engine.markets.get(m)
+                if state is not None and state.gaps:  # not all filled: try again later, not on every frame
+                    tries = self.refill_tries[m] = self.refill_tries.get(m, 0) + 1
+                    self.retry_at[m] = now + min(self.s.rest_backoff_max_s, self.s.rest_backoff_min_s * 2**(tries - 1))
+                else:
+                    self.refill_tries.pop(m, None)
+
+    def recover(self) -> None:
+        """Fetch over REST what an outage may have cost, beside the reading loop (after a
+        reconnect; also a restarted bus collector)."""
+        if "trade" in self.stream.expects:
+            rec = self.feed.recover(self.engine)
+            self._refill(self._markets_watched(), rec, lambda: self._recovered(rec))
+
+    def _recovered(self, rec) -> None:
+        """When the venue's REST window did not reach back to what was seen before the outage,
+        some trades in between are gone for good: say so."""
+        if not rec.reached:
             self.state.unrecovered += 1
             self.state.detail = "trades may be missing: the venue's recent-trades window did not reach back"
 
-    async def _backfill(self, market: str) -> None:
-        try:
-            frames = await self._safe(self.feed.backfill(self.engine, market))
-            self.state.gaps_filled += self._ingest_rest(frames)
-        finally:
-            self.backfilling = False
-
     def _markets(self):
         return [m for m in self.engine.markets.values() if m.venue == self.feed.venue]
+
+    def _markets_watched(self) -> list[str]:
+        return [f"{self.feed.venue}:{s}" for s in self.feed.symbols]
 
     def _ingest_rest(self, frames) -> int:
         """Ingest REST frames (no await inside, so nothing else lands meanwhile); returns the
@@ -203,14 +307,6 @@ class Connection:
             if isinstance(events, list) and events:
                 self._ingest(events)
         return sum(m.trades for m in self._markets()) - before
-
-    async def _safe(self, coro):
-        try:
-            return await coro
-        except (RestError, KeyError, TypeError, ValueError) as exc:
-            self.rest_errors += 1
-            self.state.detail = f"REST: {exc}"[:80]
-            return []
 
     def rate(self) -> float:
         now = time.monotonic()

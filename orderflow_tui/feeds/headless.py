@@ -84,7 +84,7 @@ async def _main(settings, duration, report, db, demo, no_store, demo_rate=40.0, 
         out = build_report(engine, stats, source.instruments)
         out["venues"] = {s.venue: {"state": s.state, "frames": s.frames, "rejected": s.rejected,
                                    "reconnects": s.reconnects, "gaps_filled": s.gaps_filled, "unrecovered": s.unrecovered,
-                                   "detail": s.detail}
+                                   "refused": s.refused, "detail": s.detail}
                          for s in source.statuses()}
         if source.exchange is not None:  # what the simulated servers produced, to check against
             out["simulator"] = {f"{v}:{SYMBOLS[v]}": dict(zip(("trades", "buy_base", "sell_base"),

@@ -9,6 +9,7 @@ from orderflow_tui.feeds.binance_feed import BinanceFeed
 from orderflow_tui.feeds.bybit_feed import BybitFeed
 from orderflow_tui.feeds.connection import Connection
 from orderflow_tui.feeds.okx_feed import OkxFeed
+from orderflow_tui.feeds.rest import RestClient
 from orderflow_tui.feeds.status import VenueState
 from orderflow_tui.feeds.venue_feed import symbol_for
 from orderflow_tui.instruments import Instruments
@@ -46,6 +47,8 @@ class LiveSource:
         self.instruments = Instruments()
         self.connections: list[Connection] = []
         self.states: dict[str, VenueState] = {v: VenueState(v) for v in self.venues}
+        # one REST client per venue, shared by its connections: one budget, one backoff
+        self.rest = {v: RestClient(v, settings, self.states[v], FEEDS[v].rest_limit) for v in self.venues}
         self.error = ""
         self.paused = False
         self.exchange = None  # the simulated exchange, in demo mode
@@ -72,7 +75,7 @@ class LiveSource:
             self.exchange = await DemoExchange(self.demo_seed, self.demo_rate, venues=tuple(self.venues)).start()
             self.exchange.endpoints(self.settings)
         for venue in self.venues:
-            feed = FEEDS[venue](self.settings, [])
+            feed = FEEDS[venue](self.settings, [], self.rest[venue])
             try:
                 self.instruments.learned.update(await feed.instruments())
             except Exception as exc:  # RestError and anything odd in the body: keep the built-in table
@@ -82,7 +85,7 @@ class LiveSource:
         parsers = make_parsers(self.instruments, self.settings.venues.per_venue())
         self.connections = []
         for venue in self.venues:
-            feed = FEEDS[venue](self.settings, [symbol_for(venue, g) for g in self.groups])
+            feed = FEEDS[venue](self.settings, [symbol_for(venue, g) for g in self.groups], self.rest[venue])
             for stream in feed.streams():
                 self.connections.append(Connection(feed, stream, parsers[venue], engine, self.states[venue],
                                                    self.settings, self.recorder, self.on_data))

@@ -18,9 +18,10 @@ import uuid
 from dataclasses import dataclass, field
 from urllib.parse import parse_qs, urlsplit
 
-from websockets.asyncio.server import serve
+from websockets.asyncio.server import ServerConnection, serve
 from websockets.datastructures import Headers
 from websockets.exceptions import ConnectionClosed
+from websockets.frames import Frame, Opcode
 from websockets.http11 import Response
 
 from orderflow_tui.sim.market_model import MarketModel, SimLiquidation, SimTrade
@@ -44,6 +45,12 @@ class Faults:
     skip_ids: set = field(default_factory=set)  # Binance aggTrade ids not sent over the socket
     slow_client_delay_s: float = 0.0
     once: bool = True  # faults hit only the first connection
+    # REST: answer every call with rest_status (and Retry-After, when given) for rest_fail_for_s
+    # from the first call, or for the first rest_fail_calls calls
+    rest_status: int | None = None
+    rest_fail_for_s: float = 0.0
+    rest_fail_calls: int = 0
+    retry_after: str | None = None
 
 
 @dataclass
@@ -59,6 +66,17 @@ class Ledger:
         return len(self.trades), buy, sell
 
 
+class _Counted(ServerConnection):
+    """Counts the protocol pings a client sends (one keep-alive mechanism per connection)."""
+
+    pings = 0
+
+    def process_event(self, event) -> None:
+        if isinstance(event, Frame) and event.opcode is Opcode.PING:
+            self.pings += 1
+        super().process_event(event)
+
+
 class VenueServer:
     venue = ""
 
@@ -70,10 +88,13 @@ class VenueServer:
         self.history: list = []  # (id, SimTrade) in order, for REST
         self.server = None
         self.port = 0
+        self.rest_log: list = []  # (monotonic time, path, status) of every REST call
+        self.close_codes: list = []  # the close code of each client connection that ended
+        self.pings = 0  # protocol pings received from clients
 
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> "VenueServer":
         self.server = await serve(self._handle, host, port, process_request=self._rest, ping_interval=20,
-                                  max_size=2**20)
+                                  max_size=2**20, create_connection=_Counted)
         self.port = self.server.sockets[0].getsockname()[1]
         return self
 
@@ -103,6 +124,8 @@ class VenueServer:
             pass
         finally:
             self.clients.discard(client)
+            self.close_codes.append(ws.close_code)
+            self.pings += ws.pings
 
     async def on_connect(self, client, path: str) -> None:
         pass
@@ -169,12 +192,21 @@ class VenueServer:
             return None
         url = urlsplit(request.path)
         query = {k: v[0] for k, v in parse_qs(url.query).items()}
-        try:
-            status, body = self.rest(url.path, query)
-        except (KeyError, ValueError) as exc:
-            status, body = 400, {"error": str(exc)}
+        f, now = self.faults, time.monotonic()
+        first = self.rest_log[0][0] if self.rest_log else now
+        extra = []
+        if f.rest_status and (now - first < f.rest_fail_for_s or len(self.rest_log) < f.rest_fail_calls):
+            status, body = f.rest_status, {"code": -1003, "msg": "simulated: too many requests / banned / down"}
+            if f.retry_after is not None:
+                extra.append(("Retry-After", f.retry_after))
+        else:
+            try:
+                status, body = self.rest(url.path, query)
+            except (KeyError, ValueError) as exc:
+                status, body = 400, {"error": str(exc)}
+        self.rest_log.append((now, url.path, status))
         data = json.dumps(body).encode()
-        headers = Headers([("Content-Type", "application/json"), ("Content-Length", str(len(data)))])
+        headers = Headers([("Content-Type", "application/json"), ("Content-Length", str(len(data)))] + extra)
         return Response(status, http.HTTPStatus(status).phrase, headers, data)
 
     def rest(self, path: str, query: dict) -> tuple[int, object]:
@@ -271,9 +303,11 @@ class BybitServer(VenueServer):
         if op == "ping":
             if not client.silent:
                 await client.ws.send(json.dumps({"success": True, "ret_msg": "pong", "conn_id": "sim", "op": "ping"}))
-        elif op == "subscribe":
-            ok = not client.faults.refuse_subscription
-            await client.ws.send(json.dumps({"success": ok, "ret_msg": "" if ok else "error:handler not found",
+        elif op == "subscribe":  # a request with an unknown symbol is refused whole, naming it
+            bad = [a for a in msg.get("args", []) if not str(a).endswith(".BTCUSDT")]
+            ok = not client.faults.refuse_subscription and not bad
+            reason = f"Invalid symbol :[{bad[0]}]" if bad else "error:handler not found"
+            await client.ws.send(json.dumps({"success": ok, "ret_msg": "" if ok else reason,
                                              "conn_id": "sim", "req_id": msg.get("req_id", ""), "op": "subscribe"}))
             if ok:
                 self.clients.add(client)
@@ -328,9 +362,13 @@ class OkxServer(VenueServer):
         msg = json.loads(message)
         if msg.get("op") == "subscribe":
             for arg in msg.get("args", []):
-                if client.faults.refuse_subscription:
-                    await client.ws.send(json.dumps({"event": "error", "code": "60018",
-                                                     "msg": f"Wrong URL or channel:{arg.get('channel')}", "connId": "s"}))
+                inst = arg.get("instId")
+                if client.faults.refuse_subscription or inst not in (None, "BTC-USDT-SWAP"):
+                    where = f",instId:{inst} doesn't exist" if inst else ""
+                    await client.ws.send(json.dumps({"event": "error", "code": "60018", "connId": "s",
+                                                     "msg": f"Wrong URL or channel:{arg.get('channel')}{where}. "
+                                                            "Please use the correct URL, channel and parameters "
+                                                            "referring to API document."}))
                     return
                 await client.ws.send(json.dumps({"event": "subscribe", "arg": arg, "connId": "sim"}))
             self.clients.add(client)
@@ -342,10 +380,14 @@ class OkxServer(VenueServer):
         return json.dumps({"arg": {"channel": "trades", "instId": "BTC-USDT-SWAP"}, "data": [d]}, separators=(",", ":"))
 
     def liquidation_frame(self, ev) -> str:
+        """As OKX: the SWAP channel delivers every instrument's liquidations (here also ETH)."""
         detail = {"bkLoss": "0", "bkPx": f"{ev.price:.1f}", "ccy": "", "posSide": "long" if ev.is_long else "short",
                   "side": "sell" if ev.is_long else "buy", "sz": _contracts(ev.qty), "ts": str(ev.ts)}
+        eth = dict(detail, bkPx=f"{ev.price / 20:.2f}", sz="3")
         return json.dumps({"arg": {"channel": "liquidation-orders", "instType": "SWAP"},
-                           "data": [{"details": [detail], "instFamily": "BTC-USDT", "instId": "BTC-USDT-SWAP",
+                           "data": [{"details": [eth], "instFamily": "ETH-USDT", "instId": "ETH-USDT-SWAP",
+                                     "instType": "SWAP", "uly": "ETH-USDT"},
+                                    {"details": [detail], "instFamily": "BTC-USDT", "instId": "BTC-USDT-SWAP",
                                      "instType": "SWAP", "uly": "BTC-USDT"}]}, separators=(",", ":"))
 
     def rest(self, path, query):
