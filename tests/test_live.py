@@ -335,3 +335,17 @@ async def test_record_writes_a_capture_that_replays_to_what_the_servers_sent(tmp
         got = report["markets"][f"{venue}:{SYMBOLS[venue]}"]
         assert got["trades"] == count > 10
         assert got["buy_base"] == pytest.approx(buy, rel=1e-9) and got["sell_base"] == pytest.approx(sell, rel=1e-9)
+
+
+async def test_doctor_names_a_refused_topic_and_passes_the_valid_ones():
+    from orderflow_tui.feeds.doctor import _doctor
+
+    settings = fast_settings(("bybit", "okx"))
+    settings.feeds.group = "BTC,NOPE"
+    rows = await _doctor(settings, 5.0, 1.0, True)  # demo: the simulated venues
+    by_check = {(stream, check): (ok, result) for stream, check, ok, result, _ in rows}
+    assert by_check[("bybit/linear", "subscribe NOPEUSDT")][0] is False
+    assert "60018" in by_check[("okx/public", "subscribe NOPE-USDT-SWAP")][1]
+    for stream in ("bybit/linear", "okx/public"):
+        assert by_check[(stream, "connect + subscribe")][0] is True
+        assert by_check[(stream, "first trade")][0] is True

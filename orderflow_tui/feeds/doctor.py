@@ -65,9 +65,12 @@ async def _doctor(settings, timeout, liquidation_timeout, demo):
     for c in conns:
         st = c.state
         connected = st.frames > 0
-        rows.append((c.stream.name, "connect + subscribe", connected and "refused" not in st.detail,
-                     f"{st.frames} frames" + (f"; {st.detail}" if st.detail else ""),
+        rows.append((c.stream.name, "connect + subscribe", connected and st.state != "refused",
+                     f"{st.frames} frames" + (f"; {st.note}" if st.note else ""),
                      "" if connected else "firewall? a wrong URL? see [endpoints] in the config"))
+        for topic, reason in c.refused.items():  # dropped; the stream's other topics went on
+            rows.append((c.stream.name, f"subscribe {topic}", False, f"refused: {reason}",
+                         "not listed on this venue? check feeds.group"))
         for kind in c.stream.expects:
             t = seen.get((c.stream.name, kind))
             limit = timeout if kind == "trade" else liquidation_timeout
