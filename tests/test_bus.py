@@ -15,7 +15,7 @@ from orderflow_tui.bus.collector import Collector
 from orderflow_tui.bus.stream import BusSettings
 from orderflow_tui.capture import CaptureReader, CaptureWriter
 from orderflow_tui.engine.engine import Engine
-from orderflow_tui.events import IdOnly, Liquidation, Trade
+from orderflow_tui.events import Context, IdOnly, Liquidation, Trade
 from orderflow_tui.replay import ReplayStats, replay_capture
 from orderflow_tui.report import build_report
 from orderflow_tui.sim.exchange_sim import SYMBOLS, DemoExchange
@@ -87,6 +87,11 @@ def test_codec_round_trip_and_natural_keys():
     assert codec.decode(payload).price == 0.1 + 0.2  # shortest round-trip text: the very same double
     subject, payload, msg_id = codec.encode(IdOnly("binance:BTCUSDT", 7))
     assert msg_id == "i:binance:BTCUSDT:7" and codec.decode(payload).trade_id == 7
+    ctx = Context("bybit:BTCUSDT", "bybit", "BTCUSDT", 9, oi_base=1.5, funding=0.0001, next_ts=10)
+    subject, payload, msg_id = codec.encode(ctx)
+    back = codec.decode(payload)
+    assert subject == "flow.bybit.BTCUSDT.context" and (back.oi_base, back.oi_usd, back.funding, back.next_ts) == \
+        (1.5, None, 0.0001, 10)
     for bad in (b"", b"{}", b'["t", "binance"]', b'["x"]', b'["s", "v", "c", 3]', b"\xff"):
         with pytest.raises(codec.BadMessage):
             codec.decode(bad)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import orjson
 
-from orderflow_tui.events import IdOnly, Liquidation, Trade
+from orderflow_tui.events import Context, IdOnly, Liquidation, Trade
 
 PREFIX = "flow"
 
@@ -37,6 +37,12 @@ def encode(ev) -> tuple[str, bytes, str] | None:
         return (f"{PREFIX}.{ev.venue}.{_token(ev.symbol)}.liquidation",
                 orjson.dumps(("l", ev.venue, ev.symbol, ev.ts, ev.price, ev.qty, ev.quote, ev.is_long, ev.sampled)),
                 f"l:{ev.venue}:{ev.symbol}:{ev.ts}:{side}:{ev.price!r}:{ev.qty!r}")
+    if t is Context:
+        fields = (ev.oi_base, ev.oi_usd, ev.mark, ev.funding, ev.interval_h, ev.next_ts)
+        # a push is identified by its time and content: the same push received twice is one
+        return (f"{PREFIX}.{ev.venue}.{_token(ev.symbol)}.context",
+                orjson.dumps(("c", ev.venue, ev.symbol, ev.ts, *fields)),
+                f"c:{ev.venue}:{ev.symbol}:{ev.ts}:" + ":".join(repr(f) for f in fields))
     if t is IdOnly:
         venue, _, symbol = ev.market.partition(":")
         return (f"{PREFIX}.{venue}.{_token(symbol)}.tradeid", orjson.dumps(("i", venue, symbol, ev.trade_id)),
@@ -68,6 +74,10 @@ def decode(data: bytes):
             _, venue, symbol, ts, price, qty, quote, is_long, sampled = m
             return Liquidation(f"{venue}:{symbol}", venue, symbol, int(ts), float(price), float(qty), float(quote),
                                bool(is_long), bool(sampled))
+        if kind == "c":
+            _, venue, symbol, ts, oi_base, oi_usd, mark, funding, interval_h, next_ts = m
+            opt = [None if x is None else float(x) for x in (oi_base, oi_usd, mark, funding, interval_h)]
+            return Context(f"{venue}:{symbol}", venue, symbol, int(ts), *opt, None if next_ts is None else int(next_ts))
         if kind == "i":
             _, venue, symbol, tid = m
             return IdOnly(f"{venue}:{symbol}", int(tid))

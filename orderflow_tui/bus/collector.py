@@ -22,7 +22,7 @@ from collections import deque
 from orderflow_tui.bus import codec
 from orderflow_tui.bus.stream import BusSettings, connect, ensure_stream
 from orderflow_tui.engine.engine import Engine
-from orderflow_tui.events import IdOnly, Liquidation, Trade
+from orderflow_tui.events import Liquidation, Trade
 from orderflow_tui.feeds.session import LiveSource
 from orderflow_tui.feeds.venue_feed import symbol_for
 
@@ -134,7 +134,8 @@ class Publisher:
 
 
 class PublishingEngine:
-    """What the connections feed: the collector's engine, plus a publish of every accepted event."""
+    """What the connections feed: the collector's engine, plus a publish of every accepted event
+    (trades, liquidations, ids, market context), in arrival order."""
 
     def __init__(self, engine: Engine, publisher: Publisher):
         self._engine = engine
@@ -153,7 +154,7 @@ class PublishingEngine:
                     continue  # a duplicate (REST overlap after a reconnect): already published
             elif t is Liquidation:
                 eng.on_liquidation(ev)
-            elif t is IdOnly:
+            else:  # IdOnly, Context
                 eng.on_events((ev,))
             msg = codec.encode(ev)
             if msg is not None:
