@@ -188,3 +188,97 @@ def test_context_only_market_is_not_a_report_market():
     e.on_events([ctx("okx", "BTC-USDT-SWAP", T0, oi_base=5.0)])
     assert e.markets == {} and e.groups == {}
     assert snapshot(e, "BTC") is None
+
+
+# ---- live, against the simulated venues ---------------------------------------------------------------
+
+
+async def test_live_context_from_the_three_simulated_venues(monkeypatch):
+    """Binance markPrice + the open-interest poll, Bybit tickers (snapshot then deltas), OKX
+    open-interest (contracts and coin) and funding-rate, all on 127.0.0.1; no frame rejected, the
+    trade totals untouched."""
+    import asyncio
+
+    from orderflow_tui import config
+    from orderflow_tui.feeds import context_feed
+    from orderflow_tui.feeds.session import LiveSource
+    from orderflow_tui.sim.context_sim import attach
+    from orderflow_tui.sim.exchange_sim import DemoExchange, SYMBOLS
+
+    monkeypatch.setattr(context_feed, "OI_POLL_S", 0.5)
+    venues = ("binance", "bybit", "okx")
+    exchange = await DemoExchange(seed=3, rate_per_s=40.0, venues=venues).start()
+    sim = attach(exchange, seed=3)
+    sim.every_s = 0.25
+    settings = config.Settings()
+    settings.feeds.venues = ",".join(venues)
+    exchange.endpoints(settings)
+    source = LiveSource(settings)
+    engine = Engine(settings.engine)
+    task = asyncio.create_task(source.run(engine))
+    await asyncio.sleep(5.0)
+    await exchange.pause()
+    await sim.stop()
+    await asyncio.sleep(0.5)
+    source.stop()
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+    await exchange.stop()
+
+    assert all(source.states[v].rejected == 0 for v in venues), [source.states[v].detail for v in venues]
+    ctx = engine.context.markets
+    assert set(ctx) == {f"{v}:{SYMBOLS[v]}" for v in venues}
+    price = exchange.model.price
+    for v in venues:
+        m = ctx[f"{v}:{SYMBOLS[v]}"]
+        want = sim.venues[v]
+        assert m.oi_base == want.sent["oi"] and m.funding == want.sent["funding"], v  # the last figures sent
+        assert m.interval_h == 8.0, v
+        assert m.next_ts and m.next_ts % (8 * 3_600_000) == 0
+        assert m.oi_usd == pytest.approx(want.oi * price, rel=2e-2), v
+        assert len(m.minutes) >= 1
+    polls = [p for p in source.connections if isinstance(p, context_feed.ContextPoller)]
+    assert len(polls) == 1 and polls[0].polls >= 3 and polls[0].errors == 0
+    assert sum(1 for t, path, _ in exchange.servers["binance"].rest_log if path == "/fapi/v1/openInterest") \
+        == polls[0].polls
+    # OKX open interest arrives in contracts too: contracts x 0.01 = the coin figure it also sends
+    view = snapshot(engine, "BTC").market
+    assert [r.venue for r in view.rows] == list(venues)
+    assert view.oi_base == pytest.approx(sum(sim.venues[v].sent["oi"] for v in venues))
+
+
+# ---- the MARKET panel -----------------------------------------------------------------------------------
+
+
+async def test_market_panel_lines():
+    from textual.app import App
+
+    from orderflow_tui.ui.widgets.market_panel import MarketPanel
+
+    class One(App):
+        def compose(self):
+            yield MarketPanel("MARKET")
+
+    e = Engine()
+    e.on_events([Trade("binance:BTCUSDT", "binance", "BTCUSDT", T0, 50_000.0, 1.0, 50_000.0, True, 1)])
+    e.on_events([ctx("binance", "BTCUSDT", T0 - 5 * 60_000, oi_base=1000.0, mark=50_000.0, funding=0.0001,
+                     interval_h=8.0, next_ts=T0 + 3 * 3_600_000 + 12 * 60_000),
+                 ctx("binance", "BTCUSDT", T0, oi_base=979.0),
+                 ctx("hyperliquid", "BTC", T0, oi_base=100.0, oi_usd=5e6, funding=-0.0000125, interval_h=1.0)])
+    snap = snapshot(e, "BTC")
+    app = One()
+    async with app.run_test(size=(80, 12)):
+        panel = app.query_one(MarketPanel)
+        panel.show(snap)
+        text = ["".join(t for t, _ in line) for line in panel._lines]
+    assert text[0].split() == ["venue", "OI", "5m%", "1h%", "fund", "/yr", "next"]
+    assert text[1].split() == ["binance", "$48.95M", "-2.10", "…", "+0.0100%", "+10.9%", "3h12m", "/8h"]
+    assert text[2].split() == ["hyperliquid", "$5.00M", "…", "…", "-0.0013%", "-10.9%", "-", "/1h"]
+    # total: 979 x 50,000 + 5M; the 5 min change over binance only (hyperliquid has no 5 min ago)
+    assert text[3].split()[:3] == ["total*", "$53.95M", "-2.10"]
+    assert text[4].startswith("* venues count open interest differently")
+    assert text[5] == "Open interest -2.1% in 5 min, no liquidations: positions closing"
+    styles = dict((t.strip(), s) for t, s in panel._lines[1] if t.strip())
+    assert styles["-2.10"] == "sell" and styles["+0.0100%"] == "buy"
+    empty = snapshot(Engine(), "BTC")
+    assert empty is None

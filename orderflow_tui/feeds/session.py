@@ -16,6 +16,8 @@ from orderflow_tui.instruments import Instruments
 from orderflow_tui.venues import make_parsers
 
 FEEDS = {"binance": BinanceFeed, "bybit": BybitFeed, "okx": OkxFeed}
+from orderflow_tui.feeds.context_feed import FEEDS as CONTEXT_FEEDS, pollers  # noqa: E402
+FEEDS.update(CONTEXT_FEEDS)  # the same feeds plus open interest and funding (issue 14)
 
 
 def parse_list(text: str, upper: bool = False) -> list[str]:
@@ -74,6 +76,9 @@ class LiveSource:
 
             self.exchange = await DemoExchange(self.demo_seed, self.demo_rate, venues=tuple(self.venues)).start()
             self.exchange.endpoints(self.settings)
+            from orderflow_tui.sim.context_sim import attach
+
+            attach(self.exchange, self.demo_seed)  # open interest and funding pushes
         for venue in self.venues:
             feed = FEEDS[venue](self.settings, [], self.rest[venue])
             try:
@@ -89,6 +94,8 @@ class LiveSource:
             for stream in feed.streams():
                 self.connections.append(Connection(feed, stream, parsers[venue], engine, self.states[venue],
                                                    self.settings, self.recorder, self.on_data))
+            self.connections += pollers(feed, parsers[venue], engine, self.states[venue], self.recorder,
+                                        self.on_data)  # Binance open interest over REST
         return self.connections
 
     async def run(self, engine) -> None:
