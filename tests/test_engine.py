@@ -213,12 +213,13 @@ def test_sampled_flag_comes_from_the_venue():
     assert {x.venue: x.sampled for x in tape} == {"binance": True, "bybit": False}
 
 
-def test_price_clusters_use_the_row_size():
-    e = engine()
-    e.on_liquidation(liq(T0, 1000, True, price=100.4))
-    e.on_liquidation(liq(T0, 3000, False, price=100.9))
-    e.on_liquidation(liq(T0, 500, False, price=101.2))
-    assert snapshot(e, "BTC").liquidations.clusters == ((100.0, 4000), (101.0, 500))
+def test_price_clusters_use_the_liquidation_bucket_not_the_row_size():
+    e = engine()  # rows of $1; BTC clusters are $100 wide (analytics.md §5)
+    e.on_liquidation(liq(T0, 1000, True, price=61_850.4))
+    e.on_liquidation(liq(T0, 3000, False, price=61_899.9))
+    e.on_liquidation(liq(T0, 500, False, price=61_900.0))
+    v = snapshot(e, "BTC").liquidations
+    assert v.bucket == 100.0 and v.clusters == ((61_800.0, 4000), (61_900.0, 500))
 
 
 # ---- §6 footprint --------------------------------------------------------------------------------

@@ -47,11 +47,11 @@ def window_totals(g) -> tuple[float, float, float, float]:
 def pressure(g, s) -> Pressure:
     bq, sq, _, _ = window_totals(g)
     total = bq + sq
-    buy_pct = bq / total * 100 if total > 0 else 50.0
-    net = 2 * buy_pct - 100
+    buy_pct = round(bq / total * 100, 9) if total > 0 else 50.0
+    net = net_pct(bq, sq)  # = buy % - sell %, rounded: a band edge hit exactly counts
     dominant = "neutral" if abs(net) < s.pressure_neutral else ("buy" if net > 0 else "sell")
     strength = pressure_strength(net, s.pressure_extreme, s.pressure_strong, s.pressure_moderate)
-    return Pressure(bq, sq, buy_pct, 100 - buy_pct, net, dominant, strength)
+    return Pressure(bq, sq, buy_pct, round(100 - buy_pct, 9), net, dominant, strength)
 
 
 def flow_table(g, dominance_alert=40.0, net_alert=20.0) -> tuple[list[VenueFlow], str]:
@@ -63,10 +63,10 @@ def flow_table(g, dominance_alert=40.0, net_alert=20.0) -> tuple[list[VenueFlow]
     total_s = sum(b + s for b, s in session.values())
     for venue, (b, s) in window.items():
         sb, ss = session[venue]
-        dom = (b + s) / total_w * 100 if total_w > 0 else 0.0
+        dom = round((b + s) / total_w * 100, 9) if total_w > 0 else 0.0
         net = net_pct(b, s)
         rows.append(VenueFlow(venue, b, s, b - s, net, dom, sb, ss, net_pct(sb, ss),
-                              (sb + ss) / total_s * 100 if total_s > 0 else 0.0,
+                              round((sb + ss) / total_s * 100, 9) if total_s > 0 else 0.0,
                               dom > dominance_alert and abs(net) > net_alert))
     rows.sort(key=lambda r: (-r.dominance, r.venue))
     leading = rows[0].venue if rows and rows[0].dominance > 0 else ""

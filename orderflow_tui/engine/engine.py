@@ -16,17 +16,17 @@ from collections import deque
 from dataclasses import dataclass
 
 from orderflow_tui.config import EngineSettings
-from orderflow_tui.engine.analysis import divergence, flow_table, pressure
-from orderflow_tui.engine.flow import RollingFlow
-from orderflow_tui.engine.footprint import Bar, FootprintSeries, PriceGrid, merge_bars, merge_levels, parse_bar_setting
-from orderflow_tui.engine.liquidations import LiquidationBook
-from orderflow_tui.engine.market import MarketState
+from orderflow_tui.engine.analysis import flow_table, pressure
 from orderflow_tui.engine.context import ContextBook
+from orderflow_tui.engine.flow import RollingFlow
+from orderflow_tui.engine.footprint import Bar, FootprintSeries, PriceGrid, merge_levels, parse_bar_setting
+from orderflow_tui.engine.liquidations import band_rank
+from orderflow_tui.engine.market import DAY_MS, GroupState, MarketState, Print
 from orderflow_tui.events import Context, IdOnly, Liquidation, Trade
 from orderflow_tui.instruments import default_row_size, nice_step
 from orderflow_tui.venues import CONTIGUOUS_ID_VENUES
 
-CVD_HISTORY = 900  # one point per second: 15 minutes of sparkline
+__all__ = ["Alert", "Engine", "GroupState", "MarketState", "Print"]
 
 
 def _multiple(step: float, base: float) -> bool:
@@ -35,87 +35,11 @@ def _multiple(step: float, base: float) -> bool:
 
 
 @dataclass(frozen=True)
-class Print:
-    """A taker order: same market, side and millisecond merged (sum of size, VWAP price)."""
-
-    ts: int
-    market: str
-    venue: str
-    symbol: str
-    is_buy: bool
-    qty: float
-    price: float
-    quote: float
-    fills: int
-    tier: str  # large, whale, mega
-
-
-@dataclass(frozen=True)
 class Alert:
     ts: int
     severity: str  # info, warning, high
     kind: str
     text: str
-
-
-class GroupState:
-    """One underlying across venues: what is aggregated, and the state of its alerts."""
-
-    def __init__(self, name: str, s: EngineSettings, step: float, ref_price: float, setting: str):
-        self.name = name
-        self.step = step
-        self.grid = PriceGrid(step, ref_price)  # shared by the group's markets so their rows line up
-        kind, _ = parse_bar_setting(setting)
-        # volume and trade-count bars cannot be summed from per-market bars: built for the group
-        self.footprint = None if kind == "time" else FootprintSeries(setting, self.grid, s.footprint_bars)
-        self.view_setting, self.view_step, self.view_grid = setting, step, self.grid  # what the views show
-        self.closed_profile: dict = {}  # rows of every closed bar (session profile minus live bars)
-        self.markets: list[MarketState] = []
-        self.baseline: dict[str, tuple] = {}  # market -> totals at the last session reset (utc-day)
-        self.session_day = -1
-        self.flow: dict[str, RollingFlow] = {}
-        self.sec = -1
-        self.next_sec_ms = 0  # first ms of the next second: per-second work runs when a trade reaches it
-        self.cvd_history: deque[tuple[int, float]] = deque(maxlen=CVD_HISTORY)
-        self.whales: deque[Print] = deque(maxlen=s.whale_list_size)
-        self.book = LiquidationBook(name, s, step)
-        # alert edge state: alert when a condition starts, not every second it holds
-        self.pressure_extreme = ""
-        self.flow_imbalanced: set[str] = set()
-        self.divergence_bar = -1
-
-    def totals(self, venue: str | None = None) -> tuple[float, float, float, float]:
-        """Session (buy quote, sell quote, buy base, sell base), for one venue or all."""
-        bq = sq = bb = sb = 0.0
-        for m in self.markets:
-            if venue is None or m.venue == venue:
-                b = self.baseline.get(m.market, (0.0, 0.0, 0.0, 0.0))
-                bq += m.buy_quote - b[0]
-                sq += m.sell_quote - b[1]
-                bb += m.buy_base - b[2]
-                sb += m.sell_base - b[3]
-        return bq, sq, bb, sb
-
-    @property
-    def last_price(self) -> float:
-        newest = max(self.markets, key=lambda m: m.last_ts, default=None)
-        return newest.last_price if newest else 0.0
-
-    def bars(self, n: int) -> tuple[list[Bar], list[float]]:
-        """The last n group bars shown (oldest first) and the CVD (base) at each."""
-        if self.footprint is not None:
-            return list(self.footprint.bars)[-n:], self.footprint.cvd_by_bar()[-n:]
-        return merge_bars([m.view or m.footprint for m in self.markets], n)
-
-    def series(self) -> list[FootprintSeries]:
-        """The series whose bars are shown: the group's own, or each market's."""
-        if self.footprint is not None:
-            return [self.footprint]
-        return [m.view or m.footprint for m in self.markets]
-
-    def live_levels(self) -> list[dict]:
-        """Rows of the base bars still open (the closed ones are in closed_profile)."""
-        return [m.footprint.current.levels for m in self.markets if m.footprint.current is not None]
 
 
 class Engine:
@@ -173,6 +97,11 @@ class Engine:
         price = t.price
         is_buy = t.is_buy
         fills = t.fills
+        g = m.g
+        if ts >= g.next_sec_ms:  # first, so the second's work (a session reset) sees none of this trade
+            if ts > self.now:
+                self.now = ts
+            self._second(g, ts // 1000)
         m.trades += fills
         if is_buy:
             m.buy_base += qty
@@ -200,13 +129,10 @@ class Engine:
             m.p_quote = quote
             m.p_px = price * qty
             m.p_n = fills
-        g = m.g
-        if ts >= g.next_sec_ms:
-            if ts > self.now:
-                self.now = ts
-            self._second(g, ts // 1000)
         flow = m.flow
-        if is_buy:
+        if ts < g.next_sec_ms - 1000:  # from an earlier second: a venue a few ms late
+            self._late_trade(m, g, ts, qty, quote, is_buy)
+        elif is_buy:
             flow.buy_q += quote
             flow.buy_b += qty
         else:
@@ -239,8 +165,18 @@ class Engine:
             self._alert(liq.ts, "warning", "institutional",
                         f"Institutional {liq.position} liquidation {liq.venue} {liq.symbol} "
                         f"${liq.quote:,.0f} @ {liq.price:g}")
-        for kind, cascade in g.book.add(liq):
+        book = g.book
+        for kind, cascade in book.add(liq):
             self._cascade_fact(g, kind, cascade)
+        c = book.active_cascade
+        if c is not None:  # a new member can raise the cascade's risk band
+            c.score(book.now, self.venues_tracked or len(g.flow) or 1)
+            if band_rank(c.band) > band_rank(c.alerted_band):
+                c.alerted_band = c.band
+                self._alert(liq.ts, "high" if band_rank(c.band) >= 2 else "warning", "cascade_band",
+                            f"{g.name}: liquidation cascade risk raised to {c.band} ({c.risk:.2f}), "
+                            f"{c.count} liquidations ${c.quote:,.0f}")
+        self._tier_alerts(g, liq.ts)
 
     def set_footprint(self, group: str, setting: str, step: float | None = None) -> bool:
         """Show another bar setting or row size for a group. Time settings made of whole base bars
@@ -256,7 +192,7 @@ class Engine:
         same = setting == base.setting and abs(step - g.step) < 1e-12
         g.view_setting, g.view_step = setting, step
         if kind != "time":
-            g.footprint = FootprintSeries(setting, grid, self.s.footprint_bars)
+            g.footprint = self._series(g, setting, grid)
             for m in g.markets:
                 m.view = None
             g.view_grid = grid
@@ -267,7 +203,7 @@ class Engine:
             if same:
                 m.view = None
                 continue
-            m.view = FootprintSeries(setting, grid, self.s.footprint_bars)
+            m.view = self._series(g, setting, grid)
             if base.tf and size % base.tf == 0 and _multiple(step, g.step):
                 m.view.seed_from(m.footprint)
                 rebuilt = True
@@ -315,10 +251,23 @@ class Engine:
             flow.roll(max(g.sec, 0))  # a venue joining mid-second starts in the group's second
         m.flow = flow
         setting = self.bar_setting if g.footprint is None else "1m"
-        m.footprint = FootprintSeries(setting, g.grid, self.s.footprint_bars, keep_all=self.keep_all_bars)
+        m.footprint = fp = self._series(g, setting, g.grid, self.keep_all_bars)
+        fp.profile = g.closed_profile  # late trades into closed bars join the session profile
         g.markets.append(m)
         self.markets[market] = m
         return m
+
+    def _series(self, g: GroupState, setting: str, grid: PriceGrid, keep_all: bool = False) -> FootprintSeries:
+        fs = FootprintSeries(setting, grid, self.s.footprint_bars, keep_all=keep_all)
+        fs.daily, fs.session_start = g.daily, g.session_start
+        return fs
+
+    def _late_trade(self, m: MarketState, g: GroupState, ts: int, qty: float, quote: float, is_buy: bool) -> None:
+        """A trade of an earlier second: the rolling windows place it in its own second (or leave it
+        out when it is older than the window); one from before 00:00 UTC is not the new session's."""
+        m.flow.add_late(ts // 1000, is_buy, quote, qty)
+        if g.daily and ts < g.session_start:
+            g.before_session(m, qty, quote, is_buy)
 
     def _second(self, g: GroupState, sec: int) -> None:
         """Once per second of exchange time: roll windows, finish prints, evaluate alerts."""
@@ -327,10 +276,8 @@ class Engine:
         now = sec * 1000
         for flow in g.flow.values():
             flow.roll(sec)
-        if self.s.session == "utc-day" and now // 86_400_000 != g.session_day:
-            if g.session_day >= 0:
-                g.baseline = {m.market: (m.buy_quote, m.sell_quote, m.buy_base, m.sell_base) for m in g.markets}
-            g.session_day = now // 86_400_000
+        if g.daily and now >= g.session_start + DAY_MS:
+            g.new_day(now // DAY_MS)
         bq, sq, _, _ = g.totals()
         g.cvd_history.append((sec, bq - sq))
         for m in g.markets:
@@ -340,6 +287,7 @@ class Engine:
                 m.p_n = 0
         for kind, cascade in g.book.advance(now):
             self._cascade_fact(g, kind, cascade)
+        self._tier_alerts(g, now)
         self._flow_alerts(g, now)
 
     def _print(self, m: MarketState) -> None:
@@ -356,17 +304,22 @@ class Engine:
                         f"${quote:,.0f} @ {p.price:g}")
 
     def _bar_closed(self, g: GroupState, series: FootprintSeries, bar: Bar) -> None:
-        if series is not g.footprint:
+        if series is not g.footprint and bar.open_ts >= g.session_start:
             merge_levels(g.closed_profile, bar.levels)
         if self.facts is not None:
             self.facts.append(("bar", g.name, series.setting, bar))
-        n = self.s.divergence_bars
-        bars, cvds = g.bars(n + 1)
-        closed = [(b, c) for b, c in zip(bars, cvds) if b.open_ts <= bar.open_ts]
-        found = divergence([b for b, _ in closed], [c for _, c in closed], n)
-        if found and g.divergence_bar != bar.open_ts:
-            g.divergence_bar = bar.open_ts
+        # closed bars only: in a group the merged bar still open is never compared
+        found, newest = g.closed_divergence(self.now, self.s.divergence_bars)
+        if found and g.divergence_bar != newest:
+            g.divergence_bar = newest
             self._alert(bar.last_ts, "info", "divergence", f"{g.name}: {found} CVD divergence")
+
+    def _tier_alerts(self, g: GroupState, ts: int) -> None:
+        for side, tier in g.book.tier_changes():
+            self._alert(ts, "high" if tier in ("MAJOR", "EXTREME") else "warning", "tier",
+                        f"{g.name}: {side} liquidations {tier} tier, "
+                        f"${g.book.trail_long if side == 'long' else g.book.trail_short:,.0f} in "
+                        f"{self.s.tier_window_min} min")
 
     def _flow_alerts(self, g: GroupState, now: int) -> None:
         s = self.s
@@ -384,8 +337,11 @@ class Engine:
         g.flow_imbalanced = hot
 
     def _cascade_fact(self, g: GroupState, kind: str, cascade) -> None:
-        cascade.score(self.now, self.venues_tracked or len(g.flow) or 1)
+        # a finished cascade is scored at its end time, not when the next event revealed the end
+        at = cascade.end_ts if kind == "cascade_end" and cascade.end_ts is not None else g.book.now
+        cascade.score(at, self.venues_tracked or len(g.flow) or 1)
         if kind == "cascade_start":
+            cascade.alerted_band = cascade.band
             cross = " cross-exchange" if cascade.cross_exchange else ""
             self._alert(cascade.start_ts, "high", "cascade",
                         f"{g.name}:{cross} liquidation cascade, {cascade.count} liquidations "

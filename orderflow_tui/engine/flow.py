@@ -45,6 +45,38 @@ class RollingFlow:
         if not buckets:  # no float residue from the subtractions once empty
             self.done_buy_q = self.done_sell_q = self.done_buy_b = self.done_sell_b = 0.0
 
+    def add_late(self, sec: int, is_buy: bool, quote: float, qty: float) -> bool:
+        """A trade of an earlier second (a venue a few ms late): into its own second's bucket, so it
+        leaves the window when that second does; not counted when already older than the window."""
+        if sec >= self.sec:
+            sec = self.sec  # not late for this venue's window (it joined in this second)
+        elif sec <= self.sec - self.window_s:
+            return False
+        if sec == self.sec:
+            if is_buy:
+                self.buy_q += quote
+                self.buy_b += qty
+            else:
+                self.sell_q += quote
+                self.sell_b += qty
+            return True
+        buckets = self.buckets
+        i = len(buckets)
+        while i > 0 and buckets[i - 1][0] > sec:
+            i -= 1
+        if i > 0 and buckets[i - 1][0] == sec:
+            s, bq, sq, bb, sb = buckets[i - 1]
+            buckets[i - 1] = (s, bq + quote, sq, bb + qty, sb) if is_buy else (s, bq, sq + quote, bb, sb + qty)
+        else:
+            buckets.insert(i, (sec, quote, 0.0, qty, 0.0) if is_buy else (sec, 0.0, quote, 0.0, qty))
+        if is_buy:
+            self.done_buy_q += quote
+            self.done_buy_b += qty
+        else:
+            self.done_sell_q += quote
+            self.done_sell_b += qty
+        return True
+
     def totals(self) -> tuple[float, float, float, float]:
         """(buy quote, sell quote, buy base, sell base) over the window."""
         return (self.done_buy_q + self.buy_q, self.done_sell_q + self.sell_q,
@@ -52,8 +84,10 @@ class RollingFlow:
 
 
 def net_pct(buy: float, sell: float) -> float:
+    """(buy - sell) / (buy + sell) x 100, rounded to 9 decimals so that a band edge hit exactly
+    (net 25.0) is not 24.999999999999996 from the float noise of the sums."""
     total = buy + sell
-    return (buy - sell) / total * 100.0 if total > 0 else 0.0
+    return round((buy - sell) / total * 100.0, 9) if total > 0 else 0.0
 
 
 def cvd_trend(net: float, strong: float, moderate: float, weak: float) -> tuple[str, str]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from collections import deque
 
+DAY_MS = 86_400_000
 TIMEFRAMES_MS = {"1m": 60_000, "5m": 300_000, "15m": 900_000, "1h": 3_600_000,
                  "4h": 14_400_000, "1d": 86_400_000}
 
@@ -110,13 +111,19 @@ class FootprintSeries:
         self.bars: deque[Bar] = deque(maxlen=max_bars)
         self.current: Bar | None = None
         self.dropped_delta = 0.0  # delta of bars that fell off, so CVD still runs from the session start
+        self.dropped_day = -1  # UTC day of the newest bar that fell off
+        self.daily = False  # session = utc-day: the bars' CVD restarts at each 00:00 UTC
+        self.session_start = 0  # ms: trades before it are not the session's (utc-day)
+        # the group's session profile, for a base series: a trade into a bar that already closed
+        # (a venue a few ms late) goes there too, as the bar's other rows went when it closed
+        self.profile: dict[int, Level] | None = None
         self.history: list[Bar] | None = [] if keep_all else None  # every bar, for the replay report
 
     def add(self, ts: int, price: float, qty: float, is_buy: bool, fills: int = 1) -> Bar | None:
         """Add one trade (``fills`` venue fills); returns the bar this trade closed, if any."""
         bar = self.current
         closed = None
-        if bar is None or ts >= self.bar_end or ts < bar.open_ts:
+        if bar is None or ts >= self.bar_end or (ts < bar.open_ts and self.tf):
             closed, bar = self._switch(bar, ts, price)
         elif price > bar.high:
             bar.high = price
@@ -141,17 +148,24 @@ class FootprintSeries:
             lv.bid += qty
             bar.bid += qty
         lv.trades += fills
+        if bar is not self.current and self.profile is not None and bar.open_ts >= self.session_start:
+            self._late_row(row, qty, is_buy, fills)
         if not self.tf and (bar.trades >= self.size if self.kind == "ticks" else bar.ask + bar.bid >= self.size):
             self.current = None
             return bar
         return closed
 
-    def _switch(self, bar, ts, price) -> tuple[Bar | None, Bar]:
+    def _switch(self, bar: Bar | None, ts: int, price: float) -> tuple[Bar | None, Bar]:
         """The trade falls outside the live bar: open the next one, or find the earlier one it belongs to."""
+        bars = self.bars
         if not self.tf:
-            return None, self._open(ts, price, ts)
+            # volume / trade-count bars follow arrival; a bar's key (open_ts) is its first trade's time,
+            # kept strictly after the previous bar's so bars stay ordered with unique keys whatever
+            # the venues' interleaving (a late trade or several bars in one ms)
+            open_ts = ts if not bars or ts > bars[-1].open_ts else bars[-1].open_ts + 1
+            return None, self._open(open_ts, price, ts)
         open_ts = ts - ts % self.tf
-        if bar is not None and open_ts < bar.open_ts:
+        if bars and open_ts <= bars[-1].open_ts:  # an earlier bar, or the last one after it closed
             late = self._late(open_ts, price, ts)
             if price > late.high:
                 late.high = price
@@ -159,6 +173,18 @@ class FootprintSeries:
                 late.low = price
             return None, late
         return bar, self._open(open_ts, price, ts)
+
+    def _late_row(self, row: int, qty: float, is_buy: bool, fills: int) -> None:
+        profile = self.profile
+        assert profile is not None
+        lv = profile.get(row)
+        if lv is None:
+            profile[row] = lv = Level()
+        if is_buy:
+            lv.ask += qty
+        else:
+            lv.bid += qty
+        lv.trades += fills
 
     def close_current(self) -> Bar | None:
         """Close the live bar (the clock passed its end with no trade)."""
@@ -169,7 +195,12 @@ class FootprintSeries:
     def _open(self, open_ts: int, price: float, ts: int) -> Bar:
         bar = Bar(open_ts, price, ts)
         if len(self.bars) == self.max_bars:
-            self.dropped_delta += self.bars[0].delta
+            gone = self.bars[0]
+            day = gone.open_ts // DAY_MS
+            if self.daily and day != self.dropped_day:
+                self.dropped_delta = 0.0
+            self.dropped_day = day
+            self.dropped_delta += gone.delta
         self.bars.append(bar)
         self.current = bar
         self.bar_end = open_ts + self.tf if self.tf else 1 << 62
@@ -215,20 +246,31 @@ class FootprintSeries:
                     bar.levels[r] = Level(level.bid, level.ask, level.trades)
                 else:
                     lv.add(level)
-        self.dropped_delta = base.dropped_delta
+        self.dropped_delta, self.dropped_day, self.daily = base.dropped_delta, base.dropped_day, base.daily
         if self.current is not None and base.current is None:
             self.close_current()
 
     def cvd_by_bar(self) -> list[float]:
-        """CVD at the close of each retained bar, running from the session start."""
-        out, cvd = [], self.dropped_delta
+        """CVD at the close of each retained bar, running from the session start (utc-day: restarting
+        with the first bar of each UTC day)."""
+        out: list[float] = []
+        cvd, day, daily = self.dropped_delta, self.dropped_day, self.daily
         for bar in self.bars:
+            if daily and bar.open_ts // DAY_MS != day:
+                cvd, day = 0.0, bar.open_ts // DAY_MS
             cvd += bar.delta
             out.append(cvd)
         return out
 
 
 # ---- read-side analysis: pure functions of a bar's rows ------------------------------------
+
+
+# Every ratio and threshold is decided on volumes rounded to 9 decimals (venues quote at most 8):
+# 0.05 summed three times is 0.15000000000000002 and 3 x 0.15 is 0.44999999999999996 in floats, so
+# unrounded, a ratio hit exactly would count or not at random.
+def exact(x: float) -> float:
+    return round(x, 9)
 
 
 def _vol(lv: Level) -> float:
@@ -248,27 +290,23 @@ def poc_row(levels: dict[int, Level], high_ticks: int, low_ticks: int, step_tick
 
 def value_area(levels: dict[int, Level], poc: int, step_ticks: int, pct: float = 70.0) -> tuple[int, int]:
     """(VAL, VAH) rows: grow from the POC by the larger of the next two rows above / below."""
-    total = sum(lv.bid + lv.ask for lv in levels.values())
-    target = total * pct / 100.0
+    vols = {row: _vol(lv) for row, lv in levels.items()}
+    total = exact(sum(vols.values()))
+    target = exact(total * pct / 100.0)
     lo = hi = poc
     low_edge, high_edge = min(levels), max(levels)
-    area = levels[poc].bid + levels[poc].ask
-
-    def vol(row):
-        lv = levels.get(row)
-        return lv.bid + lv.ask if lv is not None else 0.0
-
-    while area < target - 1e-12 * total and (lo > low_edge or hi < high_edge):
+    area = vols[poc]
+    while area < target and (lo > low_edge or hi < high_edge):
         above = [r for r in (hi + step_ticks, hi + 2 * step_ticks) if r <= high_edge]
         below = [r for r in (lo - step_ticks, lo - 2 * step_ticks) if r >= low_edge]
-        up = round(sum(vol(r) for r in above), 10)
-        down = round(sum(vol(r) for r in below), 10)
+        up = exact(sum(vols.get(r, 0.0) for r in above))
+        down = exact(sum(vols.get(r, 0.0) for r in below))
         if above and (up >= down or not below):
             hi = above[-1]
-            area += up
+            area = exact(area + up)
         else:
             lo = below[-1]
-            area += down
+            area = exact(area + down)
     return lo, hi
 
 
@@ -276,14 +314,14 @@ def imbalances(levels: dict[int, Level], step_ticks: int, ratio: float, min_volu
     """Diagonal imbalances: (buy rows, sell rows). A missing opposite row counts as zero."""
     buys, sells = set(), set()
     for row, lv in levels.items():
-        bid, ask = lv.bid, lv.ask
+        bid, ask = exact(lv.bid), exact(lv.ask)
         if ask > 0 and ask >= min_volume:
             below = levels.get(row - step_ticks)
-            if ask >= ratio * (below.bid if below is not None else 0.0):
+            if ask >= exact(ratio * (exact(below.bid) if below is not None else 0.0)):
                 buys.add(row)
         if bid > 0 and bid >= min_volume:
             above = levels.get(row + step_ticks)
-            if bid >= ratio * (above.ask if above is not None else 0.0):
+            if bid >= exact(ratio * (exact(above.ask) if above is not None else 0.0)):
                 sells.add(row)
     return buys, sells
 
@@ -309,9 +347,10 @@ def stacked_runs(rows: set, step_ticks: int, min_rows: int = 3) -> list[tuple[in
 
 def bar_marker(bid: float, ask: float, ratio: float = 3.0) -> str:
     """'buy' or 'sell' when one side outweighs the other more than ``ratio`` times, else ''."""
-    if ask > 0 and (bid == 0 or ask / bid > ratio):
+    bid, ask = exact(bid), exact(ask)
+    if ask > 0 and ask > exact(ratio * bid):
         return "buy"
-    if bid > 0 and (ask == 0 or bid / ask > ratio):
+    if bid > 0 and bid > exact(ratio * ask):
         return "sell"
     return ""
 
@@ -321,18 +360,19 @@ def exhaustion(levels: dict[int, Level]) -> str:
     if not levels:
         return ""
     low, high = levels[min(levels)], levels[max(levels)]
-    at_low, at_high = low.bid == 0, high.ask == 0
+    at_low, at_high = exact(low.bid) == 0, exact(high.ask) == 0
     return "both" if at_low and at_high else "low" if at_low else "high" if at_high else ""
 
 
 def is_absorption(bar: Bar, previous: list[Bar], volume_ratio=2.0, body_pct=25.0) -> bool:
     if not previous:
         return False
-    vols = sorted(b.bid + b.ask for b in previous)
+    vols = sorted(exact(b.bid + b.ask) for b in previous)
     n = len(vols)
-    median = vols[n // 2] if n % 2 else (vols[n // 2 - 1] + vols[n // 2]) / 2
-    rng = bar.high - bar.low
-    return bar.bid + bar.ask >= volume_ratio * median and abs(bar.close - bar.open) <= body_pct / 100 * rng
+    median = vols[n // 2] if n % 2 else exact((vols[n // 2 - 1] + vols[n // 2]) / 2)
+    body = exact(abs(bar.close - bar.open))
+    return (exact(bar.bid + bar.ask) >= exact(volume_ratio * median)
+            and body <= exact(body_pct / 100 * exact(bar.high - bar.low)))
 
 
 def merge_levels(into: dict[int, Level], levels: dict[int, Level]) -> dict[int, Level]:
@@ -347,9 +387,10 @@ def merge_levels(into: dict[int, Level], levels: dict[int, Level]) -> dict[int, 
 
 
 def merge_bars(series_list, n: int) -> tuple[list[Bar], list[float]]:
-    """The last ``n`` time bars of several markets on one grid, summed per open time, with the CVD
-    at each (sum of every market's CVD at its latest bar up to then). Open and close come from
-    the earliest and the latest trade across the markets."""
+    """The last ``n`` time bars of several markets on one grid, summed per open time (so strictly
+    ordered, one bar per open time), with the CVD at each: the sum of every market's CVD at its
+    latest bar up to then (utc-day: 0 for a market with no bar yet that day). Open and close come
+    from the earliest and the latest trade across the markets."""
     if len(series_list) == 1:
         s = series_list[0]
         return list(s.bars)[-n:], s.cvd_by_bar()[-n:]
@@ -360,33 +401,35 @@ def merge_bars(series_list, n: int) -> tuple[list[Bar], list[float]]:
     cvd_at = [0.0] * len(opens)
     index = {t: i for i, t in enumerate(opens)}
     for s in series_list:
-        cvds = s.cvd_by_bar()
-        last_cvd, j = s.dropped_delta, 0
-        for bar, cvd in zip(s.bars, cvds):
-            if bar.open_ts < opens[0]:
-                last_cvd = cvd
-                continue
-            i = index[bar.open_ts]
-            while j < i:
-                cvd_at[j] += last_cvd
-                j += 1
-            last_cvd = cvd
-            m = merged.get(bar.open_ts)
-            if m is None:
-                m = merged[bar.open_ts] = Bar(bar.open_ts, bar.open, bar.first_ts)
-                m.high, m.low = bar.high, bar.low
-                m.close, m.last_ts = bar.close, bar.last_ts
-            else:
-                m.high, m.low = max(m.high, bar.high), min(m.low, bar.low)
-                if bar.first_ts < m.first_ts:
-                    m.open, m.first_ts = bar.open, bar.first_ts
-                if bar.last_ts > m.last_ts:
+        daily = s.daily
+        last_cvd, last_day, j = s.dropped_delta, s.dropped_day, 0
+        for bar, cvd in zip(s.bars, s.cvd_by_bar()):
+            if bar.open_ts >= opens[0]:
+                j = _carry(cvd_at, opens, j, index[bar.open_ts], last_cvd, last_day, daily)
+                m = merged.get(bar.open_ts)
+                if m is None:
+                    m = merged[bar.open_ts] = Bar(bar.open_ts, bar.open, bar.first_ts)
+                    m.high, m.low = bar.high, bar.low
                     m.close, m.last_ts = bar.close, bar.last_ts
-            m.bid += bar.bid
-            m.ask += bar.ask
-            m.trades += bar.trades
-            merge_levels(m.levels, bar.levels)
-        while j < len(opens):
-            cvd_at[j] += last_cvd
-            j += 1
+                else:
+                    m.high, m.low = max(m.high, bar.high), min(m.low, bar.low)
+                    if bar.first_ts < m.first_ts:
+                        m.open, m.first_ts = bar.open, bar.first_ts
+                    if bar.last_ts > m.last_ts:
+                        m.close, m.last_ts = bar.close, bar.last_ts
+                m.bid += bar.bid
+                m.ask += bar.ask
+                m.trades += bar.trades
+                merge_levels(m.levels, bar.levels)
+            last_cvd, last_day = cvd, bar.open_ts // DAY_MS
+        _carry(cvd_at, opens, j, len(opens), last_cvd, last_day, daily)
     return [merged[t] for t in opens], cvd_at
+
+
+def _carry(cvd_at: list[float], opens: list[int], j: int, upto: int, cvd: float, day: int, daily: bool) -> int:
+    """Add a market's CVD to the merged bars from j up to ``upto`` (where its next bar is)."""
+    while j < upto:
+        if not daily or opens[j] // DAY_MS == day:
+            cvd_at[j] += cvd
+        j += 1
+    return j

@@ -1,11 +1,23 @@
-"""Liquidation windows, burst cascades with a risk score, magnitude tiers, price clusters (§5)."""
+"""Liquidation windows, burst cascades with a risk score, magnitude tiers, price clusters (§5).
+
+Every window places a liquidation by its own exchange time, never by arrival: OKX documents its
+channel as not chronological. The windows are kept sorted by time, a liquidation already older than
+a window is not counted in it, and the book's clock is the newest exchange time it has seen.
+"""
 
 from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass, field
 
+from orderflow_tui.engine.footprint import PriceGrid
+
 TIERS = ("MINOR", "MODERATE", "MAJOR", "EXTREME")
+BANDS = ("low", "moderate", "high", "extreme")
+
+
+def _money(x: float) -> float:
+    return round(x, 6)  # running quote sums carry float residue; thresholds are decided on micro-dollars
 
 
 @dataclass
@@ -28,6 +40,7 @@ class Cascade:
     venues: set = field(default_factory=set)
     risk: float = 0.0
     band: str = "low"
+    alerted_band: str = "low"  # the highest band an alert line was written for
 
     @property
     def quote(self) -> float:
@@ -38,6 +51,8 @@ class Cascade:
         return len(self.venues) >= 2
 
     def add(self, liq, institutional: float) -> None:
+        if liq.ts < self.start_ts:
+            self.start_ts = liq.ts  # a cascade starts at its earliest member, also when it arrives late
         self.count += 1
         self.base += liq.qty
         if liq.is_long:
@@ -68,7 +83,7 @@ class Cascade:
             (0.10, clip(self.institutional_q / quote) if quote else 0.0),
             (0.15, clip((len(self.venues) - 1) / max(1, venues_tracked - 1))),
         )
-        self.risk = 2 * sum(w * f for w, f in factors)
+        self.risk = round(2 * sum(w * f for w, f in factors), 9)  # a band edge hit exactly counts
         self.band = risk_band(self.risk)
         return self.risk
 
@@ -78,10 +93,32 @@ def risk_band(risk: float) -> str:
 
 
 def magnitude_tier(quote: float, minor: float, moderate: float, major: float, extreme: float) -> str:
+    quote = _money(quote)
     for name, limit in zip(reversed(TIERS), (extreme, major, moderate, minor)):
         if quote > limit:
             return name
     return ""
+
+
+def tier_rank(tier: str) -> int:
+    return TIERS.index(tier) + 1 if tier else 0
+
+
+def band_rank(band: str) -> int:
+    return BANDS.index(band)
+
+
+def _insert(dq: deque, liq) -> None:
+    """Insert by exchange time (the newest almost always goes last)."""
+    i = len(dq)
+    while i > 0 and dq[i - 1].ts > liq.ts:
+        i -= 1
+    if dq.maxlen is not None and len(dq) == dq.maxlen:
+        if i == 0:
+            return  # older than everything a full tape holds
+        dq.popleft()
+        i -= 1
+    dq.insert(i, liq)
 
 
 class Sums:
@@ -105,10 +142,12 @@ class Sums:
 class LiquidationBook:
     """Liquidations of one group: snapshot window, tape, cascades, tiers and clusters."""
 
-    def __init__(self, group: str, s, bucket: float):
+    def __init__(self, group: str, s, bucket: float, ref_price: float = 1.0):
         self.group = group
         self.s = s
         self.bucket = bucket
+        self.grid = PriceGrid(bucket, ref_price)  # buckets in integer ticks: 159.0 is in the 159.0 bucket
+        self.now = 0  # newest exchange time seen
         self.window_ms = s.liquidation_window_min * 60_000
         self.window: deque = deque()
         self.long = Sums()
@@ -121,35 +160,45 @@ class LiquidationBook:
         self.trail: deque = deque()  # the last tier_window_min
         self.trail_long = 0.0
         self.trail_short = 0.0
-        self.cascade: Cascade | None = None
+        self.cascade: Cascade | None = None  # the latest cascade, running or finished
         self.cascades_total = 0
+        self.tier_seen = {"long": "", "short": ""}  # tiers already alerted (lowered when they fall)
 
     def add(self, liq) -> list[tuple[str, object]]:
         """Add one liquidation; returns facts ('cascade_start', cascade), ... for alerts and the store."""
         facts = self.advance(liq.ts)  # first, so a gap before this liquidation can end a cascade
-        self.window.append(liq)
-        (self.long if liq.is_long else self.short).add(liq)
-        self.by_venue.setdefault(liq.venue, Sums()).add(liq)
-        key = self._bucket(liq.price)
-        self.clusters[key] = self.clusters.get(key, 0.0) + liq.quote
-        self.tape.append(liq)
-        self.burst.append(liq)
-        self.burst_quote += liq.quote
-        self.trail.append(liq)
-        if liq.is_long:
-            self.trail_long += liq.quote
-        else:
-            self.trail_short += liq.quote
-        if self.cascade is not None and self.cascade.end_ts is None:
-            self.cascade.add(liq, self.s.institutional)
-        return facts + self._check_burst(liq.ts)
+        now, ts = self.now, liq.ts
+        if ts > now - self.window_ms:
+            _insert(self.window, liq)
+            (self.long if liq.is_long else self.short).add(liq)
+            self.by_venue.setdefault(liq.venue, Sums()).add(liq)
+            key = self._bucket(liq.price)
+            self.clusters[key] = self.clusters.get(key, 0.0) + liq.quote
+        _insert(self.tape, liq)
+        in_burst = ts > now - self.s.cascade_window_s * 1000
+        if in_burst:
+            _insert(self.burst, liq)
+            self.burst_quote += liq.quote
+        if ts > now - self.s.tier_window_min * 60_000:
+            _insert(self.trail, liq)
+            if liq.is_long:
+                self.trail_long += liq.quote
+            else:
+                self.trail_short += liq.quote
+        c = self.cascade
+        if c is not None and c.end_ts is None and (in_burst or ts >= c.start_ts):
+            c.add(liq, self.s.institutional)  # members: every liquidation until it ends, cool-down included
+        return facts + self._check_burst()
 
     def _bucket(self, price: float) -> float:
-        return round((price // self.bucket) * self.bucket, 10)
+        return self.grid.price(self.grid.row(price))
 
     def advance(self, now: int) -> list:
         """Drop what left each window; end a cascade after a quiet cascade window."""
         facts = []
+        if now > self.now:
+            self.now = now
+        now = self.now
         old = now - self.window_ms
         while self.window and self.window[0].ts <= old:
             liq = self.window.popleft()
@@ -157,7 +206,7 @@ class LiquidationBook:
             self.by_venue[liq.venue].add(liq, -1)
             key = self._bucket(liq.price)
             left = self.clusters.get(key, 0.0) - liq.quote
-            if left <= 1e-9:
+            if _money(left) <= 0:
                 self.clusters.pop(key, None)
             else:
                 self.clusters[key] = left
@@ -185,17 +234,18 @@ class LiquidationBook:
         return facts
 
     def _qualifies(self) -> bool:
-        return len(self.burst) >= self.s.cascade_min_count and self.burst_quote >= self.s.cascade_min_quote - 1e-9
+        return len(self.burst) >= self.s.cascade_min_count and _money(self.burst_quote) >= self.s.cascade_min_quote
 
-    def _check_burst(self, now: int) -> list:
+    def _check_burst(self) -> list:
         if not self._qualifies():
             return []
+        now = self.now
         c = self.cascade
         if c is not None and c.end_ts is None:
             c.last_qualifying_ts = now
             c.false_since = None
             return []
-        c = self.cascade = Cascade(self.group, self.burst[0].ts, now)
+        c = self.cascade = Cascade(self.group, self.burst[0].ts, now)  # from its earliest member
         for liq in self.burst:
             c.add(liq, self.s.institutional)
         self.cascades_total += 1
@@ -210,3 +260,13 @@ class LiquidationBook:
         s = self.s
         limits = (s.tier_minor, s.tier_moderate, s.tier_major, s.tier_extreme)
         return {"long": magnitude_tier(self.trail_long, *limits), "short": magnitude_tier(self.trail_short, *limits)}
+
+    def tier_changes(self) -> list[tuple[str, str]]:
+        """(side, tier) for each side whose magnitude tier was reached or raised since the last call.
+        A tier that fell is remembered lower, so reaching it again writes a new alert."""
+        raised = []
+        for side, tier in self.tiers().items():
+            if tier_rank(tier) > tier_rank(self.tier_seen[side]):
+                raised.append((side, tier))
+            self.tier_seen[side] = tier
+        return raised

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from orderflow_tui.engine.footprint import poc_row, value_area
+from orderflow_tui.engine.footprint import exact, poc_row, value_area
 
 
 @dataclass(frozen=True)
@@ -33,17 +33,19 @@ def nodes(rows: dict, step_ticks: int, hvn_ratio=1.5, lvn_ratio=0.5) -> tuple[tu
     LVN: local min <= lvn_ratio x that mean, between two HVNs."""
     lo, hi = min(rows), max(rows)
     grid = list(range(lo, hi + step_ticks, step_ticks))
-    vol = [rows[r].bid + rows[r].ask if r in rows else 0.0 for r in grid]
+    # rounded like every other threshold (footprint.exact): a node hit exactly counts
+    vol = [exact(rows[r].bid + rows[r].ask) if r in rows else 0.0 for r in grid]
     nonempty = [v for v in vol if v > 0]
     if len(grid) < 3 or not nonempty:
         return (), ()
     mean = sum(nonempty) / len(nonempty)
-    sm = [(vol[max(i - 1, 0)] + vol[i] + vol[min(i + 1, len(vol) - 1)]) / 3 for i in range(len(vol))]
-    hvn = [i for i in range(len(sm)) if sm[i] >= hvn_ratio * mean
+    sm = [exact((vol[max(i - 1, 0)] + vol[i] + vol[min(i + 1, len(vol) - 1)]) / 3) for i in range(len(vol))]
+    high, low = exact(hvn_ratio * mean), exact(lvn_ratio * mean)
+    hvn = [i for i in range(len(sm)) if sm[i] >= high
            and (i == 0 or sm[i] >= sm[i - 1]) and (i == len(sm) - 1 or sm[i] > sm[i + 1])]
     lvn = []
     for a, b in zip(hvn, hvn[1:]):
         i = min(range(a + 1, b), key=lambda j: sm[j], default=None)
-        if i is not None and sm[i] <= lvn_ratio * mean:
+        if i is not None and sm[i] <= low:
             lvn.append(i)
     return tuple(grid[i] for i in hvn), tuple(grid[i] for i in lvn)

@@ -54,7 +54,9 @@ class LiquidationView:
     cascade: Cascade | None
     cascades_total: int
     tiers: dict
-    clusters: tuple  # (bucket price, quote), largest first
+    clusters: tuple  # (bucket price, quote) over the window, largest first (top 10)
+    bucket: float = 0.0  # the clusters' price bucket (analytics.md §5: $100 BTC, $10 ETH, else ~0.1 %)
+    last_cascade: Cascade | None = None  # the latest cascade, running or finished (risk at its end)
 
 
 @dataclass(frozen=True)
@@ -89,6 +91,7 @@ class GroupSnapshot:
 
     base_scale: float = 1.0  # session-profile rows are always on the group's base grid
     market: MarketView | None = None  # open interest and funding (engine/context.py); None: no context
+    session_start: int = 0  # ms: 0 = from app start; 00:00 UTC of the day with session = "utc-day"
 
     def price(self, row: int) -> float:
         """Price of a footprint row (bars, visible profile)."""
@@ -102,10 +105,8 @@ def snapshot(engine, group: str, bars: int = 30) -> GroupSnapshot | None:
     s = engine.s
     lookback = s.absorption_lookback
     recent, cvds = g.bars(bars + lookback)
-    shown = g.series()
-    live = {id(x.current) for x in shown}
-    views = tuple(_bar_view(b, cvds[i], recent[max(0, i - lookback):i], g.view_grid, s, id(b) not in live
-                            and (len(shown) == 1 or _all_closed(shown, b.open_ts)))
+    flags = g.closed_flags(recent, engine.now)  # by time for merged bars, never by identity
+    views = tuple(_bar_view(b, cvds[i], recent[max(0, i - lookback):i], g.view_grid, s, flags[i])
                   for i, b in list(enumerate(recent))[-bars:])
     net, direction, strength = cvd_state(g, s)
     p = pressure(g, s)
@@ -118,9 +119,10 @@ def snapshot(engine, group: str, bars: int = 30) -> GroupSnapshot | None:
     tiers = book.tiers()
     liq_side = ""
     if cascade is not None or any(tiers.values()):
-        if book.trail_short > book.trail_long:
+        long_q, short_q = round(book.trail_long, 6), round(book.trail_short, 6)
+        if short_q > long_q:
             liq_side = "short"
-        elif book.trail_long > book.trail_short:
+        elif long_q > short_q:
             liq_side = "long"
     bq, sq, bb, sb = g.totals()
     sig = composite(direction, strength, net, bq - sq, p.dominant, p.strength, p.buy_pct, liq_side,
@@ -145,17 +147,18 @@ def snapshot(engine, group: str, bars: int = 30) -> GroupSnapshot | None:
         cascade,
         book.cascades_total,
         tiers,
-        tuple(sorted(book.clusters.items(), key=lambda kv: -kv[1])[:10]),
+        tuple(sorted(book.clusters.items(), key=lambda kv: (-kv[1], kv[0]))[:10]),
+        book.bucket,
+        book.cascade,
     )
     closed = [b for b in views if b.closed]
     mom, acc = momentum(closed)
-    closed_bars = [b for b in recent if id(b) not in live]
+    closed_bars = [b for b, f in zip(recent, flags) if f]
     st = g.grid.step_ticks
     return GroupSnapshot(
         group, engine.now, g.last_price, g.view_step, g.view_grid.scale, g.view_setting, bq - sq, bb - sb,
         tuple(g.cvd_history), net, direction, strength, cvd_reason(direction, strength, net, bq - sq),
-        mom, acc, divergence(closed_bars, [c for b, c in zip(recent, cvds) if id(b) not in live],
-                             s.divergence_bars),
+        mom, acc, divergence(closed_bars, [c for c, f in zip(cvds, flags) if f], s.divergence_bars),
         p, tuple(venues), leading, tuple(reversed(g.whales)), liq, views,
         build_profile(session_rows, st, s.value_area_pct, s.hvn_ratio, s.lvn_ratio),
         build_profile(visible_rows, g.view_grid.step_ticks, s.value_area_pct, s.hvn_ratio, s.lvn_ratio),
@@ -163,11 +166,8 @@ def snapshot(engine, group: str, bars: int = 30) -> GroupSnapshot | None:
         tuple((m.market, m.trades, m.cvd_base, m.cvd_quote, m.missing, m.duplicates) for m in g.markets),
         g.grid.scale,
         context,
+        g.session_start,
     )
-
-
-def _all_closed(series, open_ts: int) -> bool:
-    return all(x.current is None or x.current.open_ts > open_ts for x in series)
 
 
 def _bar_view(bar, cvd, previous, grid, s, closed) -> BarView:
