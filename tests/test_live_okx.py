@@ -54,7 +54,12 @@ def test_message_after_its_fills_came_over_rest_is_a_duplicate():
     assert m.buy_base == pytest.approx((12 + 6) * 0.01, rel=1e-12)
 
 
-def test_bad_count_rejects_the_frame():
+def test_bad_count_rejects_the_frame_a_number_is_read():
     parser = make_parsers(Instruments(), {})["okx"]
-    for bad in ("0", "-1", "x", "1.5"):
+    for bad in ("0", "-1", "x", "1.5", ""):
         assert isinstance(parse_frame(parser, ws(100, bad, "1")), Rejected)
+    for bad in (0, -2, 1.5, None, True):
+        assert isinstance(parse_frame(parser, ws(100, 1, "1").replace('"count": "1"', f'"count": {json.dumps(bad)}')),
+                          Rejected), bad
+    events = parse_frame(parser, ws(100, 1, "1").replace('"count": "1"', '"count": 4'))
+    assert events[0].fills == 4

@@ -65,10 +65,16 @@ class Parser:
         # a trades message aggregates ``count`` fills (ids tradeId-count+1 .. tradeId); REST and
         # trades-all list single fills. The report counts fills (docs/decisions.md).
         count = d.get("count", "1")
-        if type(count) is not str or not count.isdigit() or count == "0" or len(count) > 6:
+        if type(count) is str and count.isdigit() and len(count) <= 6:
+            fills = int(count)
+        elif type(count) is int:  # documented as a string; a number means the same
+            fills = count
+        else:
+            raise FrameError(f"bad count {count!r}")
+        if fills < 1 or fills > 999_999:
             raise FrameError(f"bad count {count!r}")
         return Trade(market, VENUE, symbol, ts, price, qty, quote, side == "buy",
-                     int(tid) if type(tid) is str and tid.isdigit() else tid, int(count))
+                     int(tid) if type(tid) is str and tid.isdigit() else tid, fills)
 
     def _liquidations(self, d):
         symbol = d["instId"]
