@@ -48,11 +48,21 @@ def load_settings(path: Optional[Path], group: Optional[str] = None, venues: Opt
     return settings
 
 
+BusOpt = typer.Option(None, "--bus", help="Attach to collectors on NATS JetStream, e.g. nats://host:4222 "
+                     "(docs/scale-out.md; needs the server extra).")
+SinceBusOpt = typer.Option(None, "--since", help="With --bus: rebuild from this time (UTC; YYYYMMDD, ISO 8601, "
+                           "or 90m / 24h back); default: the stream's start.")
+
+
 @app.callback()
-def main_callback(ctx: typer.Context, config: Optional[Path] = ConfigOpt) -> None:
+def main_callback(ctx: typer.Context, config: Optional[Path] = ConfigOpt, bus: Optional[str] = BusOpt,
+                  since: Optional[str] = SinceBusOpt) -> None:
     global _top_config
     _top_config = config
-    if ctx.invoked_subcommand is None:  # the bare command: the live dashboard with its defaults
+    if ctx.invoked_subcommand is None and bus:  # the dashboard attached to the bus
+        _attach(config, bus, since, headless=False, duration=None, report=None, db=None, no_store=True,
+                no_mouse=False, log_file=None, durable="store")
+    elif ctx.invoked_subcommand is None:  # the bare command: the live dashboard with its defaults
         _live(config, headless=False, duration=None, report=None, group=None, venues=None, db=None, no_store=False,
               no_mouse=False, log_file=None, demo=False)
 
@@ -150,9 +160,13 @@ def _open_store(settings, db, source: str):
     from orderflow_tui.store.db import StoreError, resolve_db_path
     from orderflow_tui.store.sync import SyncStoreWriter
 
+    from orderflow_tui.store.postgres import PgSyncStoreWriter, dsn_of
+
+    path = resolve_db_path(db, settings, "replay")
     try:
-        return SyncStoreWriter(resolve_db_path(db, settings, "replay"), source,
-                               interval_s=settings.store.commit_interval_s)
+        if dsn_of(path):  # --db postgresql://...
+            return PgSyncStoreWriter(dsn_of(path), source, interval_s=settings.store.commit_interval_s)
+        return SyncStoreWriter(path, source, interval_s=settings.store.commit_interval_s)
     except StoreError as exc:
         fail(str(exc))
 
@@ -168,9 +182,15 @@ def run(
     no_store: bool = typer.Option(False, "--no-store", help="Do not write to the store (headless)."),
     no_mouse: bool = typer.Option(False, "--no-mouse", help="Do not capture the mouse (tmux copy mode)."),
     log_file: Optional[str] = typer.Option(None, "--log-file", help="Also log to this file (headless)."),
+    bus: Optional[str] = BusOpt,
+    since: Optional[str] = SinceBusOpt,
+    durable: str = typer.Option("store", "--durable", help="With --bus --headless and a store: the durable "
+                                "consumer's name (one store writer per store)."),
     config: Optional[Path] = ConfigOpt,
 ) -> None:
-    """The live dashboard (the default command); --headless for servers."""
+    """The live dashboard (the default command); --headless for servers; --bus to attach to collectors."""
+    if bus:
+        _attach(config, bus, since, headless, duration, report, db, no_store, no_mouse, log_file, durable)
     _live(config, headless, duration, report, group, venues, db, no_store, no_mouse, log_file, demo=False)
 
 
@@ -220,6 +240,81 @@ def _live(config, headless, duration, report, group, venues, db, no_store, no_mo
 
     raise typer.Exit(launch_live(settings, db, no_mouse=no_mouse, demo=demo, demo_rate=demo_rate, demo_seed=demo_seed,
                                  no_store=no_store))
+
+
+def _bus_settings(settings, url: str, retention: Optional[str] = None, buffer: Optional[int] = None):
+    from orderflow_tui.bus.stream import BusError, BusSettings, check_url
+
+    try:
+        bus = BusSettings(url=check_url(url))
+    except BusError as exc:
+        fail(str(exc))
+    if retention is not None:
+        import re
+
+        m = re.fullmatch(r"(\d+(?:\.\d+)?)([hd])", retention.strip())
+        if not m or float(m.group(1)) <= 0:
+            fail(f"--retention {retention!r}: a duration like 48h or 30d")
+        bus.max_age_s = float(m.group(1)) * (3600 if m.group(2) == "h" else 86_400)
+    if buffer is not None:
+        if buffer < 1000:
+            fail(f"--buffer {buffer}: at least 1000 events")
+        bus.buffer_events = buffer
+    return bus
+
+
+def _attach(config, url, since, headless, duration, report, db, no_store, no_mouse, log_file, durable):
+    settings = load_settings(config)
+    bus = _bus_settings(settings, url)
+    if report not in (None, "json"):
+        fail(f"--report {report!r}: only json is available")
+    if duration is not None and not 0 < duration < float("inf"):
+        fail(f"--duration {duration!r}: a positive number of seconds")
+    since_ms = _parse_time(since, "--since")
+    from orderflow_tui.bus.stream import BusError, import_nats
+
+    try:
+        import_nats()
+    except BusError as exc:
+        fail(str(exc))
+    if headless:
+        from orderflow_tui.bus.headless import run_attached
+
+        raise typer.Exit(run_attached(settings, bus, duration, report, db, no_store, since_ms, durable, log_file))
+    from orderflow_tui.bus.attach import launch_attached
+
+    raise typer.Exit(launch_attached(settings, bus, since_ms, no_mouse))
+
+
+@app.command()
+def collect(
+    bus: str = typer.Option(..., "--bus", help="NATS server with JetStream, e.g. nats://host:4222."),
+    venues: Optional[str] = typer.Option(None, "--venues", help="Venues this collector feeds, e.g. binance."),
+    group: Optional[str] = typer.Option(None, "--group", help="Groups, e.g. BTC,ETH."),
+    duration: Optional[float] = typer.Option(None, "--duration", help="Stop after this many seconds."),
+    retention: Optional[str] = typer.Option(None, "--retention", help="How long the stream keeps events, "
+                                            "e.g. 48h or 30d (default 7d); applied to the stream."),
+    buffer: Optional[int] = typer.Option(None, "--buffer", help="Events kept locally while the bus is down "
+                                         "(default 500000; beyond it the oldest are dropped and counted)."),
+    demo: bool = typer.Option(False, "--demo", help="Feed from the simulated venues (no internet)."),
+    log_file: Optional[str] = typer.Option(None, "--log-file", help="Also log to this file."),
+    config: Optional[Path] = ConfigOpt,
+) -> None:
+    """Run the feeds headless and publish every normalized event to a NATS JetStream stream, for
+    dashboards and a store writer that attach with --bus (docs/scale-out.md)."""
+    settings = load_settings(config, group, venues, live=True)
+    bus_settings = _bus_settings(settings, bus, retention, buffer)
+    if duration is not None and not 0 < duration < float("inf"):
+        fail(f"--duration {duration!r}: a positive number of seconds")
+    from orderflow_tui.bus.stream import BusError, import_nats
+
+    try:
+        import_nats()
+    except BusError as exc:
+        fail(str(exc))
+    from orderflow_tui.bus.collector import run_collector
+
+    raise typer.Exit(run_collector(settings, bus_settings, duration, demo, log_file))
 
 
 @app.command()
@@ -303,7 +398,8 @@ def stats(
     config: Optional[Path] = ConfigOpt,
 ) -> None:
     """Accumulated liquidation statistics from the store (live data unless --source says otherwise)."""
-    from orderflow_tui.store.db import StoreError, accumulated, connect, resolve_db_path
+    from orderflow_tui.store.db import StoreError, accumulated, resolve_db_path
+    from orderflow_tui.store.postgres import connect_any as connect  # a file, or postgresql://...
     from orderflow_tui.store.report import format_stats
 
     settings = load_settings(config)
@@ -325,7 +421,9 @@ def stats(
     if json_out:
         sys.stdout.buffer.write(orjson.dumps(result) + b"\n")
     else:
-        typer.echo(format_stats(result, path))
+        from orderflow_tui.store.postgres import dsn_of, redact
+
+        typer.echo(format_stats(result, redact(dsn_of(path)) if dsn_of(path) else path))
 
 
 @app.command()
@@ -341,7 +439,8 @@ def export(
 ) -> None:
     """CSV of liquidations or of hourly buckets over a time range (for notebooks and spreadsheets),
     with a source column; live data unless --source says otherwise."""
-    from orderflow_tui.store.db import StoreError, connect, explain, resolve_db_path
+    from orderflow_tui.store.db import StoreError, explain, resolve_db_path
+    from orderflow_tui.store.postgres import connect_any as connect  # a file, or postgresql://...
     from orderflow_tui.store.report import export_csv
 
     if what not in ("liquidations", "hourly"):

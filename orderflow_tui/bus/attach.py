@@ -27,11 +27,16 @@ FETCH = 2000
 class BusSource:
     """The viewer side: ``run(engine)``, ``statuses()`` and ``frames()`` like the live source."""
 
-    def __init__(self, bus: BusSettings, since_ms: int | None = None, start_seq: int = 0, on_batch=None):
+    def __init__(self, bus: BusSettings, since_ms: int | None = None, start_seq: int = 0, on_batch=None,
+                 durable: str | None = None):
         self.bus = bus
         self.since_ms = since_ms
         self.last_seq = start_seq - 1 if start_seq else 0  # the last stream sequence processed
-        self.on_batch = on_batch  # called after each fetched batch (the store consumer acknowledges)
+        self.last_msg = None  # the message of last_seq (a durable consumer acknowledges up to it)
+        self.on_batch = on_batch  # awaited after each fetched batch (the store consumer commits and acks)
+        self.durable = durable  # a durable consumer acknowledging explicitly (the store writer), else ephemeral
+        self.fresh = True  # a durable consumer is re-created once, at the first sequence not yet committed
+        self.committed_seq: int | None = None  # what the store says it holds (PostgreSQL): overrides the ack floor
         self.state = VenueState("bus")
         self.venue_states: dict[str, VenueState] = {}
         self.collectors: dict[tuple[str, str], dict] = {}  # (venue, collector) -> its latest status
@@ -66,7 +71,13 @@ class BusSource:
     def _config(self):
         from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
-        common = dict(ack_policy=AckPolicy.NONE, inactive_threshold=60.0, filter_subject=self.bus.subjects)
+        if self.durable:
+            # acknowledged up to a sequence (AckPolicy.ALL) after each commit; a long ack_wait and a
+            # large max_ack_pending so that a second of messages between commits is never redelivered
+            common = dict(durable_name=self.durable, ack_policy=AckPolicy.ALL, ack_wait=300.0,
+                          max_ack_pending=1_000_000, filter_subject=self.bus.subjects)
+        else:
+            common = dict(ack_policy=AckPolicy.NONE, inactive_threshold=60.0, filter_subject=self.bus.subjects)
         if self.last_seq:
             return ConsumerConfig(deliver_policy=DeliverPolicy.BY_START_SEQUENCE, opt_start_seq=self.last_seq + 1,
                                   **common)
@@ -76,15 +87,29 @@ class BusSource:
         return ConsumerConfig(deliver_policy=DeliverPolicy.ALL, **common)
 
     async def run(self, engine) -> None:
+        """Follow the stream and tick the engine's clock (the dashboard runs this as one worker)."""
+        clock = asyncio.create_task(self.clock(engine))
+        try:
+            await self._consume(engine)
+        finally:
+            clock.cancel()
+            await asyncio.gather(clock, return_exceptions=True)
+
+    async def _consume(self, engine) -> None:
         while not self.stopping:
             nc = None
             try:
                 nc = await connect(self.bus, "viewer", disconnected_cb=self._disconnected,
                                    reconnected_cb=self._reconnected)
                 js = nc.jetstream()
-                sub = await js.pull_subscribe(self.bus.subjects, stream=self.bus.stream, config=self._config())
+                if self.durable and self.fresh:
+                    await self._restart_durable(js)
+                sub = await js.pull_subscribe(self.bus.subjects, durable=self.durable, stream=self.bus.stream,
+                                              config=self._config())
                 self.state.state, self.state.detail = "connected", ""
                 await self._follow(sub, engine)
+                if self.on_batch is not None:  # stopping: the last commit and its acknowledgement
+                    await self.on_batch(self.last_seq, force=True)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # server gone, stream missing, consumer lost: resume after last_seq
@@ -101,6 +126,21 @@ class BusSource:
             if not self.stopping:
                 await asyncio.sleep(0.5)
         self.state.state = "stopped"
+
+    async def _restart_durable(self, js) -> None:
+        """At start, the durable consumer resumes after max(its ack floor, the sequence the store says
+        it committed): re-created there, so the first message is the next one in stream order (not
+        the unacknowledged tail redelivered after ack_wait, out of order)."""
+        from nats.js.errors import NotFoundError
+
+        try:
+            info = await js.consumer_info(self.bus.stream, self.durable)
+            floor = info.ack_floor.stream_seq if info.ack_floor else 0
+            self.last_seq = self.committed_seq if self.committed_seq is not None else max(self.last_seq, floor)
+            await js.delete_consumer(self.bus.stream, self.durable)
+        except NotFoundError:
+            pass
+        self.fresh = False
 
     async def _disconnected(self) -> None:
         self.state.state = "reconnecting"
@@ -127,7 +167,7 @@ class BusSource:
             idle = 0
             self._apply(msgs, engine)
             if self.on_batch is not None:
-                await self.on_batch(self.last_seq)
+                await self.on_batch(self.last_seq, force=False)
 
     def _apply(self, msgs, engine) -> None:
         on_trade, on_events = engine.on_trade, engine.on_events
@@ -138,6 +178,7 @@ class BusSource:
             if seq <= self.last_seq:
                 continue  # already processed (a consumer recreated at an older point)
             self.last_seq = seq
+            self.last_msg = msg
             try:
                 ev = codec.decode(msg.data)
             except codec.BadMessage as exc:
@@ -190,3 +231,17 @@ async def stream_last_seq(bus: BusSettings) -> int:
         return info.state.last_seq
     finally:
         await nc.close()
+
+
+def launch_attached(settings, bus: BusSettings, since_ms: int | None, no_mouse: bool = False) -> int:
+    """The dashboard on the bus: the same app and engine as live, fed from the stream; the status
+    line shows the bus like a venue. It writes no store (the bus's store consumer does)."""
+    from orderflow_tui.engine.engine import Engine
+    from orderflow_tui.ui.app import OrderflowApp
+    from orderflow_tui.ui.launch import run_app
+
+    engine = Engine(settings.engine, row_divisor=10)
+    source = BusSource(bus, since_ms=since_ms)
+    groups = [g.strip().upper() for g in settings.feeds.group.split(",") if g.strip()]
+    app = OrderflowApp(settings, engine, source, store_path=None, writer=None, groups=groups, mode="BUS")
+    return run_app(app, settings.ui.mouse and not no_mouse)

@@ -246,3 +246,51 @@ class Collector:
         if not ok:
             log.warning("bus: %d events not acknowledged at exit", len(self.publisher.buf))
         return ok
+
+
+def run_collector(settings, bus: BusSettings, duration: float | None, demo: bool = False,
+                  log_file: str | None = None) -> int:
+    from orderflow_tui.feeds.headless import setup_logging
+
+    setup_logging(log_file)
+    return asyncio.run(_collect(settings, bus, duration, demo))
+
+
+async def _collect(settings, bus: BusSettings, duration, demo) -> int:
+    import signal
+
+    collector = Collector(settings, bus, demo=demo)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    task = asyncio.create_task(collector.run(), name="collector")
+    status = asyncio.create_task(_log_status(collector))
+    waiter = asyncio.create_task(stop.wait())
+    await asyncio.wait([task, waiter], timeout=duration, return_when=asyncio.FIRST_COMPLETED)
+    if task.done() and task.exception() is not None:
+        log.error("collector stopped: %s", task.exception())
+        return 1
+    if collector.source.exchange is not None:
+        await collector.source.exchange.pause()  # the simulator stops; the feeds catch up
+        await asyncio.sleep(1.0)
+    drained = await collector.stop()
+    for t in (task, status, waiter):
+        t.cancel()
+    await asyncio.gather(task, status, waiter, return_exceptions=True)
+    await collector.publisher.close()
+    if collector.source.exchange is not None:
+        await collector.source.exchange.stop()
+    p = collector.publisher
+    log.info("collector: %d events published, %d duplicates dropped by the server, %d dropped locally, %d unsent",
+             p.published, p.duplicates, p.dropped, len(p.buf))
+    return 0 if drained and not p.dropped else 1
+
+
+async def _log_status(collector: Collector) -> None:
+    while True:
+        await asyncio.sleep(10)
+        p = collector.publisher
+        parts = [f"{s.venue}={s.state} {s.msgs_per_s:.0f}/s" for s in collector.source.statuses()]
+        log.info("%s | bus=%s published=%d buffered=%d dropped=%d", " ".join(parts), p.state, p.published,
+                 len(p.buf), p.dropped)

@@ -42,9 +42,11 @@ async def _main(settings, duration, report, db, demo, no_store, demo_rate=40.0, 
     if not no_store:
         kind = "demo" if demo else "live"  # a demo never writes into the live store (its own file unless --db)
         path = resolve_db_path(db, settings, kind)
-        writer = AsyncStoreWriter(path, engine, kind, "SIMULATED" if demo else "headless", ",".join(source.venues),
-                                  settings.store.commit_interval_s, settings.store.keep_liquidations_days,
-                                  settings.store.keep_buckets_days)
+        from orderflow_tui.store.postgres import PgAsyncStoreWriter, dsn_of  # --db postgresql://...
+
+        writer = (PgAsyncStoreWriter if dsn_of(path) else AsyncStoreWriter)(
+            dsn_of(path) or path, engine, kind, "SIMULATED" if demo else "headless", ",".join(source.venues),
+            settings.store.commit_interval_s, settings.store.keep_liquidations_days, settings.store.keep_buckets_days)
         try:
             await writer.open()
         except StoreError as exc:

@@ -76,8 +76,26 @@ MIGRATIONS = {
 MIGRATION_LOCK = 0x0F1057  # pg_advisory_xact_lock key: two processes never migrate at once
 
 
-def is_postgres(db) -> bool:
-    return isinstance(db, str) and db.startswith(("postgresql://", "postgres://"))
+def dsn_of(db) -> str | None:
+    """The PostgreSQL DSN that --db (a str, or a Path that folded its '//') or store.db names, else None."""
+    if not db:
+        return None
+    text = str(db)
+    for scheme in ("postgresql:", "postgres:"):
+        if text.startswith(scheme):
+            rest = text[len(scheme):]
+            return "postgresql://" + rest.lstrip("/") if rest.startswith("/") else None
+    return None
+
+
+def connect_any(path, readonly: bool = False):
+    """A store connection for reading or writing: PostgreSQL for a DSN, else the SQLite file."""
+    dsn = dsn_of(path)
+    if dsn:
+        return connect(dsn, readonly)
+    from orderflow_tui.store.db import connect as sqlite_connect
+
+    return sqlite_connect(path, readonly)
 
 
 def redact(dsn: str) -> str:
@@ -117,6 +135,10 @@ def translate(sql: str) -> str:
         return f"${n}"
 
     s = _QMARK.sub(number, s)
+    # SQLite reads a bare column in DO UPDATE SET as the existing row's; PostgreSQL wants it qualified
+    table = re.match(r"INSERT INTO (\w+)", s, re.I)
+    if table and "DO UPDATE SET" in s.upper():
+        s = re.sub(r"\b(\w+) = \1 \+ excluded\.\1\b", lambda m: f"{m[1]} = {table[1]}.{m[1]} + excluded.{m[1]}", s)
     if re.match(r"INSERT INTO sessions\b", s, re.I):
         s += " RETURNING id"
     return s
