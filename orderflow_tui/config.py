@@ -110,6 +110,12 @@ class EndpointSettings:
     hyperliquid_ws: str = _f("wss://api.hyperliquid.xyz/ws")
     bitget_ws: str = _f("wss://ws.bitget.com/v2/ws/public")
     bitget_liquidation_ws: str = _f("wss://ws.bitget.com/v3/ws/public")
+    # the live Coinbase feed is the Exchange one (matches + heartbeat: trade ids and sequences);
+    # coinbase_ws (Advanced Trade market_trades) stays for captures and a fallback
+    coinbase_exchange_ws: str = _f("wss://ws-feed.exchange.coinbase.com")
+    coinbase_rest: str = _f("https://api.exchange.coinbase.com")
+    hyperliquid_rest: str = _f("https://api.hyperliquid.xyz")
+    bitget_rest: str = _f("https://api.bitget.com")
 
 
 @dataclass

@@ -18,6 +18,7 @@ from urllib.parse import urlencode
 
 from orderflow_tui.feeds.binance_feed import BinanceFeed
 from orderflow_tui.feeds.bybit_feed import BybitFeed
+from orderflow_tui.feeds.coinbase_feed import CoinbaseFeed
 from orderflow_tui.feeds.okx_feed import OkxFeed
 from orderflow_tui.feeds.venue_feed import Stream
 from orderflow_tui.venues import Rejected, parse_frame
@@ -127,11 +128,15 @@ class ContextPoller:
         return 0.0
 
 
-FEEDS = {"binance": BinanceContextFeed, "bybit": BybitContextFeed, "okx": OkxContextFeed}
+# the perpetual feeds with their context, and the venues issue 14 brings live
+FEEDS = {"binance": BinanceContextFeed, "bybit": BybitContextFeed, "okx": OkxContextFeed, "coinbase": CoinbaseFeed}
 
 
 def pollers(feed, parser, engine, state, recorder=None, on_data=None) -> list[ContextPoller]:
-    """The REST pollers a venue's context needs beside its connections (Binance only)."""
+    """The REST pollers a venue's context needs beside its connections (Binance only). Feeds that
+    follow the engine's state (Coinbase: ids contiguous once counted) get the engine here."""
+    if hasattr(feed, "engine"):
+        feed.engine = engine
     if isinstance(feed, BinanceContextFeed) and feed.symbols:
         return [ContextPoller(feed, parser, engine, state, recorder, on_data)]
     return []

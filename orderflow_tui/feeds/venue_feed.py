@@ -87,4 +87,5 @@ async def _nothing():
 
 def symbol_for(venue: str, group: str) -> str:
     group = group.upper()
-    return {"binance": f"{group}USDT", "bybit": f"{group}USDT", "okx": f"{group}-USDT-SWAP"}[venue]
+    return {"binance": f"{group}USDT", "bybit": f"{group}USDT", "okx": f"{group}-USDT-SWAP", "coinbase": f"{group}-USD",
+            "hyperliquid": group, "bitget": f"{group}USDT"}[venue]

@@ -478,3 +478,10 @@ class DemoExchange:
         if "okx" in self.servers:
             e.okx_ws = f"{self.servers['okx'].ws}/ws/v5/public"
             e.okx_rest = self.servers["okx"].http
+        for server in self.servers.values():  # the venues of issue 14 set their own
+            if hasattr(server, "set_endpoints"):
+                server.set_endpoints(e)
+
+
+# the venues of issue 14, one module each; each registers itself in SERVERS and SYMBOLS
+import orderflow_tui.sim.coinbase_venue  # noqa: E402,F401

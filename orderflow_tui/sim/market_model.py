@@ -41,7 +41,7 @@ class MarketModel:
         self.drift = 0.0
         self.cascade_left = 0
         self.cascade_long = True
-        self.weights = [0.5, 0.3, 0.2][: len(venues)]
+        self.weights = [0.5, 0.3, 0.2, 0.15, 0.15, 0.1][: len(venues)]  # binance, bybit, okx, then the others
 
     def step(self, now_ms: int, dt_s: float) -> list:
         """Events of the next ``dt_s`` seconds ending at ``now_ms``."""
