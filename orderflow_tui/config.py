@@ -123,6 +123,9 @@ class VenueOptions:
     coinbase_side_is_maker: bool = _f(True)
     coinbase_include_history: bool = _f(False)
     hyperliquid_side_b_is_buy: bool = _f(True)
+    # HLP (documented as the vault that "performs liquidations"); its liquidator children are read
+    # from its vaultDetails at start, never hard-coded (they rotate)
+    hyperliquid_hlp_vault: str = _f("0xdfc24b077bc1425ad1dea75bcb6f8158e10df303")
     bitget_trade_side_is_taker: bool = _f(True)
     bitget_include_history: bool = _f(False)
     bitget_liquidation_buy_is_long: bool = _f(True)

@@ -5,6 +5,7 @@ reconnect with a gap and ids skipped on the socket."""
 from __future__ import annotations
 
 import asyncio
+import time
 
 import pytest
 
@@ -12,6 +13,7 @@ from orderflow_tui import config
 from orderflow_tui.engine.engine import Engine
 from orderflow_tui.feeds.session import LiveSource
 from orderflow_tui.sim.exchange_sim import SYMBOLS, DemoExchange, Faults
+from orderflow_tui.sim.market_model import SimLiquidation
 
 
 def fast_settings(venues):
@@ -102,3 +104,100 @@ async def test_coinbase_refused_product_is_named():
     st = source.states["coinbase"]
     assert list(st.refused) == ["NOPE-USD"] and "not a valid product" in st.refused["NOPE-USD"]
     assert engine.markets["coinbase:BTC-USD"].trades > 0
+
+
+# ---- Hyperliquid ------------------------------------------------------------------------------------
+
+
+def test_hyperliquid_liquidation_rules_on_the_simulated_vault_fills():
+    """Each simulated liquidation: one backstop fill (counted, side from ``dir``), sometimes an ADL
+    fill and a market liquidation on the same vault (never counted)."""
+    from orderflow_tui.sim.hyperliquid_venue import HyperliquidServer
+    from orderflow_tui.venues import make_parsers, parse_frame
+
+    server, parser = HyperliquidServer(), make_parsers()["hyperliquid"]
+    for n in range(6):
+        is_long = n % 2 == 0
+        frame = server.liquidation_frame(SimLiquidation("hyperliquid", 1_790_000_000_000 + n, 65_000.0, 0.25, is_long))
+        events = parse_frame(parser, frame)
+        assert [(e.is_long, e.qty, e.quote, e.sampled) for e in events] == [(is_long, 0.25, 16_250.0, True)], frame
+    assert server.not_counted == 5  # 3 ADL fills and 2 market liquidations were in those frames
+
+
+def test_hyperliquid_adl_and_market_fills_do_not_count_and_the_snapshot_is_history():
+    import json
+
+    from captures import DATA
+    from orderflow_tui.events import IGNORED
+    from orderflow_tui.venues import make_parsers, parse_frame
+
+    p = make_parsers()["hyperliquid"]
+    base = {"coin": "BTC", "px": "66653.0", "sz": "0.5", "side": "A", "time": 1_790_000_000_000, "startPosition": "-2.0",
+            "crossed": True, "fee": "0.0", "tid": 5, "hash": "0x0", "oid": 1}
+    adl = dict(base, dir="Auto-Deleveraging", liquidation={"liquidatedUser": "0xvault", "markPx": "1", "method": "market"})
+    assert parse_frame(p, json.dumps({"channel": "userFills", "data": {"user": "0xvault", "fills": [adl]}})) is IGNORED
+    # the real frame of a market liquidation as its maker saw it (nautilus_trader test data): not a backstop
+    real = json.loads((DATA / "nautilus_trader" / "hyperliquid_ws_user_fill_liquidation.json").read_text())
+    framed = {"channel": "userFills", "data": {"user": "0xmaker", "fills": real["data"]["fills"]}}
+    assert parse_frame(p, json.dumps(framed)) is IGNORED
+    # the liquidated account's own fill: startPosition < 0 -> a short was closed
+    own = dict(base, dir="Close Short", side="B",
+               liquidation={"liquidatedUser": "0xme", "markPx": "66600", "method": "backstop"})
+    [liq] = parse_frame(p, json.dumps({"channel": "userFills", "data": {"user": "0xme", "fills": [own]}}))
+    assert liq.is_long is False and liq.qty == 0.5
+    # a counterparty's fill: it bought (B) -> a long was sold off
+    maker = dict(base, dir="Open Long", side="B", liquidation={"liquidatedUser": "0xother", "markPx": "1",
+                                                               "method": "backstop"})
+    [liq] = parse_frame(p, json.dumps({"channel": "userFills", "data": {"user": "0xme", "fills": [maker]}}))
+    assert liq.is_long is True
+    snap = {"channel": "userFills", "data": {"isSnapshot": True, "user": "0xme", "fills": [own]}}
+    assert parse_frame(p, json.dumps(snap)) is IGNORED
+
+
+async def test_hyperliquid_live_trades_backstop_liquidations_and_context():
+    """Children read from HLP's vaultDetails (POST /info), userFills per child, activeAssetCtx;
+    what the client counts equals what the server sent (trades and backstop liquidations)."""
+    from orderflow_tui.sim.context_sim import attach
+    from orderflow_tui.sim.hyperliquid_venue import CHILDREN
+
+    venues = ("hyperliquid",)
+    exchange = await DemoExchange(seed=21, rate_per_s=60.0, venues=venues).start()
+    sim = attach(exchange, seed=21)
+    sim.every_s = 0.25
+    settings = fast_settings(venues)
+    exchange.endpoints(settings)
+    source = LiveSource(settings)
+    engine = Engine(settings.engine)
+    task = asyncio.create_task(source.run(engine))
+    server = exchange.servers["hyperliquid"]
+    await asyncio.sleep(3.5)
+    now = int(time.time() * 1000)
+    await server.publish([SimLiquidation("hyperliquid", now + i, 65_000.0 + i, 0.1 * (i + 1), i % 2 == 0) for i in range(5)])
+    await asyncio.sleep(1.0)
+    await exchange.pause()
+    await sim.stop()
+    await asyncio.sleep(1.0)
+    source.stop()
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+    await exchange.stop()
+
+    assert_totals_match(exchange, engine, "hyperliquid")
+    m = engine.markets["hyperliquid:BTC"]
+    sent = server.ledger.liquidations
+    assert len(sent) >= 5 and server.not_counted >= 3
+    assert m.liq["long"][0] == sum(x.is_long for x in sent) and m.liq["short"][0] == sum(not x.is_long for x in sent)
+    assert m.liq["long"][1] + m.liq["short"][1] == pytest.approx(sum(x.qty for x in sent))
+    assert {u for users in server.users.values() for u in users} == set(CHILDREN)
+    assert [p for _, p, _ in server.rest_log].count("/info") >= 1
+    ctx = engine.context.markets["hyperliquid:BTC"]
+    assert ctx.oi_base == sim.venues["hyperliquid"].sent["oi"] and ctx.interval_h == 1.0
+    assert ctx.funding == sim.venues["hyperliquid"].sent["funding"] and ctx.ts > 0
+    assert source.states["hyperliquid"].rejected == 0
+
+
+async def test_hyperliquid_reconnect_recovers_recent_trades():
+    exchange, source, engine = await run_against({"hyperliquid": Faults(drop_after=40)}, ("hyperliquid",), seconds=4.0)
+    assert_totals_match(exchange, engine, "hyperliquid")
+    st = source.states["hyperliquid"]
+    assert st.reconnects >= 1 and st.gaps_filled > 0

@@ -54,7 +54,7 @@ class MarketContext:
             self.oi_usd_pushed = ev.oi_usd  # a new base figure makes an older USD figure stale
         elif ev.oi_usd is not None:
             self.oi_usd_pushed = ev.oi_usd
-        if self.oi_base is not None and (ev.oi_base is not None or ev.oi_usd is not None):
+        if self.oi_base is not None and (ev.oi_base is not None or ev.oi_usd is not None) and ev.ts:
             minute = ev.ts // 60_000
             point = (minute, self.oi_base, self.oi_usd or 0.0)
             if self.minutes and self.minutes[-1][0] == minute:
@@ -93,7 +93,10 @@ class ContextBook:
         self.markets: dict[str, MarketContext] = {}
         self.updates = 0
 
-    def on(self, ev: Context) -> None:
+    def on(self, ev: Context, now: int = 0) -> None:
+        """``now``: the engine's clock, the time of a push that carries none (Hyperliquid)."""
+        if not ev.ts:
+            ev.ts = now
         m = self.markets.get(ev.market)
         if m is None:
             m = self.markets[ev.market] = MarketContext(ev.market, ev.venue, ev.symbol)

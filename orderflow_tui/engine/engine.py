@@ -80,7 +80,7 @@ class Engine:
                 if m is not None:
                     m.accept_id(ev.trade_id)
             elif type(ev) is Context:
-                self.context.on(ev)
+                self.context.on(ev, self.now)
 
     def on_trade(self, t: Trade) -> None:
         m = self.markets.get(t.market)

@@ -19,6 +19,7 @@ from urllib.parse import urlencode
 from orderflow_tui.feeds.binance_feed import BinanceFeed
 from orderflow_tui.feeds.bybit_feed import BybitFeed
 from orderflow_tui.feeds.coinbase_feed import CoinbaseFeed
+from orderflow_tui.feeds.hyperliquid_feed import HyperliquidFeed
 from orderflow_tui.feeds.okx_feed import OkxFeed
 from orderflow_tui.feeds.venue_feed import Stream
 from orderflow_tui.venues import Rejected, parse_frame
@@ -129,7 +130,8 @@ class ContextPoller:
 
 
 # the perpetual feeds with their context, and the venues issue 14 brings live
-FEEDS = {"binance": BinanceContextFeed, "bybit": BybitContextFeed, "okx": OkxContextFeed, "coinbase": CoinbaseFeed}
+FEEDS = {"binance": BinanceContextFeed, "bybit": BybitContextFeed, "okx": OkxContextFeed, "coinbase": CoinbaseFeed,
+         "hyperliquid": HyperliquidFeed}
 
 
 def pollers(feed, parser, engine, state, recorder=None, on_data=None) -> list[ContextPoller]:

@@ -20,8 +20,8 @@ import time
 
 OKX_CT_VAL = 0.01
 HOUR_MS = 3_600_000
-START_OI = {"binance": 80_000.0, "bybit": 55_000.0, "okx": 25_000.0}  # BTC
-INTERVAL_H = {"binance": 8, "bybit": 8, "okx": 8}
+START_OI = {"binance": 80_000.0, "bybit": 55_000.0, "okx": 25_000.0, "hyperliquid": 30_000.0}  # BTC
+INTERVAL_H = {"binance": 8, "bybit": 8, "okx": 8, "hyperliquid": 1}
 
 
 def _compact(obj) -> str:
@@ -33,7 +33,7 @@ class VenueContext:
         self.venue = venue
         self.rnd = rnd
         self.oi = START_OI[venue] * (0.9 + 0.2 * rnd.random())
-        self.funding = 0.0001
+        self.funding = 0.0001 / 8 * INTERVAL_H[venue]
         self.liquidations_seen = 0
         self.sent_snapshot: set = set()  # Bybit clients that had their snapshot
         self.ticks = 0
@@ -107,11 +107,11 @@ class ContextSim:
     def frames(self, venue: str, ctx: VenueContext, client, now_ms: int) -> list[str]:
         mark = self.price()
         funding = ctx.funding
-        if venue == "binance" or venue == "okx" and ctx.ticks % 10 == 1 or venue == "bybit" and (
+        if venue in ("binance", "hyperliquid") or venue == "okx" and ctx.ticks % 10 == 1 or venue == "bybit" and (
                 client not in ctx.sent_snapshot or ctx.ticks % 5 == 0):
-            ctx.sent["funding"] = float(f"{funding:.8f}" if venue != "bybit" else f"{funding:.6f}")
-        if venue == "bybit" or venue == "okx" and ctx.ticks % 3 == 1:
-            ctx.sent["oi"] = float(f"{ctx.oi:.3f}" if venue == "bybit" else f"{ctx.oi:.4f}")
+            ctx.sent["funding"] = float(format(funding, {"bybit": ".6f", "hyperliquid": ".10f"}.get(venue, ".8f")))
+        if venue == "bybit" or venue == "hyperliquid" or venue == "okx" and ctx.ticks % 3 == 1:
+            ctx.sent["oi"] = float(f"{ctx.oi:.3f}" if venue != "okx" else f"{ctx.oi:.4f}")
         next_ts = (now_ms // (INTERVAL_H[venue] * HOUR_MS) + 1) * INTERVAL_H[venue] * HOUR_MS
         if venue == "binance":
             return [_compact({"stream": "btcusdt@markPrice@1s", "data": {
@@ -133,6 +133,11 @@ class ContextSim:
                 kind = "delta"
             return [_compact({"topic": "tickers.BTCUSDT", "type": kind, "data": data, "cs": ctx.ticks,
                               "ts": now_ms})]
+        if venue == "hyperliquid":  # strings, as on the wire; no time in the push
+            return [_compact({"channel": "activeAssetCtx", "data": {"coin": "BTC", "ctx": {
+                "funding": f"{ctx.funding:.10f}", "openInterest": f"{ctx.oi:.3f}", "prevDayPx": f"{mark:.1f}",
+                "dayNtlVlm": "4490636699.3", "premium": None, "oraclePx": f"{mark:.1f}", "markPx": f"{mark:.1f}",
+                "midPx": None, "impactPxs": None, "dayBaseVlm": "56265.7"}}})]
         if venue == "okx":
             out = []
             if ctx.ticks % 3 == 1:
