@@ -44,7 +44,7 @@ class BusSource:
         self.bad_messages = 0
         self.events = 0
         self.lag_ms = 0.0  # wall clock minus the stream time of the last message
-        self.window: list[tuple[float, int]] = []
+        self.window: list[list[int]] = []  # [monotonic second, messages]
         self.stopping = False
         self.exchange = None  # no simulated exchange behind a viewer
         self.venues: list[str] = []
@@ -54,9 +54,8 @@ class BusSource:
 
     def statuses(self) -> list[VenueState]:
         now = time.monotonic()
-        self.window = [(t, n) for t, n in self.window if now - t < 5.0]
         st = self.state
-        st.msgs_per_s = sum(n for _, n in self.window) / 5.0
+        st.msgs_per_s = sum(n for t, n in self.window if now - t < 5.0) / 5.0
         st.detail = f"lag {self.lag_ms / 1000:.1f}s, seq {self.last_seq}" if st.state == "connected" else st.detail
         return [st, *self.venue_states.values()]
 
@@ -76,8 +75,8 @@ class BusSource:
             # large max_ack_pending so that a second of messages between commits is never redelivered
             common = dict(durable_name=self.durable, ack_policy=AckPolicy.ALL, ack_wait=300.0,
                           max_ack_pending=1_000_000, filter_subject=self.bus.subjects)
-        else:
-            common = dict(ack_policy=AckPolicy.NONE, inactive_threshold=60.0, filter_subject=self.bus.subjects)
+        else:  # the ordered consumer sets its own acks, flow control and lifetime
+            common = {}
         if self.last_seq:
             return ConsumerConfig(deliver_policy=DeliverPolicy.BY_START_SEQUENCE, opt_start_seq=self.last_seq + 1,
                                   **common)
@@ -104,10 +103,13 @@ class BusSource:
                 js = nc.jetstream()
                 if self.durable and self.fresh:
                     await self._restart_durable(js)
-                sub = await js.pull_subscribe(self.bus.subjects, durable=self.durable, stream=self.bus.stream,
-                                              config=self._config())
                 self.state.state, self.state.detail = "connected", ""
-                await self._follow(sub, engine)
+                if self.durable:  # pulled in batches, acknowledged after each commit
+                    sub = await js.pull_subscribe(self.bus.subjects, durable=self.durable, stream=self.bus.stream,
+                                                  config=self._config())
+                    await self._follow(sub, engine)
+                else:  # pushed as they arrive (an ordered consumer: no acks, in stream order)
+                    await self._push(js, engine)
                 if self.on_batch is not None:  # stopping: the last commit and its acknowledgement
                     await self.on_batch(self.last_seq, force=True)
             except asyncio.CancelledError:
@@ -169,9 +171,41 @@ class BusSource:
             if self.on_batch is not None:
                 await self.on_batch(self.last_seq, force=False)
 
+    async def _push(self, js, engine) -> None:
+        """Messages applied as nats-py delivers them (a callback: no task or timer per message)."""
+        error: list[Exception] = []
+
+        async def on_msg(msg) -> None:
+            try:
+                self._apply((msg,), engine)
+            except Exception as exc:  # never lose it inside nats-py's delivery task
+                error.append(exc)
+
+        sub = await js.subscribe(self.bus.subjects, stream=self.bus.stream, ordered_consumer=True,
+                                 config=self._config(), idle_heartbeat=2.0, cb=on_msg)
+        try:
+            seen, idle_since = self.last_seq, time.monotonic()
+            while not self.stopping and not error:
+                await asyncio.sleep(0.5)
+                if self.last_seq != seen:
+                    seen, idle_since = self.last_seq, time.monotonic()
+                elif time.monotonic() - idle_since > 5.0:  # nothing for 5 s: is the stream ahead of us?
+                    info = await js.stream_info(self.bus.stream)
+                    if info.state.last_seq > self.last_seq:
+                        raise RuntimeError("consumer stalled")
+                    idle_since = time.monotonic()
+            if error:
+                raise error[0]
+        finally:
+            try:
+                await sub.unsubscribe()
+            except Exception:
+                pass
+
     def _apply(self, msgs, engine) -> None:
         on_trade, on_events = engine.on_trade, engine.on_events
         n = 0
+        meta = None
         for msg in msgs:
             meta = msg.metadata
             seq = meta.sequence.stream
@@ -193,9 +227,14 @@ class BusSource:
             else:
                 on_events((ev,))
         self.events += n
-        if msgs:
-            self.lag_ms = max(0.0, time.time() * 1000 - msgs[-1].metadata.timestamp.timestamp() * 1000)
-            self.window.append((time.monotonic(), n))
+        if meta is not None:
+            self.lag_ms = max(0.0, time.time() * 1000 - meta.timestamp.timestamp() * 1000)
+            sec = int(time.monotonic())  # one counter per second, five kept: bounded whatever the rate
+            if self.window and self.window[-1][0] == sec:
+                self.window[-1][1] += n
+            else:
+                self.window.append([sec, n])
+                del self.window[:-6]
 
     def _on_status(self, venue: str, collector: str, state: dict) -> None:
         self.collectors[(venue, collector)] = state
