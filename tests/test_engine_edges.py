@@ -143,6 +143,18 @@ def test_a_late_trade_leaves_the_window_with_its_own_second():
     assert snapshot(e, "BTC").pressure.buy_q == 0
 
 
+def test_last_price_and_whales_follow_exchange_time():
+    e = engine()
+    e.on_trade(trade(T0 + 500, 101.0, 6000.0, True, "binance"))  # a $606K print
+    e.on_trade(trade(T0 + 400, 100.0, 6000.0, False, "bybit"))  # earlier, arriving later: $600K
+    e.finish()
+    s = snapshot(e, "BTC")
+    assert s.last_price == 101.0 and e.markets["bybit:BTCUSDT"].last_price == 100.0
+    assert [(w.ts, w.venue) for w in s.whales] == [(T0 + 500, "binance"), (T0 + 400, "bybit")]  # newest first
+    e.on_trade(trade(T0 + 450, 99.0, 1.0, True, "binance"))  # late on binance too: not its last price
+    assert e.markets["binance:BTCUSDT"].last_price == 101.0
+
+
 def test_a_late_trade_into_a_closed_bar_makes_no_second_bar_and_joins_the_session_profile():
     e = engine()
     e.on_trade(trade(T0 + 59_990, 100.0, 1.0, True, "binance"))

@@ -109,11 +109,11 @@ class Engine:
         else:
             m.sell_base += qty
             m.sell_quote += quote
-        if ts > m.last_ts:
+        if ts >= m.last_ts:  # the last price is the newest by exchange time, not the last to arrive
             m.last_ts = ts
+            m.last_price = price
         if ts < m.first_ts:
             m.first_ts = ts
-        m.last_price = price
         # prints: consecutive trades, same side, same exchange millisecond
         if ts == m.p_ts and is_buy == m.p_buy and self.merge_prints:
             m.p_qty += qty

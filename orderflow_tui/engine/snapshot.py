@@ -159,7 +159,7 @@ def snapshot(engine, group: str, bars: int = 30) -> GroupSnapshot | None:
         group, engine.now, g.last_price, g.view_step, g.view_grid.scale, g.view_setting, bq - sq, bb - sb,
         tuple(g.cvd_history), net, direction, strength, cvd_reason(direction, strength, net, bq - sq),
         mom, acc, divergence(closed_bars, [c for c, f in zip(cvds, flags) if f], s.divergence_bars),
-        p, tuple(venues), leading, tuple(reversed(g.whales)), liq, views,
+        p, tuple(venues), leading, tuple(sorted(reversed(g.whales), key=lambda w: w.ts, reverse=True)), liq, views,
         build_profile(session_rows, st, s.value_area_pct, s.hvn_ratio, s.lvn_ratio),
         build_profile(visible_rows, g.view_grid.step_ticks, s.value_area_pct, s.hvn_ratio, s.lvn_ratio),
         sig, tuple(reversed(engine.alerts)),
