@@ -201,3 +201,72 @@ async def test_hyperliquid_reconnect_recovers_recent_trades():
     assert_totals_match(exchange, engine, "hyperliquid")
     st = source.states["hyperliquid"]
     assert st.reconnects >= 1 and st.gaps_filled > 0
+
+
+# ---- Bitget -----------------------------------------------------------------------------------------
+
+
+async def test_bitget_trades_liquidations_and_ticker():
+    """v2 trades (the snapshot on subscribe is history), v3 liquidations of every symbol with BTC
+    kept (buy = long, amount in USDT by default, a sample), the ticker's open interest and funding."""
+    from orderflow_tui.sim.context_sim import attach
+
+    venues = ("bitget",)
+    exchange = await DemoExchange(seed=31, rate_per_s=60.0, venues=venues).start()
+    sim = attach(exchange, seed=31)
+    sim.every_s = 0.25
+    settings = fast_settings(venues)
+    exchange.endpoints(settings)
+    source = LiveSource(settings)
+    engine = Engine(settings.engine)
+    task = asyncio.create_task(source.run(engine))
+    server = exchange.servers["bitget"]
+    await asyncio.sleep(3.5)
+    now = int(time.time() * 1000)
+    await server.publish([SimLiquidation("bitget", now + i, 65_000.0, 0.1 * (i + 1), i % 3 == 0) for i in range(4)])
+    await asyncio.sleep(1.0)
+    await exchange.pause()
+    await sim.stop()
+    await asyncio.sleep(1.0)
+    source.stop()
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+    await exchange.stop()
+
+    assert_totals_match(exchange, engine, "bitget")
+    m = engine.markets["bitget:BTCUSDT"]
+    sent = server.ledger.liquidations
+    assert len(sent) >= 4
+    assert m.liq["long"][0] == sum(x.is_long for x in sent) and m.liq["short"][0] == sum(not x.is_long for x in sent)
+    assert m.liq["long"][1] + m.liq["short"][1] == pytest.approx(sum(x.qty for x in sent), rel=1e-9)
+    assert all(x.sampled for x in engine.groups["BTC"].book.tape)
+    assert set(engine.markets) == {"bitget:BTCUSDT"}  # the ETH liquidations were not kept
+    ctx = engine.context.markets["bitget:BTCUSDT"]
+    assert ctx.oi_base == sim.venues["bitget"].sent["oi"] and ctx.funding == sim.venues["bitget"].sent["funding"]
+    assert source.states["bitget"].rejected == 0
+
+
+async def test_bitget_reconnect_and_rotation_leave_no_gap():
+    """A dropped connection, then planned rotations (the venue's 24 h cut, here every 1.5 s): the
+    recent fills over REST fill what was missed; nothing counted twice."""
+    def rotate(s):
+        s.feeds.rotate_after_s = 1.5
+
+    exchange = await DemoExchange(seed=33, rate_per_s=60.0, faults={"bitget": Faults(drop_after=30)},
+                                  venues=("bitget",)).start()
+    settings = fast_settings(("bitget",))
+    rotate(settings)
+    exchange.endpoints(settings)
+    source = LiveSource(settings)
+    engine = Engine(settings.engine)
+    task = asyncio.create_task(source.run(engine))
+    await asyncio.sleep(5.0)
+    await exchange.pause()
+    await asyncio.sleep(2.0)
+    source.stop()
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+    await exchange.stop()
+    assert_totals_match(exchange, engine, "bitget")
+    st = source.states["bitget"]
+    assert st.reconnects >= 3 and st.gaps_filled > 0 and engine.markets["bitget:BTCUSDT"].duplicates > 0

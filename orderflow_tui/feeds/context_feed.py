@@ -17,6 +17,7 @@ import time
 from urllib.parse import urlencode
 
 from orderflow_tui.feeds.binance_feed import BinanceFeed
+from orderflow_tui.feeds.bitget_feed import BitgetFeed
 from orderflow_tui.feeds.bybit_feed import BybitFeed
 from orderflow_tui.feeds.coinbase_feed import CoinbaseFeed
 from orderflow_tui.feeds.hyperliquid_feed import HyperliquidFeed
@@ -131,7 +132,7 @@ class ContextPoller:
 
 # the perpetual feeds with their context, and the venues issue 14 brings live
 FEEDS = {"binance": BinanceContextFeed, "bybit": BybitContextFeed, "okx": OkxContextFeed, "coinbase": CoinbaseFeed,
-         "hyperliquid": HyperliquidFeed}
+         "hyperliquid": HyperliquidFeed, "bitget": BitgetFeed}
 
 
 def pollers(feed, parser, engine, state, recorder=None, on_data=None) -> list[ContextPoller]:

@@ -20,8 +20,9 @@ import time
 
 OKX_CT_VAL = 0.01
 HOUR_MS = 3_600_000
-START_OI = {"binance": 80_000.0, "bybit": 55_000.0, "okx": 25_000.0, "hyperliquid": 30_000.0}  # BTC
-INTERVAL_H = {"binance": 8, "bybit": 8, "okx": 8, "hyperliquid": 1}
+START_OI = {"binance": 80_000.0, "bybit": 55_000.0, "okx": 25_000.0, "hyperliquid": 30_000.0,
+            "bitget": 40_000.0}  # BTC
+INTERVAL_H = {"binance": 8, "bybit": 8, "okx": 8, "hyperliquid": 1, "bitget": 8}
 
 
 def _compact(obj) -> str:
@@ -107,10 +108,10 @@ class ContextSim:
     def frames(self, venue: str, ctx: VenueContext, client, now_ms: int) -> list[str]:
         mark = self.price()
         funding = ctx.funding
-        if venue in ("binance", "hyperliquid") or venue == "okx" and ctx.ticks % 10 == 1 or venue == "bybit" and (
+        if venue in ("binance", "hyperliquid", "bitget") or venue == "okx" and ctx.ticks % 10 == 1 or venue == "bybit" and (
                 client not in ctx.sent_snapshot or ctx.ticks % 5 == 0):
-            ctx.sent["funding"] = float(format(funding, {"bybit": ".6f", "hyperliquid": ".10f"}.get(venue, ".8f")))
-        if venue == "bybit" or venue == "hyperliquid" or venue == "okx" and ctx.ticks % 3 == 1:
+            ctx.sent["funding"] = float(format(funding, {"bybit": ".6f", "bitget": ".6f", "hyperliquid": ".10f"}.get(venue, ".8f")))
+        if venue in ("bybit", "hyperliquid", "bitget") or venue == "okx" and ctx.ticks % 3 == 1:
             ctx.sent["oi"] = float(f"{ctx.oi:.3f}" if venue != "okx" else f"{ctx.oi:.4f}")
         next_ts = (now_ms // (INTERVAL_H[venue] * HOUR_MS) + 1) * INTERVAL_H[venue] * HOUR_MS
         if venue == "binance":
@@ -133,6 +134,13 @@ class ContextSim:
                 kind = "delta"
             return [_compact({"topic": "tickers.BTCUSDT", "type": kind, "data": data, "cs": ctx.ticks,
                               "ts": now_ms})]
+        if venue == "bitget":
+            return [_compact({"action": "snapshot", "arg": {"instType": "USDT-FUTURES", "channel": "ticker",
+                                                            "instId": "BTCUSDT"},
+                              "data": [{"instId": "BTCUSDT", "lastPr": f"{mark:.1f}", "fundingRate": f"{ctx.funding:.6f}",
+                                        "nextFundingTime": str(next_ts), "markPrice": f"{mark:.1f}",
+                                        "indexPrice": f"{mark:.1f}", "holdingAmount": f"{ctx.oi:.3f}",
+                                        "ts": str(now_ms)}], "ts": now_ms})]
         if venue == "hyperliquid":  # strings, as on the wire; no time in the push
             return [_compact({"channel": "activeAssetCtx", "data": {"coin": "BTC", "ctx": {
                 "funding": f"{ctx.funding:.10f}", "openInterest": f"{ctx.oi:.3f}", "prevDayPx": f"{mark:.1f}",

@@ -486,3 +486,4 @@ class DemoExchange:
 # the venues of issue 14, one module each; each registers itself in SERVERS and SYMBOLS
 import orderflow_tui.sim.coinbase_venue  # noqa: E402,F401
 import orderflow_tui.sim.hyperliquid_venue  # noqa: E402,F401
+import orderflow_tui.sim.bitget_venue  # noqa: E402,F401

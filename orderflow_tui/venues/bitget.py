@@ -49,6 +49,8 @@ class Parser:
             return sorted((self._trade(arg["instId"], d) for d in data), key=_by_time)
         if arg.get("topic") == "liquidation":
             return [self._liquidation(d) for d in data]
+        if arg.get("channel") == "ticker":
+            return [ticker_context(self.symbols, arg, d) for d in data]
         return IGNORED
 
     def _trade(self, symbol, d):
@@ -81,3 +83,25 @@ class Parser:
 
 def _by_time(t):
     return t.ts
+
+
+# ---- market context (issue 14): the v2 ``ticker`` channel ---------------------------------------------
+
+from orderflow_tui.events import Context  # noqa: E402
+from orderflow_tui.venues import market_fields as mf  # noqa: E402
+
+FUNDING_INTERVAL_H = 8.0  # when the push names no interval (UNCONFIRMED: Bitget sets 1-8 h per symbol)
+
+
+def ticker_context(symbols, arg, d):
+    """``holdingAmount``: "current positions in the unit of number of coins traded" (REST docs);
+    ``fundingRate`` per interval, ``nextFundingTime``, ``markPrice``."""
+    if type(d) is not dict:
+        raise FrameError("ticker item is not an object")
+    symbol = d.get("instId") or d.get("symbol") or arg["instId"]
+    market, _ = symbols.get(symbol)
+    hours = d.get("fundingRateInterval")
+    interval = mf.interval_h(hours) if hours not in (None, "") else FUNDING_INTERVAL_H
+    return Context(market, VENUE, symbol, mf.time_ms(d["ts"]), oi_base=mf.oi(d, "holdingAmount"),
+                   mark=mf.mark(d, "markPrice"), funding=mf.funding(d, "fundingRate"), interval_h=interval,
+                   next_ts=mf.opt_time(d, "nextFundingTime"))
