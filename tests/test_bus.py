@@ -226,3 +226,32 @@ def read_store(dsn):
         return stored, liqs, conn.execute("SELECT COALESCE(SUM(count), 0) FROM liq_minutes").fetchone()[0]
     finally:
         conn.close()
+
+
+async def test_the_collector_buffers_while_the_bus_is_down_within_its_bound(nats_server):
+    from orderflow_tui.bus.collector import Publisher
+
+    nats_server.stop()  # down from the start
+    bus = BusSettings(url=nats_server.url, buffer_events=1000, ack_timeout_s=1.0)
+    pub = Publisher(bus, "buffer-test")
+    task = asyncio.create_task(pub.run())
+    events = [Trade("bybit:BTCUSDT", "bybit", "BTCUSDT", 1_700_000_000_000 + i, 60000.0, 0.01, 600.0, True, f"id{i}")
+              for i in range(1500)]
+    for ev in events:
+        pub.put(*codec.encode(ev))
+    await wait_for(lambda: pub.state == "buffering", what="the publisher to say it buffers")
+    assert len(pub.buf) == 1000 and pub.dropped == 500  # the oldest dropped, and counted
+    await asyncio.to_thread(nats_server.start)
+    await wait_for(lambda: not pub.buf, what="the buffer to drain")
+    for ev in events[-200:]:  # a restarted collector publishing the same events again: nothing stored twice
+        pub.put(*codec.encode(ev))
+    await wait_for(lambda: not pub.buf, what="the buffer to drain")
+    assert pub.duplicates == 200
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+    await pub.close()
+    viewer = Viewer(bus)
+    await viewer.caught_up(bus)
+    await viewer.kill()
+    m = viewer.engine.markets["bybit:BTCUSDT"]
+    assert (m.trades, m.first_ts, m.duplicates) == (1000, 1_700_000_000_500, 0)

@@ -71,6 +71,8 @@ class Publisher:
             self.state, self.detail = "connected", ""
 
         while self.js is None:
+            # nats-py retries the first connection by itself until the server answers; events wait here
+            self.state, self.detail = "buffering", f"connecting to {self.bus.url}"
             try:
                 self.nc = await connect(self.bus, self.name, error_cb=on_error, disconnected_cb=on_disconnect,
                                         reconnected_cb=on_reconnect)
@@ -196,9 +198,15 @@ class Collector:
     async def run(self) -> None:
         pub_task = asyncio.create_task(self.publisher.run(), name="bus-publisher")
         try:
-            while self.publisher.js is None:
+            for _ in range(100):  # up to 5 s for the bus, to resume after what it already holds
+                if self.publisher.js is not None:
+                    break
                 await asyncio.sleep(0.05)
-            await self.seed()
+            if self.publisher.js is not None:
+                await self.seed()
+            else:  # the venues do not wait: collect into the buffer, the Msg-Ids drop what is already there
+                log.warning("bus %s unreachable at start: collecting into the local buffer (%d events at most)",
+                            self.bus.url, self.bus.buffer_events)
             await self.source.prepare()
             tee = PublishingEngine(self.engine, self.publisher)
             conns = self.source.build(tee)
