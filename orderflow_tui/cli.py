@@ -205,6 +205,8 @@ def demo(
     seed: int = typer.Option(7, "--seed", help="Seed of the simulated market."),
     group: Optional[str] = typer.Option(None, "--group", help="Simulated groups, e.g. BTC or BTC,ETH (default BTC)."),
     log_file: Optional[str] = typer.Option(None, "--log-file", help="Also log to this file (headless)."),
+    venues: Optional[str] = typer.Option(None, "--venues", help="Simulated venues, e.g. "
+                                         "binance,bybit,okx,coinbase,hyperliquid,bitget (default binance,bybit,okx)."),
     config: Optional[Path] = ConfigOpt,
 ) -> None:
     """The dashboard on a SIMULATED market: local servers speaking Binance, Bybit and OKX's protocols,
@@ -220,8 +222,8 @@ def demo(
         unknown = [g for g in (x.strip().upper() for x in group.split(",")) if g and g not in simulated]
         if unknown:
             fail(f"--group {','.join(unknown)}: the simulated market has only {', '.join(sorted(simulated))}")
-    _live(config, headless, duration, report, group or "BTC", "binance,bybit,okx", db, no_store, False, log_file,
-          demo=True, demo_rate=rate, demo_seed=seed)
+    _live(config, headless, duration, report, group or "BTC", venues or "binance,bybit,okx", db, no_store, False,
+          log_file, demo=True, demo_rate=rate, demo_seed=seed)
 
 
 def _live(config, headless, duration, report, group, venues, db, no_store, no_mouse, log_file, demo,

@@ -270,3 +270,19 @@ async def test_bitget_reconnect_and_rotation_leave_no_gap():
     assert_totals_match(exchange, engine, "bitget")
     st = source.states["bitget"]
     assert st.reconnects >= 3 and st.gaps_filled > 0 and engine.markets["bitget:BTCUSDT"].duplicates > 0
+
+
+def test_demo_selects_the_six_venues(tmp_path):
+    """``demo --venues`` with all six: each simulated venue's trades reach the report, none rejected."""
+    import json
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-m", "orderflow_tui", "demo", "--headless", "--duration", "5", "--no-store",
+                          "--venues", "binance,bybit,okx,coinbase,hyperliquid,bitget", "--rate", "80", "--report", "json"],
+                         capture_output=True, text=True, timeout=60, cwd=tmp_path)
+    assert out.returncode == 0, out.stderr[-500:]
+    report = json.loads(out.stdout)
+    assert report["rejected_frames"] == 0
+    assert {m.split(":")[0] for m, v in report["markets"].items() if v["trades"] > 0} == \
+        {"binance", "bybit", "okx", "coinbase", "hyperliquid", "bitget"}
