@@ -255,3 +255,27 @@ async def test_the_collector_buffers_while_the_bus_is_down_within_its_bound(nats
     await viewer.kill()
     m = viewer.engine.markets["bybit:BTCUSDT"]
     assert (m.trades, m.first_ts, m.duplicates) == (1000, 1_700_000_000_500, 0)
+
+
+async def test_the_dashboard_attaches_and_shows_the_bus_like_a_venue(nats_server):
+    from orderflow_tui.ui.app import OrderflowApp
+    from orderflow_tui.ui.widgets.venue_status import VenueStatus
+
+    bus = BusSettings(url=nats_server.url)
+    exchange = await DemoExchange(seed=3, rate_per_s=60.0, venues=("bybit",)).start()
+    c, task = await start_collector("bybit", exchange, bus)
+    await asyncio.sleep(2.0)
+    settings = config.Settings()
+    engine = Engine(settings.engine, row_divisor=10)
+    app = OrderflowApp(settings, engine, BusSource(bus), groups=["BTC"], mode="BUS")
+    async with app.run_test(size=(160, 50)) as pilot:
+        await wait_for(lambda: engine.markets.get("bybit:BTCUSDT") is not None
+                       and engine.markets["bybit:BTCUSDT"].trades > 50, what="trades in the dashboard's engine")
+        await asyncio.sleep(1.5)
+        await pilot.pause()
+        status = app.query_one(VenueStatus)
+        shown = "\n".join(status.render_line(y).text for y in range(status.size.height)).lower()
+        assert "bus live" in shown and "lag" in shown and "bybit live" in shown, shown
+    await exchange.pause()
+    await stop_collector(c, task)
+    await exchange.stop()
