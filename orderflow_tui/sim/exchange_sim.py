@@ -445,7 +445,9 @@ class DemoExchange:
         while self.running:
             await asyncio.sleep(self.tick_s)
             now = time.time()
-            events = self.model.step(int(now * 1000), now - last)
+            # at most 0.25 s of market per step: a starved simulator slows down instead of producing
+            # ever larger bursts that take ever longer to send (a runaway on a loaded machine)
+            events = self.model.step(int(now * 1000), min(now - last, 0.25))
             last = now
             by_venue: dict = {}
             for ev in events:
