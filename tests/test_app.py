@@ -15,8 +15,9 @@ from orderflow_tui.engine.snapshot import snapshot
 from orderflow_tui.feeds.replay_source import ReplaySource
 from orderflow_tui.feeds.session import LiveSource
 from orderflow_tui.ui.app import OrderflowApp
-from orderflow_tui.ui.format import money, stamp
+from orderflow_tui.ui.format import hm, money, stamp
 from orderflow_tui.ui.screens.help import HelpScreen
+from orderflow_tui.ui.screens.palette import SafeCommandPalette
 from orderflow_tui.ui.widgets.footprint_table import FootprintTable
 from orderflow_tui.ui.widgets.line_panel import LinePanel
 
@@ -124,7 +125,8 @@ async def test_every_key(capture):
         await pilot.press("f", "left", "left")
         assert app.bar_offset == 2
         await pilot.pause()
-        assert "bar " in app.query_one("#grid").border_title
+        selected = sorted(snapshot(app.engine, "BTC", bars=40).bars, key=lambda b: b.open_ts)[-3]
+        assert f"· {hm(selected.open_ts)} Δ" in app.query_one("#grid").border_title
         await pilot.press("right", "end")
         assert app.bar_offset == 0
         await pilot.press("home")
@@ -186,6 +188,26 @@ async def test_theme_switch_repaints_every_line(capture):
         after = table.render_line(y)
         assert before.text == after.text
         assert [s.style for s in before] != [s.style for s in after]  # no stale colours from the old theme
+
+
+async def test_closing_the_palette_mid_search_does_not_end_the_app(capture):
+    """Keys typed fast into ctrl+p and escape closed the palette while its search ran; the search
+    then failed to find its list and that error ended the dashboard."""
+    app = make_app(capture)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await finished(pilot, app)
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        palette = app.screen
+        assert isinstance(palette, SafeCommandPalette)
+        await pilot.press("tab", "g", "f", "b", "escape")
+        await pilot.pause()
+        palette._gather_commands("bars")  # a search still running after the palette closed
+        await pilot.pause(0.3)
+        assert app.is_running and app._exception is None
+        await pilot.press("tab")  # under a modal the view must not change: check it on a fresh one
+        await pilot.press("question_mark", "tab")
+        assert app.view == "footprint" and isinstance(app.screen, HelpScreen)
 
 
 async def test_liquidations_on_screen(capture):

@@ -20,6 +20,7 @@ from orderflow_tui.engine.snapshot import snapshot
 from orderflow_tui.instruments import nice_step
 from orderflow_tui.ui import themes as theme_files
 from orderflow_tui.ui.screens.help import HelpScreen
+from orderflow_tui.ui.screens.palette import SafeCommandPalette
 from orderflow_tui.ui.views.accumulated_view import AccumulatedView
 from orderflow_tui.ui.views.footprint_view import FootprintView
 from orderflow_tui.ui.views.snapshot_view import SnapshotView
@@ -29,6 +30,8 @@ from orderflow_tui.ui.widgets.venue_status import VenueStatus, overall
 
 VIEWS = ("snapshot", "footprint", "accumulated")
 SEVERITIES = ("info", "warning", "high")
+APP_ACTIONS = {"view", "next_view", "next_group", "bar_setting", "step", "bar", "range", "pause", "next_theme",
+               "bell"}
 RANGES = ("24h", "7d", "30d", "all")
 RANGE_HOURS = {"24h": 24, "7d": 168, "30d": 720, "all": None}
 
@@ -79,6 +82,7 @@ class OrderflowApp(App):
         self.acc_read_at = 0.0
         self.last_key = None
         self.theme_names: list[str] = []
+        self.message = ("", 0.0)  # a short answer to a key, shown in the top line until it expires
         self.alerts_seen = 0
         self.last_bell = -1e9
         self.rendered = 0  # snapshots drawn (for tests and the idle benchmark)
@@ -153,7 +157,7 @@ class OrderflowApp(App):
             return
         key = (self.engine.now, self.engine.alerts_total, self.view, self.bar_offset, self.group,
                sum(m.trades for m in self.engine.markets.values()), self.theme, self.size,
-               self._label(), self._statuses_key(), self.paused, self.bell_on)
+               self._label(), self._statuses_key(), self.paused, self.bell_on, self.message[0])
         if key == self.last_key and self.view != "accumulated":
             return  # a quiet feed costs nothing
         self.last_key = key
@@ -170,13 +174,14 @@ class OrderflowApp(App):
             self.query_one(TopBar).show(self.group, snap.last_price if snap else None,
                                         self.engine.now or int(self.clock() * 1000),
                                         overall(self.mode, self._statuses()),
-                                        getattr(self.source, "error", "") or "", self.paused, waiting, self.bell_on)
+                                        getattr(self.source, "error", "") or "", self.paused, waiting, self.bell_on,
+                                        self.message[0])
             self.query_one(VenueStatus).show(self._statuses(), self._store_note(), self.mode.startswith("SIMULATED"))
             if self.view == "snapshot":
                 self.query_one(SnapshotView).show(snap, self._data_seconds(), self.settings.ui.warmup_s,
-                                                  self.engine.alerts, waiting)
+                                                  self.engine.alerts, waiting, self._no_bars())
             elif self.view == "footprint":
-                self.query_one(FootprintView).show(snap, self.bar_offset, waiting)
+                self.query_one(FootprintView).show(snap, self.bar_offset, waiting, self._no_bars())
             else:
                 self._accumulated()
         self.rendered += 1
@@ -197,6 +202,14 @@ class OrderflowApp(App):
         if states and not any(v in ("connected", "replay", "simulated") for v in states.values()):
             return f"waiting for {self.group}: no venue connected yet"
         return f"waiting for the first {self.group} trade"
+
+    def _no_bars(self) -> str:
+        """What an empty footprint says: a setting chosen after the data passed builds from new trades."""
+        g = self.engine.groups.get(self.group)
+        setting = g.view_setting if g is not None else ""
+        if getattr(self.source, "done", False):
+            return f"no {setting} bars: this setting builds from new trades and the capture has ended (b: next)"
+        return f"no {setting} bars yet: this setting builds from new trades"
 
     def _data_seconds(self) -> float:
         """How long the group has had data: the signal's warm-up counts against it."""
@@ -234,7 +247,7 @@ class OrderflowApp(App):
 
     def _accumulated(self) -> None:
         if self.store_path is None:
-            self.query_one(AccumulatedView).show(None, [], self.range_name, None, "no store (--no-store)")
+            self.query_one(AccumulatedView).show(None, [], self.range_name, None, "no store: this session runs with --no-store, so nothing accumulates")
             return
         if time.monotonic() - self.acc_read_at > 5:
             self.acc_read_at = time.monotonic()
@@ -266,7 +279,7 @@ class OrderflowApp(App):
         self.view = name
         self.query_one(ContentSwitcher).current = name
         self.last_key = None
-        self.refresh_views()
+        self.refresh_views(even_paused=True)
 
     def action_next_view(self) -> None:
         self.action_view(VIEWS[(VIEWS.index(self.view) + 1) % len(VIEWS)])
@@ -276,8 +289,8 @@ class OrderflowApp(App):
         self.group = known[(known.index(self.group) + 1) % len(known)] if self.group in known else known[0]
         self.bar_offset = 0
         self.last_key = None
-        self.refresh_views()
-        self.notify(f"group {self.group}", timeout=2)
+        self.refresh_views(even_paused=True)
+        self.say(f"group {self.group}")
 
     def bar_settings(self) -> list[str]:
         """Time settings, then a volume and a trade-count setting sized so a bar spans about a
@@ -298,10 +311,10 @@ class OrderflowApp(App):
         i = options.index(current) if current in options else 0
         setting = options[(i + direction) % len(options)]
         rebuilt = self.engine.set_footprint(self.group, setting, g.view_step)
-        self.notify(f"bars {setting}" + ("" if rebuilt or setting == "1m" else " (building from now)"), timeout=2)
+        self.say(f"bars {setting}" + ("" if rebuilt or setting == "1m" else " (building from now)"))
         self.bar_offset = 0
         self.last_key = None
-        self.refresh_views()
+        self.refresh_views(even_paused=True)
 
     def action_step(self, direction: int) -> None:
         g = self.engine.groups.get(self.group)
@@ -312,9 +325,9 @@ class OrderflowApp(App):
         i = ladder.index(nice_step(step)) if nice_step(step) in ladder else 2
         new = ladder[max(0, min(len(ladder) - 1, i + direction))]
         rebuilt = self.engine.set_footprint(self.group, g.view_setting, new)
-        self.notify(f"rows {new:g}" + ("" if rebuilt or new == g.step else " (building from now)"), timeout=2)
+        self.say(f"rows {new:g}" + ("" if rebuilt or new == g.step else " (building from now)"))
         self.last_key = None
-        self.refresh_views()
+        self.refresh_views(even_paused=True)
 
     def action_bar(self, direction: int) -> None:
         if self.view != "footprint":
@@ -323,13 +336,13 @@ class OrderflowApp(App):
         known = len(g.bars(500)[0]) if g is not None else 1
         self.bar_offset = max(0, min(known - 1, self.bar_offset + direction))
         self.last_key = None
-        self.refresh_views()
+        self.refresh_views(even_paused=True)
 
     def action_range(self) -> None:
         self.range_name = RANGES[(RANGES.index(self.range_name) + 1) % len(RANGES)]
         self.acc_read_at = 0.0
         self.last_key = None
-        self.refresh_views()
+        self.refresh_views(even_paused=True)
 
     def action_pause(self) -> None:
         self.paused = not self.paused
@@ -342,12 +355,34 @@ class OrderflowApp(App):
         names = self.theme_names
         self.theme = names[(names.index(self.theme) + 1) % len(names)] if self.theme in names else names[0]
         self._repaint_all()
-        self.notify(f"theme {self.theme}", timeout=2)
+        self.say(f"theme {self.theme}")
 
     def action_bell(self) -> None:
         self.bell_on = not self.bell_on
-        self.notify(f"bell {'on' if self.bell_on else 'off'}", timeout=2)
+        self.say(f"bell {'on' if self.bell_on else 'off'}")
         self.last_key = None
+
+    def say(self, text: str, seconds: float = 3.0) -> None:
+        """Answer a key in the top line (a toast would cover the panels' bottom borders)."""
+        self.message = (text, time.monotonic() + seconds)
+        self.last_key = None
+        self.refresh_views(even_paused=True)
+        self.set_timer(seconds + 0.05, self._message_expired)
+
+    def _message_expired(self) -> None:
+        if self.message[0] and time.monotonic() >= self.message[1]:
+            self.message = ("", 0.0)
+            self.last_key = None
+            self.refresh_views(even_paused=True)
+
+    def check_action(self, action: str, parameters) -> bool | None:
+        """Under a modal (help, the command palette) only the modal's own keys and quit act: the
+        view must not change behind it."""
+        return not (len(self.screen_stack) > 1 and action in APP_ACTIONS)
+
+    def action_command_palette(self) -> None:
+        if self.use_command_palette and not SafeCommandPalette.is_open(self):
+            self.push_screen(SafeCommandPalette(id="--command-palette"))
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 
 
@@ -16,7 +17,14 @@ def money(x: float, signed: bool = False) -> str:
 
 def qty(x: float, signed: bool = False) -> str:
     a = abs(x)
-    body = f"{a:,.0f}" if a >= 10_000 else f"{a:,.2f}" if a >= 100 else f"{a:.4f}" if a >= 0.01 else f"{a:.6f}"
+    if a >= 10_000:
+        body = f"{a:,.0f}"
+    elif a >= 100:
+        body = f"{a:,.2f}"
+    elif a >= 0.0001 or a == 0:
+        body = f"{a:.4f}"  # one column format: 1.2500, 0.0390, 0.0020
+    else:  # dust: four significant digits, never scientific notation
+        body = f"{a:.{3 - math.floor(math.log10(a))}f}"
     return (("+" if x > 0 else "-" if x < 0 else " ") if signed else ("-" if x < 0 else "")) + body
 
 
@@ -39,7 +47,7 @@ def short(x: float) -> str:
     if a == 0:
         return "0"
     if a < 10:
-        body = f"{a:.2f}" if a >= 0.01 else f"{a:.0e}".replace("e-0", "e-")
+        body = f"{a:.2f}" if a >= 0.01 else f"{a:.3f}"[1:] if a >= 0.001 else "~0"
     elif a < 100:
         body = f"{a:.1f}"
     elif a < 1000:

@@ -15,4 +15,4 @@ class AccumulatedView(Horizontal):
 
     def show(self, stats, hours, range_name: str, path, error: str) -> None:
         self.query_one(AccumulatedTotals).show(stats, path, error)
-        self.query_one(LiquidationChart).show(hours, range_name)
+        self.query_one(LiquidationChart).show(hours, range_name, error)

@@ -1,5 +1,5 @@
 """The snapshot view: right now, at a glance. Three rows that share the screen's height; on a
-narrow or short terminal the bottom row (whales, exchanges, alerts) gives its room to the others."""
+narrow or short terminal the bottom row (whales, exchanges, market, alerts) gives its room to the others."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from orderflow_tui.ui.widgets.cvd_panel import CvdPanel
 from orderflow_tui.ui.widgets.exchange_table import ExchangeTable
 from orderflow_tui.ui.widgets.footprint_table import FootprintTable
 from orderflow_tui.ui.widgets.liquidation_panel import LiquidationPanel
+from orderflow_tui.ui.widgets.market_panel import MarketPanel
 from orderflow_tui.ui.widgets.pressure_bar import PressureBar
 from orderflow_tui.ui.widgets.signal_card import SignalCard
 from orderflow_tui.ui.widgets.whale_list import WhaleList
@@ -28,12 +29,13 @@ class SnapshotView(Vertical):
         with Horizontal(id="row-low", classes="row"):
             yield WhaleList("WHALES", id="whales")
             yield ExchangeTable("EXCHANGES · 60 s", id="exchanges")
+            yield MarketPanel("MARKET", id="market")
             yield AlertLog("ALERTS", id="alerts")
 
     def bars_wanted(self) -> int:
         return self.query_one(FootprintTable).rows
 
-    def show(self, snap, data_s: float, warmup_s: float, alerts, waiting: str) -> None:
+    def show(self, snap, data_s: float, warmup_s: float, alerts, waiting: str, no_bars: str) -> None:
         low = self.query_one("#row-low").display
         if snap is None:
             for panel in self.query(".panel"):
@@ -45,9 +47,10 @@ class SnapshotView(Vertical):
         self.query_one(PressureBar).show(snap)
         table = self.query_one(FootprintTable)
         table.set_title(f"FOOTPRINT · {snap.bar_setting} · step {snap.step:g}")
-        table.show(snap)
+        table.show(snap, no_bars)
         self.query_one(LiquidationPanel).show(snap)
         if low:  # nothing is drawn for a hidden row
             self.query_one(WhaleList).show(snap)
             self.query_one(ExchangeTable).show(snap)
+            self.query_one(MarketPanel).show(snap)
             self.query_one(AlertLog).show(alerts)

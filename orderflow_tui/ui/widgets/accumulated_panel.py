@@ -29,8 +29,12 @@ class LiquidationChart(LinePanel):
         super().__init__(*a, **kw)
         self._drawn = None
 
-    def show(self, hours: list[tuple], range_name: str) -> None:
+    def show(self, hours: list[tuple], range_name: str, error: str = "") -> None:
         width, height = self.cols, self.rows
+        if error:
+            self._drawn = None
+            self.set_lines([((error, "muted"),)])
+            return
         key = (tuple(hours), range_name, width, height, self.app.theme)
         if key == self._drawn:
             return  # plotext is slow: draw only when the data or the size changed

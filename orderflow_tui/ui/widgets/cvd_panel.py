@@ -26,6 +26,9 @@ class CvdPanel(LinePanel):
     def show(self, snap) -> None:
         color = "buy" if snap.cvd_quote > 0 else "sell" if snap.cvd_quote < 0 else ""
         trend = "neutral" if snap.cvd_direction == "neutral" else f"{snap.cvd_strength} {snap.cvd_direction}"
+        closed = sum(1 for b in snap.bars if b.closed)
+        momentum = (f"momentum {qty(snap.momentum, signed=True)}  accel {qty(snap.acceleration, signed=True)} "
+                    f"{snap.group}/bar" if closed >= 3 else "momentum: after 3 closed bars")
         if self.cols < 36:  # narrow: the same figures, shorter words
             lines = [((f"CVD {money(snap.cvd_quote, signed=True)}", f"bold {color}"),),
                      ((f"{qty(snap.cvd_base, signed=True)} {snap.group}  net {snap.net_pct:+.1f}%", ""),),
@@ -33,9 +36,8 @@ class CvdPanel(LinePanel):
         else:
             lines = [((f"CVD {money(snap.cvd_quote, signed=True)}", f"bold {color}"),
                       (f"  ({qty(snap.cvd_base, signed=True)} {snap.group})", "")),
-                     ((f"60 s net {snap.net_pct:+.1f}%  trend: {trend}", ""),),
-                     ((f"momentum {qty(snap.momentum, signed=True)}  accel {qty(snap.acceleration, signed=True)}", ""),
-                      (f"  {snap.divergence} divergence" if snap.divergence else "", "bold"))]
+                     ((f"60 s net {snap.net_pct:+.1f}%  {trend}", ""),),
+                     ((momentum, ""), (f"  {snap.divergence} divergence" if snap.divergence else "", "bold"))]
         history = [v for _, v in snap.cvd_history]
         if len(history) < 2:
             lines.append(((f"history: {len(history)} s so far", "muted"),))

@@ -6,8 +6,8 @@ from __future__ import annotations
 from orderflow_tui.ui.format import money
 from orderflow_tui.ui.widgets.line_panel import Columns, LinePanel
 
-SPEC = (("venue", 13, "<", 0), ("buy", 9, ">", 2), ("sell", 9, ">", 2), ("net%", 6, ">", 0),
-        ("dom%", 7, ">", 1), ("sess%", 6, ">", 3))
+SPEC = (("venue", 10, "<", 0), ("buy", 9, ">", 2), ("sell", 9, ">", 2), ("net%", 6, ">", 0),
+        ("dom%", 7, "<", 1), ("sess%", 6, ">", 3))
 
 
 class ExchangeTable(LinePanel):
@@ -18,7 +18,7 @@ class ExchangeTable(LinePanel):
             lead = " ★" if v.venue == snap.leading_venue else ""
             lines.append(cols.row(
                 {"venue": v.venue + lead, "buy": money(v.buy_q), "sell": money(v.sell_q), "net%": f"{v.net_pct:+.1f}",
-                 "dom%": f"{v.dominance:.1f}" + (" !" if v.imbalanced else ""), "sess%": f"{v.session_net_pct:+.1f}"},
+                 "dom%": f"{v.dominance:5.1f}" + (" !" if v.imbalanced else ""), "sess%": f"{v.session_net_pct:+.1f}"},
                 {"venue": "bold" if lead else "", "net%": "buy" if v.net_pct > 0 else "sell" if v.net_pct < 0 else "",
                  "dom%": "bold" if v.imbalanced else ""}))
         if not snap.venues:

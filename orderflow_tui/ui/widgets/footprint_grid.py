@@ -13,20 +13,20 @@ CELL_W = 11  # "12.3K×45.6K"
 
 
 class FootprintGrid(LinePanel):
-    def show(self, snap, offset: int) -> None:
+    def show(self, snap, offset: int, empty: str = "no bars yet: waiting for trades") -> None:
         w, h = self.cols, self.rows
         bars = sorted(snap.bars, key=lambda b: b.open_ts)
         if not bars:
             self.set_title("FOOTPRINT DETAIL")
-            self.set_lines([(("no bars yet: waiting for trades", "muted"),)])
+            self.set_lines([((fit(empty, w), "muted"),)])
             return
         sel = max(0, len(bars) - 1 - offset)
         n = max(1, (w - PRICE_W) // (CELL_W + 1))
         window = bars[max(0, sel - n + 1):sel + 1]
         bar = bars[sel]
         clock = hm if snap.bar_setting[-1:] in ("m", "h", "d") else hms
-        self.set_title(f"FOOTPRINT DETAIL · {snap.bar_setting} · step {snap.step:g} · bar {clock(bar.open_ts)} "
-                       f"Δ {qty(bar.delta, signed=True)} {'closed' if bar.closed else 'open'} · ←/→ home/end")
+        self.set_title(f"FOOTPRINT DETAIL · {snap.bar_setting} · step {snap.step:g} · {clock(bar.open_ts)} "
+                       f"Δ {qty(bar.delta, signed=True)}{'' if bar.closed else ' open'}")
         st = max(1, round(snap.step * snap.scale))
         rows_all = {r for b in window for r in b.rows}
         hi, lo = max(rows_all), min(rows_all)
@@ -71,6 +71,7 @@ class FootprintGrid(LinePanel):
                 runs += [(short(bid).rjust(half), f"{sell_style} {shade}"), ("×", f"muted {shade}"),
                          (short(ask).ljust(CELL_W - 1 - half), f"{buy_style} {shade}")]
             lines.append(tuple(runs))
-        lines.append(((fit("bid×ask · ◆ POC │ value area (selected bar) · ► last · bold: imbalance · "
-                           "underlined: stacked · shade: volume", w), "muted"),))
+        legend = ("bid×ask  ◆ POC  │ value area (of the selected bar)  ► last  bold imbalance  underlined "
+                  "stacked  shade volume  ←/→ bar")
+        lines.append(((fit(legend if len(legend) <= w else "◆POC │VA ►last bold=imbalance _=stacked ←/→", w), "muted"),))
         self.set_lines(lines)

@@ -29,7 +29,7 @@ def marks(bar) -> str:
 
 
 class FootprintTable(LinePanel):
-    def show(self, snap) -> None:
+    def show(self, snap, empty: str = "no bars yet: waiting for trades") -> None:
         cols = Columns(SPEC, self.cols)
         clock = hm if snap.bar_setting[-1:] in ("m", "h", "d") else hms  # volume / trade-count bars are short
         bars = sorted(snap.bars, key=lambda b: b.open_ts)[-max(1, self.rows - 1):]
@@ -44,5 +44,5 @@ class FootprintTable(LinePanel):
                 {"bid": "sell", "ask": "buy", "delta": "buy" if d > 0 else "sell" if d < 0 else "",
                  "time": "" if bar.closed else "bold"}))
         if not bars:
-            lines.append((("no bars yet: waiting for trades", "muted"),))
+            lines.append(((empty, "muted"),))
         self.set_lines(lines)

@@ -138,6 +138,16 @@ def fit(text: str, width: int) -> str:
     return text if len(text) <= width else (text[: max(0, width - 1)] + "…" if width > 0 else "")
 
 
+def wrap(text: str, width: int, indent: str = "  ") -> list[str]:
+    """A text over as many lines as it needs, continuation lines indented; words are not split
+    unless a word alone is wider than the line."""
+    import textwrap
+
+    if width <= len(indent) + 4:
+        return [fit(text, width)]
+    return textwrap.wrap(text, width, subsequent_indent=indent, break_on_hyphens=False) or [""]
+
+
 def line_width(line: Line) -> int:
     return sum(len(text) for text, _ in line)
 

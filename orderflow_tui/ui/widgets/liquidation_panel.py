@@ -4,7 +4,7 @@ the largest price clusters, and the tape (newest first) filling the rest of the 
 from __future__ import annotations
 
 from orderflow_tui.ui.format import hms, money, price, qty, ymd
-from orderflow_tui.ui.widgets.line_panel import Columns, LinePanel, fit
+from orderflow_tui.ui.widgets.line_panel import Columns, LinePanel, fit, wrap
 
 TAPE = (("date", 10, "<", 5), ("time UTC", 8, "<", 0), ("venue", 12, "<", 1), ("side", 5, "<", 0),
         ("base", 10, ">", 3), ("$", 9, ">", 0))
@@ -15,7 +15,9 @@ class LiquidationPanel(LinePanel):
         w = self.cols
         v = snap.liquidations
         total = v.long[2] + v.short[2]
-        lines = [((fit(f"Last {v.window_min} min: {v.long[0] + v.short[0]} events  {money(total)}", w), "bold"),)]
+        head = (f"Last {v.window_min} min: {v.long[0] + v.short[0]} events  {money(total)}" if w >= 36 else
+                f"{v.window_min} min: {v.long[0] + v.short[0]} liq {money(total)}")
+        lines = [((fit(head, w), "bold"),)]
         for name, (n, base, quote), color, arrow in (("LONG ", v.long, "long", "▼"), ("SHORT", v.short, "short", "▲")):
             share = quote / total * 100 if total else 0.0
             if w >= 52:
@@ -30,8 +32,8 @@ class LiquidationPanel(LinePanel):
         if v.cascade is not None:
             k = v.cascade
             cross = " cross-exchange" if k.cross_exchange else ""
-            lines.append(((fit(f"CASCADE{cross}: {k.count} liq {money(k.quote)} risk {k.risk:.2f} ({k.band})", w),
-                           "bold reverse"),))
+            for text in wrap(f"CASCADE{cross}: {k.count} liq {money(k.quote)} risk {k.risk:.2f} ({k.band})", w)[:2]:
+                lines.append(((text, "bold reverse"),))
         tiers = ", ".join(f"{side} {tier}" for side, tier in v.tiers.items() if tier)
         if tiers:
             lines.append(((fit(f"5 min tier: {tiers}", w), "bold"),))

@@ -11,7 +11,7 @@ class TopBar(LinePanel):
     DEFAULT_CSS = "TopBar { border: none; padding: 0 1; height: 1; background: $panel; }"
 
     def show(self, group: str, last_price: float | None, now_ms: int, badge: tuple[str, str], error: str,
-             paused: bool, waiting: str, bell: bool) -> None:
+             paused: bool, waiting: str, bell: bool, message: str = "") -> None:
         narrow = self.cols < 110
         runs = [] if narrow else [("orderflow-tui", "bold"), (" │ ", "")]
         runs.append((group, "bold"))
@@ -24,6 +24,8 @@ class TopBar(LinePanel):
             runs.append((f" │ {error}", "bold red"))
         if waiting:
             runs.append((f" │ {waiting}", "muted"))
-        if not narrow:
+        if message:
+            runs += [(" │ ", ""), (f" {message} ", "reverse")]
+        elif not narrow:
             runs.append((f" │ bell {'on' if bell else 'off'}", ""))
         self.set_lines([tuple(runs)])

@@ -16,9 +16,17 @@ class VolumeProfile(LinePanel):
             return
         rows = sorted(profile.rows, reverse=True)
         room = max(1, self.rows - 2)
-        band = -(-len(rows) // room)  # fold into bands so the whole range fits
-        folded = [(rows[i:i + band][-1], sum(sum(profile.rows[r][:2]) for r in rows[i:i + band]), rows[i:i + band])
-                  for i in range(0, len(rows), band)]
+        st = max(1, min((a - b for a, b in zip(rows, rows[1:])), default=1))  # the row step, in ticks
+        span = (rows[0] - rows[-1]) // st + 1
+        band = -(-span // room) * st  # rows per line, as a price span: bands start at multiples of it
+        bands: dict[int, list[int]] = {}
+        for r in rows:
+            bands.setdefault(r - r % band, []).append(r)
+        # a band holding the POC is labelled with the POC's own price
+        folded = [(profile.poc if profile.poc in chunk else key, sum(sum(profile.rows[r][:2]) for r in chunk), chunk)
+                  for key, chunk in sorted(bands.items(), reverse=True)]
+        if band > st:
+            lines[0] = ((fit(f"{title} · {band // st} rows a line", w), "bold"),)
         top = max(v for _, v, _ in folded) or 1.0
         hvn, lvn = set(profile.hvn), set(profile.lvn)
         bar_w = max(1, w - 12 - 10 - 5)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from orderflow_tui.ui.format import hms, money, price, qty
 from orderflow_tui.ui.widgets.line_panel import Columns, LinePanel
 
-SPEC = (("time", 8, "<", 0), ("venue", 11, "<", 3), ("side", 4, "<", 0), ("$", 9, ">", 0),
+SPEC = (("time", 8, "<", 1), ("venue", 8, "<", 3), ("side", 4, "<", 0), ("$", 8, ">", 0),
         ("size", 22, "<", 4), ("tier", 5, "<", 2))
 TIER = {"mega": "MEGA", "whale": "WHALE", "large": ""}
 
@@ -22,5 +22,5 @@ class WhaleList(LinePanel):
                                   {"side": color, "$": f"bold {color}",
                                    "tier": "bold reverse" if p.tier != "large" else ""}))
         if not lines:
-            lines.append((("no prints at or above the large tier yet", "muted"),))
+            lines.append((("no large prints yet" if self.cols < 40 else "no prints at or above the large tier yet", "muted"),))
         self.set_lines(lines)
