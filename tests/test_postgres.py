@@ -2,6 +2,7 @@
 migrations and crash safety, and the same numbers as the SQLite store for the same input."""
 
 import asyncio
+import json
 import os
 import signal
 import subprocess
@@ -185,3 +186,21 @@ def test_unreachable_server_and_missing_database_are_one_line_errors(postgres_se
     with pytest.raises(StoreError, match="cannot reach the server") as err:
         connect(f"postgresql://postgres@127.0.0.1:{free_port()}/x")
     assert "\n" not in str(err.value)
+
+
+def test_the_commands_take_a_postgresql_db(pg_dsn, tmp_path):
+    cap = liquidation_capture(tmp_path / "liq.jsonl")
+
+    def cli(*args):
+        proc = subprocess.run([sys.executable, "-m", "orderflow_tui", *map(str, args)], capture_output=True,
+                              text=True, timeout=120)
+        assert proc.returncode == 0, proc.stderr
+        return proc.stdout
+
+    cli("replay", cap, "--headless", "--db", pg_dsn)
+    cli("replay", cap, "--headless", "--db", pg_dsn)  # replaying again replaces, never adds
+    out = json.loads(cli("stats", "--db", pg_dsn, "--json", "--source", "all"))
+    assert out["total"]["count"] == 300 and set(out["venues"]) == {"binance", "bybit", "okx"}
+    assert "127.0.0.1" in cli("stats", "--db", pg_dsn, "--source", "all")
+    cli("export", tmp_path / "l.csv", "--db", pg_dsn, "--source", "all")
+    assert len((tmp_path / "l.csv").read_text().splitlines()) == 301

@@ -212,7 +212,8 @@ def explain(dsn: str, exc: Exception) -> StoreError:
     name = type(exc).__name__
     msg = " ".join(str(exc).split())[:160]
     where = redact(dsn)
-    if isinstance(exc, (OSError, asyncio.TimeoutError)) or name in ("CannotConnectNowError", "ConnectionDoesNotExistError"):
+    if isinstance(exc, (OSError, asyncio.TimeoutError)) or name in ("CannotConnectNowError",
+                                                                     "ConnectionDoesNotExistError"):
         hint = f"cannot reach the server ({msg or name}); is PostgreSQL running there?"
     elif name in ("InvalidPasswordError", "InvalidAuthorizationSpecificationError"):
         hint = "the server refused the login; check the user and password"
@@ -260,7 +261,8 @@ def migrate(conn: PgConnection) -> None:
     conn.execute("BEGIN")
     try:
         conn.execute(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK})")  # a second process waits here
-        conn.execute("CREATE TABLE IF NOT EXISTS orderflow_schema (version INTEGER PRIMARY KEY, applied_ms BIGINT NOT NULL)")
+        conn.execute("CREATE TABLE IF NOT EXISTS orderflow_schema "
+                     "(version INTEGER PRIMARY KEY, applied_ms BIGINT NOT NULL)")
         version = conn.execute("SELECT COALESCE(MAX(version), 0) FROM orderflow_schema").fetchone()[0]
         for target in sorted(MIGRATIONS):
             if target <= version:
@@ -290,7 +292,8 @@ def _timescale(conn: PgConnection) -> bool:
     conn.execute("CREATE OR REPLACE FUNCTION orderflow_now_ms() RETURNS BIGINT LANGUAGE SQL STABLE AS "
                  "$$ SELECT (extract(epoch FROM now()) * 1000)::BIGINT $$")
     conn.execute("SELECT set_integer_now_func('liquidations', 'orderflow_now_ms', replace_if_exists => true)")
-    conn.execute("ALTER TABLE liquidations SET (timescaledb.compress, timescaledb.compress_segmentby = 'venue, symbol')")
+    conn.execute("ALTER TABLE liquidations SET "
+                 "(timescaledb.compress, timescaledb.compress_segmentby = 'venue, symbol')")
     conn.execute("SELECT add_compression_policy('liquidations', BIGINT '604800000', if_not_exists => true)")
     return True
 
