@@ -6,6 +6,9 @@ pointed at it through ORDERFLOW_ENDPOINTS_* variables, its connections cut every
 what the servers produced.
 
     python benchmarks/live_soak.py [--seconds 600] [--rate 1500] [--drop-every 50000]
+                                   [--venues binance,bybit,okx,coinbase,hyperliquid,bitget]
+
+The perpetual venues also push open interest and funding (sim/context_sim.py), as in ``demo``.
 """
 
 from __future__ import annotations
@@ -18,6 +21,8 @@ import sys
 import tempfile
 import time
 
+from orderflow_tui import config
+from orderflow_tui.sim.context_sim import attach
 from orderflow_tui.sim.exchange_sim import SYMBOLS, DemoExchange, Faults
 
 TICK = os.sysconf("SC_CLK_TCK")
@@ -32,24 +37,21 @@ def proc_sample(pid: int) -> tuple[float, float]:
     return cpu_s, rss
 
 
-async def main(seconds: float, rate: float, drop_every: int) -> None:
-    faults = {v: Faults(drop_after=drop_every, once=False) for v in ("binance", "bybit", "okx")}
-    exchange = await DemoExchange(seed=3, rate_per_s=rate, faults=faults).start()
+async def main(seconds: float, rate: float, drop_every: int, venues=("binance", "bybit", "okx")) -> None:
+    faults = {v: Faults(drop_after=drop_every, once=False) for v in venues}
+    exchange = await DemoExchange(seed=3, rate_per_s=rate, faults=faults, venues=venues).start()
+    attach(exchange, seed=3)  # open interest and funding pushes on the perpetual venues
     env = dict(os.environ)
-    for v, srv in exchange.servers.items():
-        if v == "binance":
-            env["ORDERFLOW_ENDPOINTS_BINANCE_MARKET_WS"] = f"{srv.ws}/market/stream"
-            env["ORDERFLOW_ENDPOINTS_BINANCE_REST"] = srv.http
-        elif v == "bybit":
-            env["ORDERFLOW_ENDPOINTS_BYBIT_WS"] = f"{srv.ws}/v5/public/linear"
-            env["ORDERFLOW_ENDPOINTS_BYBIT_REST"] = srv.http
-        else:
-            env["ORDERFLOW_ENDPOINTS_OKX_WS"] = f"{srv.ws}/ws/v5/public"
-            env["ORDERFLOW_ENDPOINTS_OKX_REST"] = srv.http
+    settings = config.Settings()
+    exchange.endpoints(settings)  # every endpoint the servers set, passed as ORDERFLOW_ENDPOINTS_*
+    for key, value in vars(settings.endpoints).items():
+        if isinstance(value, str) and "127.0.0.1" in value:
+            env[f"ORDERFLOW_ENDPOINTS_{key.upper()}"] = value
     db = tempfile.mktemp(suffix=".sqlite")
     child = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "orderflow_tui", "run", "--headless", "--duration", str(seconds), "--report", "json",
-        "--db", db, env=env, stdout=asyncio.subprocess.PIPE, stderr=open(os.environ.get("SOAK_LOG", os.devnull), "w"))
+        "--db", db, "--venues", ",".join(venues), env=env, stdout=asyncio.subprocess.PIPE,
+        stderr=open(os.environ.get("SOAK_LOG", os.devnull), "w"))
     report = asyncio.create_task(child.stdout.read())  # read while it runs: the report exceeds a pipe buffer
 
     async def stop_producing():  # 5 s before the child's end: it catches up before it reports
@@ -106,5 +108,6 @@ if __name__ == "__main__":
     ap.add_argument("--seconds", type=float, default=600)
     ap.add_argument("--rate", type=float, default=1500)
     ap.add_argument("--drop-every", type=int, default=50_000)
+    ap.add_argument("--venues", default="binance,bybit,okx")
     a = ap.parse_args()
-    asyncio.run(main(a.seconds, a.rate, a.drop_every))
+    asyncio.run(main(a.seconds, a.rate, a.drop_every, tuple(v.strip() for v in a.venues.split(","))))

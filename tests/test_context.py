@@ -282,3 +282,17 @@ async def test_market_panel_lines():
     assert styles["-2.10"] == "sell" and styles["+0.0100%"] == "buy"
     empty = snapshot(Engine(), "BTC")
     assert empty is None
+
+
+async def test_doctor_checks_each_context_stream():
+    """doctor on the simulated venues: a "first context" row per stream that carries open interest
+    or funding, Binance's open-interest poll included."""
+    from orderflow_tui import config
+    from orderflow_tui.feeds.doctor import _doctor
+
+    settings = config.Settings()
+    settings.feeds.venues = "binance,bybit,okx,hyperliquid,bitget"
+    rows = await _doctor(settings, 8.0, 8.0, True)  # demo: the simulated venues
+    context = {stream: ok for stream, check, ok, _, _ in rows if check == "first context"}
+    assert context == {"binance/market": True, "binance/open-interest": True, "bybit/linear": True,
+                       "okx/public": True, "hyperliquid/ws": True, "bitget/public": True}, rows

@@ -286,3 +286,22 @@ def test_demo_selects_the_six_venues(tmp_path):
     assert report["rejected_frames"] == 0
     assert {m.split(":")[0] for m, v in report["markets"].items() if v["trades"] > 0} == \
         {"binance", "bybit", "okx", "coinbase", "hyperliquid", "bitget"}
+
+
+async def test_status_sums_a_venues_connections():
+    """Bitget has two connections (trades, liquidations): its rate is their sum, not the last one's."""
+    exchange = await DemoExchange(seed=35, rate_per_s=80.0, venues=("bitget",)).start()
+    settings = fast_settings(("bitget",))
+    exchange.endpoints(settings)
+    source = LiveSource(settings)
+    engine = Engine(settings.engine)
+    task = asyncio.create_task(source.run(engine))
+    await asyncio.sleep(5.0)
+    [st] = source.statuses()
+    rates = [c.rate() for c in source.connections]
+    source.stop()
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+    await exchange.stop()
+    assert len(rates) == 2 and rates[0] > 0 and st.msgs_per_s == pytest.approx(sum(rates), rel=0.2)
+    assert st.last_age_s is not None and st.last_age_s < 1.0

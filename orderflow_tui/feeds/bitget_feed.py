@@ -41,7 +41,7 @@ class BitgetFeed(VenueFeed):
         trades = {s: _sub([{"instType": INST_TYPE, "channel": ch, "instId": s} for ch in ("trade", "ticker")])
                   for s in self.symbols}
         liqs = {LIQUIDATIONS: _sub([{"instType": INST_TYPE.lower(), "topic": "liquidation"}])}
-        return [Stream("bitget/public", e.bitget_ws, [], "ping", ping, ("trade",), trades),
+        return [Stream("bitget/public", e.bitget_ws, [], "ping", ping, ("trade", "context"), trades),
                 Stream("bitget/liquidation", e.bitget_liquidation_ws, [], "ping", ping, ("liquidation",), liqs)]
 
     def answer(self, frame: str) -> Answer | None:

@@ -25,7 +25,7 @@ import time
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI, PayloadTooBig
 
-from orderflow_tui.events import CONTROL, Liquidation, Trade
+from orderflow_tui.events import CONTROL, Context, Liquidation, Trade
 from orderflow_tui.feeds.rest import RestError
 from orderflow_tui.feeds.status import VenueState
 from orderflow_tui.venues import Rejected, parse_frame
@@ -227,7 +227,8 @@ class Connection:
         if self.on_data is not None:
             for e in events:
                 self.on_data(self.stream.name, "trade" if type(e) is Trade else
-                             "liquidation" if type(e) is Liquidation else "other")
+                             "liquidation" if type(e) is Liquidation else
+                             "context" if type(e) is Context else "other")
 
     # ---- REST refills ------------------------------------------------------------------------------
 

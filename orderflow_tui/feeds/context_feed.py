@@ -36,6 +36,7 @@ def _with_args(stream: Stream, extra) -> Stream:
         req = json.loads(text)
         req["args"] = req["args"] + extra(topic, req["args"])
         stream.topics[topic] = json.dumps(req)
+    stream.expects = tuple(stream.expects) + ("context",)
     return stream
 
 
@@ -44,6 +45,7 @@ class BinanceContextFeed(BinanceFeed):
         streams = super().streams()
         market = next(s for s in streams if s.name == "binance/market")
         market.url += "".join(f"/{s.lower()}@markPrice@1s" for s in self.symbols)
+        market.expects = tuple(market.expects) + ("context",)
         return streams
 
     async def open_interest(self) -> list[str]:
@@ -86,11 +88,12 @@ class ContextPoller:
         self.on_data = on_data
         self.every_s = every_s or OI_POLL_S
         self.stopping = False
+        self.refused: dict[str, str] = {}  # a Connection's face (doctor): a poll has no topics
         self.last_seen = 0.0
         self.polls = 0
         self.errors = 0
         self.stream = Stream("binance/open-interest", f"{feed.settings.endpoints.binance_rest}/fapi/v1/openInterest",
-                             [], None, self.every_s, ())
+                             [], None, self.every_s, ("context",))
 
     def context_flowing(self) -> bool:
         """The venue's markPrice stream is up: no polls while it is down or not subscribed."""

@@ -53,7 +53,8 @@ async def _doctor(settings, timeout, liquidation_timeout, demo):
     while time.monotonic() - start < max(timeout, liquidation_timeout):
         await asyncio.sleep(0.5)
         trades_done = all((c.stream.name, "trade") in seen for c in conns if "trade" in c.stream.expects)
-        liqs_done = all((c.stream.name, "liquidation") in seen for c in conns if "liquidation" in c.stream.expects)
+        liqs_done = all((c.stream.name, kind) in seen for c in conns for kind in ("liquidation", "context")
+                        if kind in c.stream.expects)  # context waits like liquidations (issue 14)
         if trades_done and (liqs_done or time.monotonic() - start > liquidation_timeout):
             break
         if not trades_done and time.monotonic() - start > timeout:
@@ -79,6 +80,9 @@ async def _doctor(settings, timeout, liquidation_timeout, demo):
             elif kind == "liquidation":
                 rows.append((c.stream.name, "first liquidation", None, f"none in {limit:.0f}s",
                              "liquidations can be rare in a calm market; the route may also be wrong"))
+            elif kind == "context":  # open interest and funding (issue 14)
+                rows.append((c.stream.name, "first context", None, f"none in {limit:.0f}s",
+                             "open interest / funding not seen yet: some venues push every 30-90 s"))
             else:
                 rows.append((c.stream.name, "first trade", False, f"none in {limit:.0f}s",
                              "subscribed but silent: check the route (binance_trades_route) and symbols"))

@@ -81,7 +81,7 @@ class HyperliquidFeed(VenueFeed):
             topics[f"activeAssetCtx:{coin}"] = _sub({"type": "activeAssetCtx", "coin": coin})
         for user in self.children:
             topics[f"userFills:{user}"] = _sub({"type": "userFills", "user": user})
-        expects = ("trade", "liquidation") if self.children else ("trade",)
+        expects = ("trade", "liquidation", "context") if self.children else ("trade", "context")
         return [Stream("hyperliquid/ws", self.settings.endpoints.hyperliquid_ws, [], json.dumps({"method": "ping"}),
                        min(50.0, self.settings.feeds.ping_interval_s), expects, topics)]
 

@@ -62,10 +62,13 @@ class LiveSource:
 
     def statuses(self) -> list[VenueState]:
         now = time.monotonic()
-        for c in self.connections:
+        for st in self.states.values():
+            st.msgs_per_s, st.last_age_s = 0.0, None
+        for c in self.connections:  # a venue with several connections (Bitget, Binance's poll): summed
             st = c.state
-            st.msgs_per_s = c.rate()
-            st.last_age_s = now - c.last_seen if c.last_seen else None
+            st.msgs_per_s += c.rate()
+            if c.last_seen and (st.last_age_s is None or now - c.last_seen < st.last_age_s):
+                st.last_age_s = now - c.last_seen
         return list(self.states.values())
 
     async def prepare(self) -> None:
