@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from orderflow_tui.engine.context import context_report
 from orderflow_tui.engine.footprint import poc_row
 from orderflow_tui.instruments import Instruments
 
@@ -48,6 +49,7 @@ def build_report(engine, stats, instruments: Instruments) -> dict:
         "control_frames": stats.control,
         "ignored_frames": stats.ignored,
         "rejected_reasons": dict(stats.reasons.most_common(20)),
+        "market_context": context_report(engine.context),  # open interest and funding (issue 14)
     }
 
 

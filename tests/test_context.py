@@ -296,3 +296,40 @@ async def test_doctor_checks_each_context_stream():
     context = {stream: ok for stream, check, ok, _, _ in rows if check == "first context"}
     assert context == {"binance/market": True, "binance/open-interest": True, "bybit/linear": True,
                        "okx/public": True, "hyperliquid/ws": True, "bitget/public": True}, rows
+
+
+def test_record_then_replay_reports_the_market_context(tmp_path):
+    """The context frames are recorded like any frame; the replay report adds ``market_context``
+    (per market: pushes merged, last figures, per-minute open interest) and leaves the contract's
+    keys alone: context creates no market. Binance's open interest is a REST body (``k: rest``),
+    which replay does not read, so only its funding comes back."""
+    import subprocess
+    import sys
+
+    from orderflow_tui import config
+    from orderflow_tui.feeds.record import record_capture
+
+    settings = config.Settings()
+    settings.feeds.venues = "binance,bybit,okx,hyperliquid,bitget,coinbase"
+    out = tmp_path / "ctx.jsonl"
+    record_capture(settings, out, 7.0, demo=True)
+    lines = [json.loads(x) for x in out.read_text().splitlines()[1:]]
+    assert any(x.get("k") == "rest" and "openInterest" in x["f"] for x in lines)
+    run = subprocess.run([sys.executable, "-m", "orderflow_tui", "replay", str(out), "--headless", "--report", "json"],
+                         capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    assert run.returncode == 0, run.stderr[-400:]
+    report = json.loads(run.stdout)
+    assert report["rejected_frames"] == 0
+    ctx = report["market_context"]
+    assert set(ctx) == {"binance:BTCUSDT", "bybit:BTCUSDT", "okx:BTC-USDT-SWAP", "hyperliquid:BTC", "bitget:BTCUSDT"}
+    assert ctx["binance:BTCUSDT"]["oi_base"] is None and ctx["binance:BTCUSDT"]["funding"] is not None
+    for key in ("bybit:BTCUSDT", "okx:BTC-USDT-SWAP", "hyperliquid:BTC", "bitget:BTCUSDT"):
+        c = ctx[key]
+        assert c["updates"] >= 2 and c["oi_base"] > 0 and c["funding"] is not None and c["oi_minutes"], key
+        assert c["oi_minutes"][-1][1] == c["oi_base"] and c["oi_minutes"][-1][0] % 60_000 == 0
+    assert ctx["hyperliquid:BTC"]["funding_interval_h"] == 1.0
+    assert {"binance:BTCUSDT", "bybit:BTCUSDT", "okx:BTC-USDT-SWAP", "hyperliquid:BTC", "bitget:BTCUSDT",
+            "coinbase:BTC-USD"} <= set(report["markets"])
+    # a market still appears only with a trade or a liquidation (OKX's SWAP channel also carries ETH)
+    assert all(m["trades"] or m["liquidations"]["long"]["count"] + m["liquidations"]["short"]["count"]
+               for m in report["markets"].values())

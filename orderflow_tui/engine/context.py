@@ -35,10 +35,12 @@ class MarketContext:
         self.funding: float | None = None
         self.interval_h: float | None = None
         self.next_ts: int | None = None
+        self.updates = 0
         # (minute, oi base, oi usd): the last value seen in each minute
         self.minutes: deque[tuple[int, float, float]] = deque(maxlen=MINUTES_KEPT)
 
     def update(self, ev: Context) -> None:
+        self.updates += 1
         if ev.ts > self.ts:
             self.ts = ev.ts
         if ev.mark is not None:
@@ -197,3 +199,12 @@ def context_reason(change_5m: float | None, funding_apr: float | None, liq_long:
             return text + f": shorts piling in at {funding_apr:+.0f}%/yr funding (crowded)"
         return text + ": new positions opening"
     return text
+
+
+def context_report(book: ContextBook) -> dict:
+    """The replay report's ``market_context`` (a key added beside the contract's): per market, the
+    pushes merged, the last figures and the per-minute open interest [minute start ms, base, USD]."""
+    return {key: {"updates": m.updates, "oi_base": m.oi_base, "oi_usd": m.oi_usd, "funding": m.funding,
+                  "funding_interval_h": m.interval_h, "next_funding_ts": m.next_ts,
+                  "oi_minutes": [[minute * 60_000, base, usd] for minute, base, usd in m.minutes]}
+            for key, m in sorted(book.markets.items())}
