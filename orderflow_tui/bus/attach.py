@@ -122,7 +122,7 @@ class BusSource:
             finally:
                 if nc is not None:
                     try:
-                        await nc.close()
+                        await asyncio.wait_for(nc.close(), 5.0)  # a half-dead connection must not hang us
                     except Exception:
                         pass
             if not self.stopping:
@@ -198,7 +198,7 @@ class BusSource:
                 raise error[0]
         finally:
             try:
-                await sub.unsubscribe()
+                await asyncio.wait_for(sub.unsubscribe(), 5.0)
             except Exception:
                 pass
 
