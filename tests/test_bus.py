@@ -260,6 +260,15 @@ async def test_the_collector_buffers_while_the_bus_is_down_within_its_bound(nats
     await viewer.kill()
     m = viewer.engine.markets["bybit:BTCUSDT"]
     assert (m.trades, m.first_ts, m.duplicates) == (1000, 1_700_000_000_500, 0)
+    import time
+
+    later = Viewer(bus, since_ms=int(time.time() * 1000) + 60_000)  # --since: nothing was stored after it
+    earlier = Viewer(bus, since_ms=int(time.time() * 1000) - 3_600_000)
+    await earlier.caught_up(bus)
+    await asyncio.sleep(1.0)
+    assert later.source.last_seq == 0 and earlier.engine.markets["bybit:BTCUSDT"].trades == 1000
+    await later.kill()
+    await earlier.kill()
 
 
 async def test_the_dashboard_attaches_and_shows_the_bus_like_a_venue(nats_server):
