@@ -333,3 +333,33 @@ def test_record_then_replay_reports_the_market_context(tmp_path):
     # a market still appears only with a trade or a liquidation (OKX's SWAP channel also carries ETH)
     assert all(m["trades"] or m["liquidations"]["long"]["count"] + m["liquidations"]["short"]["count"]
                for m in report["markets"].values())
+
+
+def test_store_keeps_open_interest_and_funding_per_minute(tmp_path):
+    """Per market and minute the last open interest (base, USD) and the funding; a batch rewrites
+    only what changed; the accumulated chart reads an hourly series (per market the hour's last
+    minute, summed)."""
+    from orderflow_tui.store import db
+
+    conn = db.connect(tmp_path / "s.sqlite")
+    e = Engine()
+    builder = db.BatchBuilder("live")
+    h0 = T0 - T0 % 3_600_000
+    e.on_events([ctx("okx", "BTC-USDT-SWAP", h0 + 5_000, oi_base=100.0, oi_usd=5e6, funding=0.0001, interval_h=8.0),
+                 ctx("okx", "BTC-USDT-SWAP", h0 + 30_000, oi_base=101.0, oi_usd=5.05e6),
+                 ctx("bybit", "BTCUSDT", h0 + 61_000, oi_base=200.0, mark=50_000.0, funding=-0.0002, interval_h=8.0)])
+    batch = builder.collect(e)
+    assert sorted(r[1:] for r in batch.context) == [
+        (h0, "okx", "BTC-USDT-SWAP", "BTC", 101.0, 5.05e6, 0.0001, 8.0),
+        (h0 + 60_000, "bybit", "BTCUSDT", "BTC", 200.0, 1e7, -0.0002, 8.0)]
+    db.write_batch(conn, batch)
+    assert len(builder.collect(e).context) == 0  # nothing changed: nothing rewritten
+    e.on_events([ctx("okx", "BTC-USDT-SWAP", h0 + 3_600_000 + 1_000, oi_base=90.0, oi_usd=4.5e6)])
+    db.write_batch(conn, builder.collect(e))
+    rows = conn.execute("SELECT source, minute, venue, oi_base, oi_usd, funding FROM context_minutes "
+                        "ORDER BY minute, venue").fetchall()
+    assert rows == [("live", h0, "okx", 101.0, 5.05e6, 0.0001), ("live", h0 + 60_000, "bybit", 200.0, 1e7, -0.0002),
+                    ("live", h0 + 3_600_000, "okx", 90.0, 4.5e6, 0.0001)]
+    assert db.open_interest(conn) == [(h0, 5.05e6 + 1e7), (h0 + 3_600_000, 4.5e6)]
+    assert db.open_interest(conn, group="ETH") == []
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == 3

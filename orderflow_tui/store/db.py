@@ -152,14 +152,16 @@ class Batch:
     liquidations: list = field(default_factory=list)
     volumes: list = field(default_factory=list)
     cascades: list = field(default_factory=list)
+    context: list = field(default_factory=list)  # open interest and funding per market and minute
 
     def __len__(self) -> int:
-        return len(self.liquidations) + len(self.volumes) + len(self.cascades)
+        return len(self.liquidations) + len(self.volumes) + len(self.cascades) + len(self.context)
 
     def extend(self, other: "Batch") -> None:
         self.liquidations += other.liquidations
         self.volumes += other.volumes
         self.cascades += other.cascades
+        self.context += other.context
 
 
 class BatchBuilder:
@@ -170,6 +172,7 @@ class BatchBuilder:
         self.kind = source.split(":")[0]  # live, demo or replay: part of every key
         self.origin = source if self.kind != source else ""
         self.seen: dict[str, tuple] = {}  # market -> (trades, buy_b, sell_b, buy_q, sell_q) already written
+        self.context_seen: dict[str, tuple] = {}  # market -> the last open-interest point written
 
     def collect(self, engine) -> Batch:
         batch = Batch()
@@ -199,6 +202,17 @@ class BatchBuilder:
                 batch.volumes.append((self.source, hour, m.venue, m.symbol, m.group,
                                       *(a - b for a, b in zip(now, before))))
                 self.seen[m.market] = now
+        for key, c in engine.context.markets.items():  # open interest and funding, per minute
+            done = self.context_seen.get(key)  # (minute ms, oi base, oi usd) last written
+            for minute, oi_base, oi_usd in list(c.minutes)[-2:]:  # the minute just closed and the current one
+                point = (minute * 60_000, oi_base, oi_usd)
+                if done is not None and (point[0] < done[0] or point == done):
+                    continue
+                batch.context.append((self.kind, point[0], c.venue, c.symbol, c.group, oi_base, oi_usd or None,
+                                      c.funding, c.interval_h))
+                done = point
+            if done is not None:
+                self.context_seen[key] = done
         return batch
 
 
@@ -212,6 +226,8 @@ def write_batch(conn: sqlite3.Connection, batch: Batch, session: tuple | None = 
             conn.executemany(schema.ADD_VOLUME, batch.volumes)
         if batch.cascades:
             conn.executemany(schema.UPSERT_CASCADE, batch.cascades)
+        if batch.context:
+            conn.executemany(schema.UPSERT_CONTEXT, batch.context)
         if session is not None:
             conn.execute("UPDATE sessions SET last_seen_ms = ?, stopped_ms = ? WHERE id = ?", session)
         conn.execute("COMMIT")
@@ -367,3 +383,21 @@ def hourly(conn, since: int | None = None, until: int | None = None, group: str 
         bq, sq, vwap = vol.get(hour, (0.0, 0.0, 0.0))
         out.append((hour, lq, sq_, bq, sq, vwap))
     return out
+
+
+def open_interest(conn, since: int | None = None, until: int | None = None, group: str | None = None,
+                  source: str | None = None) -> list[tuple]:
+    """(hour, open interest in USD) per hour, oldest first, for the accumulated chart beside the
+    liquidation bars: per market the last minute stored in the hour, summed over the markets (the
+    sum carries the one- or two-sided caveat of the MARKET panel)."""
+    _, cond, sargs = source_filter(conn, source)
+    where, args = _where("minute", since, until, group, (None, cond, sargs))
+    last: dict[tuple, tuple] = {}
+    for minute, venue, symbol, usd in conn.execute(
+            f"SELECT minute, venue, symbol, oi_usd FROM context_minutes WHERE {where} AND oi_usd IS NOT NULL "
+            f"ORDER BY minute", args):
+        last[(minute // 3_600_000 * 3_600_000, venue, symbol)] = (minute, usd)
+    hours: dict[int, float] = {}
+    for (hour, _, _), (_, usd) in last.items():
+        hours[hour] = hours.get(hour, 0.0) + usd
+    return sorted(hours.items())

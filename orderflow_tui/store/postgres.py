@@ -24,7 +24,7 @@ from urllib.parse import urlparse, urlunparse
 
 from orderflow_tui.store.db import Batch, BatchBuilder, StoreError, apply_retention, start_session, write_batch
 
-SCHEMA_VERSION = 2  # the SQLite schema version whose meaning this layout has (tests check they agree)
+SCHEMA_VERSION = 3  # the SQLite schema version whose meaning this layout has (tests check they agree)
 
 MIGRATIONS = {
     2: [
@@ -70,6 +70,13 @@ MIGRATIONS = {
         # the bus consumer that writes this store: the last stream sequence committed, in the same
         # transaction as the rows it produced (exactly once across restarts, see bus/store_consumer.py)
         """CREATE TABLE bus_offsets (consumer TEXT PRIMARY KEY, seq BIGINT NOT NULL)""",
+    ],
+    3: [  # open interest and funding per market and minute (issue 14)
+        """CREATE TABLE context_minutes (
+            source TEXT NOT NULL, minute BIGINT NOT NULL, venue TEXT NOT NULL, symbol TEXT NOT NULL, grp TEXT NOT NULL,
+            oi_base DOUBLE PRECISION, oi_usd DOUBLE PRECISION, funding DOUBLE PRECISION,
+            interval_h DOUBLE PRECISION,
+            PRIMARY KEY (minute, source, venue, symbol))""",
     ],
 }
 

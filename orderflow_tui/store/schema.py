@@ -1,6 +1,6 @@
 """Schema and migrations, versioned with PRAGMA user_version."""
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 MIGRATIONS = {
     1: """
@@ -126,3 +126,20 @@ UPSERT_CASCADE = """INSERT INTO cascades
         end_ts = excluded.end_ts, count = excluded.count, quote = excluded.quote,
         long_quote = excluded.long_quote, short_quote = excluded.short_quote, venues = excluded.venues,
         cross_exchange = excluded.cross_exchange, risk = excluded.risk, band = excluded.band"""
+
+
+# Version 3 (issue 14): open interest and funding per market and minute, the last value seen in the minute.
+MIGRATIONS[3] = """
+    CREATE TABLE context_minutes (
+        source TEXT NOT NULL, minute INTEGER NOT NULL, venue TEXT NOT NULL, symbol TEXT NOT NULL, grp TEXT NOT NULL,
+        oi_base REAL, oi_usd REAL, funding REAL, interval_h REAL,
+        PRIMARY KEY (minute, source, venue, symbol)
+    ) WITHOUT ROWID;
+"""
+
+UPSERT_CONTEXT = """INSERT INTO context_minutes
+    (source, minute, venue, symbol, grp, oi_base, oi_usd, funding, interval_h)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+    ON CONFLICT (minute, source, venue, symbol) DO UPDATE SET
+        oi_base = excluded.oi_base, oi_usd = excluded.oi_usd, funding = excluded.funding,
+        interval_h = excluded.interval_h"""

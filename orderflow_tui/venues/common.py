@@ -19,7 +19,7 @@ QTY_MIN = 1e-12  # below every venue's lot size; keeps sizes clear of denormals
 QTY_MAX = 1e15
 ID_MAX = 1 << 63  # trade ids are 64-bit on every venue
 
-_DECIMAL = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
+_DECIMAL = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 
 
 def checked(price: float, qty: float, ts: int) -> None:
