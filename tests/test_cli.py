@@ -204,6 +204,8 @@ def test_a_version_1_store_is_migrated_with_its_rows_kept(tmp_path):
     conn.execute("INSERT INTO volume_hours VALUES ('capture:x.jsonl:1:2', 0, 'okx', 'BTC-USDT-SWAP', 'BTC', 1, "
                  "1.0, 0.0, 1.0, 0.0)")
     conn.close()
+    before = cli("stats", "--db", db, "--json", "--source", "all")  # a reader migrates it too
+    assert json.loads(before.stdout)["total"]["count"] == 3
     conn = connect(db)
     assert conn.execute("PRAGMA user_version").fetchone()[0] == schema.SCHEMA_VERSION
     assert accumulated(conn)["total"]["count"] == 1

@@ -94,6 +94,13 @@ def connect(path: Path, readonly: bool = False) -> sqlite3.Connection:
             migrate(conn)
         elif version == 0:
             raise StoreError(f"store {path}: empty; nothing recorded yet")
+        elif version < schema.SCHEMA_VERSION:  # an older store: migrated (never replaced), then read
+            conn.close()
+            if not os.access(path, os.W_OK) or not os.access(path.parent, os.W_OK):
+                raise StoreError(f"store {path}: written by an older orderflow-tui (schema {version}); open it "
+                                 "once with write access to migrate it")
+            connect(path).close()
+            return connect(path, readonly=True)
         return conn
     except sqlite3.Error as exc:
         raise explain(path, exc) from None
