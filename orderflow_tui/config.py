@@ -8,6 +8,7 @@ Environment overrides: ``ORDERFLOW_<SECTION>_<KEY>`` (e.g. ``ORDERFLOW_ENDPOINTS
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 import tomllib
 from dataclasses import dataclass, field
@@ -181,8 +182,8 @@ def _coerce(key: str, f: dataclasses.Field, value):
                 value = want(value)
             except ValueError:
                 raise ConfigError(f"config key {key}: expected a number, got {value!r}") from None
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
-            raise ConfigError(f"config key {key}: expected a number, got {value!r}")
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            raise ConfigError(f"config key {key}: expected a finite number, got {value!r}")
         if want is int and value != int(value):
             raise ConfigError(f"config key {key}: expected a whole number, got {value!r}")
         value = want(value)
@@ -198,9 +199,9 @@ def _coerce(key: str, f: dataclasses.Field, value):
     elif want is dict:
         if not isinstance(value, dict):
             raise ConfigError(f"config key {key}: expected a table, got {value!r}")
-        for k, v in value.items():
-            if isinstance(v, bool) or not isinstance(v, (int, float)) or not v > 0:
-                raise ConfigError(f"config key {key}.{k}: expected a positive number, got {v!r}")
+        for k, v in value.items():  # price steps: the range keeps price / step a finite integer (decisions.md)
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not 1e-12 <= v <= 1e9:
+                raise ConfigError(f"config key {key}.{k}: expected a number from 1e-12 to 1e9, got {v!r}")
         value = {str(k).upper(): float(v) for k, v in value.items()}
     return value
 

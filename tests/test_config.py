@@ -38,6 +38,10 @@ def test_file_and_environment(tmp_path):
     ("[engine]\nwhale_print = 100\n", "engine.whale_print"),
     ("[engine]\nrow_size = { BTC = -1 }\n", "engine.row_size.BTC"),
     ("[engine]\nbogus = 1\n", "engine.bogus"),
+    ("[engine]\nrolling_window_s = inf\n", "engine.rolling_window_s"),  # issue 13: int(inf) was a traceback
+    ("[engine]\nrow_size = {BTC = 1e-300}\n", "engine.row_size.BTC"),  # a row index must stay finite
+    ("[engine]\nrow_size = {ETH = inf}\n", "engine.row_size.ETH"),
+    ("[engine]\nrow_size = {ETH = true}\n", "engine.row_size.ETH"),
     ("[nonsense]\nx = 1\n", "nonsense"),
     ("[ui]\nbell = 3\n", "ui.bell"),
     ("[engine\n", "c.toml"),
