@@ -155,12 +155,17 @@ class PostgresServer:
                                       "-p", str(self.port), "-k", str(self.base), "-c", "max_connections=200"],
                                      stdout=subprocess.DEVNULL, stderr=open(self.base / "log", "wb"),
                                      **self._as_user())
-        try:
-            wait_port(self.port, 30)
-        except TimeoutError:
-            self.stop()
-            unavailable(f"postgres did not start: {(self.base / 'log').read_text()[-300:]}")
-        return self
+        deadline = time.monotonic() + 60
+        while True:  # listening is not ready: the server refuses logins while it starts up
+            ready = subprocess.run([str(self.bin / "pg_isready"), "-q", "-h", "127.0.0.1", "-p", str(self.port)],
+                                   capture_output=True)
+            if ready.returncode == 0:
+                return self
+            if time.monotonic() > deadline or self.proc.poll() is not None:
+                log = (self.base / "log").read_text()[-300:]
+                self.stop()
+                unavailable(f"postgres did not start: {log}")
+            time.sleep(0.1)
 
     def dsn(self, db: str = "postgres") -> str:
         return f"postgresql://postgres@127.0.0.1:{self.port}/{db}"
