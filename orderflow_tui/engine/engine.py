@@ -287,7 +287,8 @@ class Engine:
                 m.p_n = 0
         for kind, cascade in g.book.advance(now):
             self._cascade_fact(g, kind, cascade)
-        self._tier_alerts(g, now)
+        if g.book.trail_changed:
+            self._tier_alerts(g, now)
         self._flow_alerts(g, now)
 
     def _print(self, m: MarketState) -> None:

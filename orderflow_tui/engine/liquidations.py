@@ -163,6 +163,7 @@ class LiquidationBook:
         self.cascade: Cascade | None = None  # the latest cascade, running or finished
         self.cascades_total = 0
         self.tier_seen = {"long": "", "short": ""}  # tiers already alerted (lowered when they fall)
+        self.trail_changed = False  # the tier window gained or lost a liquidation since tier_changes()
 
     def add(self, liq) -> list[tuple[str, object]]:
         """Add one liquidation; returns facts ('cascade_start', cascade), ... for alerts and the store."""
@@ -180,6 +181,7 @@ class LiquidationBook:
             _insert(self.burst, liq)
             self.burst_quote += liq.quote
         if ts > now - self.s.tier_window_min * 60_000:
+            self.trail_changed = True
             _insert(self.trail, liq)
             if liq.is_long:
                 self.trail_long += liq.quote
@@ -221,6 +223,7 @@ class LiquidationBook:
             self.burst_quote = 0.0
         old = now - self.s.tier_window_min * 60_000
         while self.trail and self.trail[0].ts <= old:
+            self.trail_changed = True
             liq = self.trail.popleft()
             if liq.is_long:
                 self.trail_long -= liq.quote
@@ -264,7 +267,10 @@ class LiquidationBook:
     def tier_changes(self) -> list[tuple[str, str]]:
         """(side, tier) for each side whose magnitude tier was reached or raised since the last call.
         A tier that fell is remembered lower, so reaching it again writes a new alert."""
-        raised = []
+        raised: list[tuple[str, str]] = []
+        if not self.trail_changed:
+            return raised
+        self.trail_changed = False
         for side, tier in self.tiers().items():
             if tier_rank(tier) > tier_rank(self.tier_seen[side]):
                 raised.append((side, tier))
