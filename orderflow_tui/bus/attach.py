@@ -99,7 +99,7 @@ class BusSource:
             nc = None
             try:
                 nc = await connect(self.bus, "viewer", disconnected_cb=self._disconnected,
-                                   reconnected_cb=self._reconnected)
+                                   reconnected_cb=self._reconnected, error_cb=self._error)
                 js = nc.jetstream()
                 if self.durable and self.fresh:
                     await self._restart_durable(js)
@@ -144,7 +144,16 @@ class BusSource:
             pass
         self.fresh = False
 
+    async def _error(self, exc) -> None:
+        # nats-py retries by itself; say once per outage why, not once per attempt
+        if self.state.state not in ("reconnecting", "down"):
+            log.warning("bus %s: %s; retrying", self.bus.url, f"{type(exc).__name__}: {exc}"[:80])
+        self.state.state = "reconnecting" if self.state.state == "connected" else "down"
+        self.state.detail = f"{type(exc).__name__}: {exc}"[:80]
+
     async def _disconnected(self) -> None:
+        if self.stopping:
+            return  # our own close at the end
         self.state.state = "reconnecting"
         self.state.reconnects += 1
 
