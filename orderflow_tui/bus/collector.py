@@ -61,7 +61,10 @@ class Publisher:
         self.wake.set()
 
     async def _connect(self) -> None:
-        async def on_error(exc):
+        async def on_error(exc):  # nats-py retries by itself: say it once per outage
+            if not self.detail.startswith(type(exc).__name__):
+                log.warning("bus %s: %s; buffering %d events", self.bus.url, f"{type(exc).__name__}: {exc}"[:80],
+                            len(self.buf))
             self.detail = f"{type(exc).__name__}: {exc}"[:80]
 
         async def on_disconnect():
@@ -69,6 +72,7 @@ class Publisher:
 
         async def on_reconnect():
             self.state, self.detail = "connected", ""
+            log.info("bus %s: connected again; %d events buffered", self.bus.url, len(self.buf))
 
         while self.js is None:
             # nats-py retries the first connection by itself until the server answers; events wait here
