@@ -71,6 +71,10 @@ class EngineSettings:
     lvn_ratio: float = _f(0.5, lo=0)
     signal_threshold: float = _f(30.0, lo=0, hi=100)
     flow_signal_net: float = _f(15.0, lo=0, hi=100)
+    # the signal's open-interest reasoning line (docs/decisions.md, "Market context"): no points
+    oi_move_pct: float = _f(1.0, lo=0, hi=100, doc="5 min open-interest change the reasoning calls a move")
+    crowded_funding_apr: float = _f(30.0, lo=0, hi=10_000, doc="annualized funding % above which rising open "
+                                    "interest is called crowded")
     alert_log_size: int = _f(500, lo=10, hi=100_000)
     row_size: dict = _d(dict)  # group -> price row size, e.g. {"BTC": 10}
     liquidation_bucket: dict = _d(dict)  # group -> liquidation cluster bucket, e.g. {"BTC": 100} (§5)
@@ -93,6 +97,8 @@ class FeedSettings:
     rest_backoff_min_s: float = _f(1.0, lo=0.01, doc="first REST wait after a 5xx, a timeout or a 429 "
                                    "without Retry-After; doubles per failure up to rest_backoff_max_s")
     rest_backoff_max_s: float = _f(300.0, lo=0.01, doc="longest such wait; a 418 ban without Retry-After")
+    open_interest_poll_s: float = _f(10.0, lo=1, hi=3600, doc="Binance open interest over REST: seconds "
+                                     "between polls (weight 1 per symbol)")
     rest_budget_share: float = _f(0.5, lo=0.001, hi=1.0, doc="share of each venue's published REST weight "
                                   "limit this client may use")
 

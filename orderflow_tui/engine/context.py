@@ -15,6 +15,7 @@ from orderflow_tui.events import Context
 from orderflow_tui.instruments import group_of
 
 MINUTES_KEPT = 1440  # one day of per-minute open interest per market
+# defaults of engine.oi_move_pct and engine.crowded_funding_apr (config)
 OI_MOVE_PCT = 1.0  # |open-interest change in 5 min| that the reasoning line calls a move
 CROWDED_FUNDING_APR = 30.0  # annualized funding (%) above which rising open interest is "crowded"
 HOURS_PER_YEAR = 24 * 365
@@ -154,7 +155,8 @@ def _total_change(markets: list[MarketContext], now_ms: int, minutes: int) -> fl
 
 
 def market_view(book: ContextBook, group: str, now_ms: int, liq_long_5m: float = 0.0,
-                liq_short_5m: float = 0.0) -> MarketView | None:
+                liq_short_5m: float = 0.0, move_pct: float = OI_MOVE_PCT,
+                crowded_apr: float = CROWDED_FUNDING_APR) -> MarketView | None:
     """The MARKET panel's figures for a group, and the signal's reasoning line; None without context."""
     markets = book.group(group)
     if not markets:
@@ -174,10 +176,12 @@ def market_view(book: ContextBook, group: str, now_ms: int, liq_long_5m: float =
         for minute, _, usd in m.minutes:
             by_minute[minute] = by_minute.get(minute, 0.0) + usd
     return MarketView(rows, oi_base, oi_usd, change_5m, _total_change(markets, now_ms, 60), apr,
-                      tuple(sorted(by_minute.items())), context_reason(change_5m, apr, liq_long_5m, liq_short_5m))
+                      tuple(sorted(by_minute.items())),
+                      context_reason(change_5m, apr, liq_long_5m, liq_short_5m, move_pct, crowded_apr))
 
 
-def context_reason(change_5m: float | None, funding_apr: float | None, liq_long: float, liq_short: float) -> str:
+def context_reason(change_5m: float | None, funding_apr: float | None, liq_long: float, liq_short: float,
+                   move_pct: float = OI_MOVE_PCT, crowded_apr: float = CROWDED_FUNDING_APR) -> str:
     """One reasoning line of the signal (docs/decisions.md, "Open interest in the signal's reasoning").
     It explains; it adds no points: the composite's weights are those of analytics.md."""
     from orderflow_tui.engine.signal import money
@@ -188,14 +192,14 @@ def context_reason(change_5m: float | None, funding_apr: float | None, liq_long:
     side = "longs" if liq_long >= liq_short else "shorts"
     amount = max(liq_long, liq_short)
     text += f" with {money(amount)} of {side} liquidated" if amount > 0 else ", no liquidations"
-    if change_5m <= -OI_MOVE_PCT and amount > 0:
+    if change_5m <= -move_pct and amount > 0:
         return text + (": long flush" if side == "longs" else ": short squeeze")
-    if change_5m <= -OI_MOVE_PCT:
+    if change_5m <= -move_pct:
         return text + ": positions closing"
-    if change_5m >= OI_MOVE_PCT:
-        if funding_apr is not None and funding_apr >= CROWDED_FUNDING_APR:
+    if change_5m >= move_pct:
+        if funding_apr is not None and funding_apr >= crowded_apr:
             return text + f": longs piling in at {funding_apr:+.0f}%/yr funding (crowded)"
-        if funding_apr is not None and funding_apr <= -CROWDED_FUNDING_APR:
+        if funding_apr is not None and funding_apr <= -crowded_apr:
             return text + f": shorts piling in at {funding_apr:+.0f}%/yr funding (crowded)"
         return text + ": new positions opening"
     return text

@@ -127,7 +127,8 @@ def snapshot(engine, group: str, bars: int = 30) -> GroupSnapshot | None:
     bq, sq, bb, sb = g.totals()
     sig = composite(direction, strength, net, bq - sq, p.dominant, p.strength, p.buy_pct, liq_side,
                     leading, lead.net_pct if lead else 0.0, s.signal_threshold, s.flow_signal_net)
-    context = market_view(engine.context, group, engine.now, book.trail_long, book.trail_short)
+    context = market_view(engine.context, group, engine.now, book.trail_long, book.trail_short, s.oi_move_pct,
+                          s.crowded_funding_apr)
     if context is not None:  # a reasoning line only: the score's weights are analytics.md's
         sig = replace(sig, reasons=sig.reasons + (context.reason,))
     session_rows = merge_levels({}, g.closed_profile)

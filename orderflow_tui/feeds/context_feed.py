@@ -26,7 +26,7 @@ from orderflow_tui.feeds.venue_feed import Stream
 from orderflow_tui.venues import Rejected, parse_frame
 
 log = logging.getLogger("orderflow_tui")
-OI_POLL_S = 10.0  # Binance open interest: weight 1 per symbol per poll, far below 2,400 per minute
+OI_POLL_S = 10.0  # default of feeds.open_interest_poll_s: weight 1 per symbol per poll, far below 2,400/min
 
 
 def _with_args(stream: Stream, extra) -> Stream:
@@ -86,7 +86,7 @@ class ContextPoller:
         self.state = state
         self.recorder = recorder
         self.on_data = on_data
-        self.every_s = every_s or OI_POLL_S
+        self.every_s = every_s or getattr(feed.settings.feeds, "open_interest_poll_s", OI_POLL_S)
         self.stopping = False
         self.refused: dict[str, str] = {}  # a Connection's face (doctor): a poll has no topics
         self.last_seen = 0.0
