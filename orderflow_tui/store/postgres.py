@@ -68,7 +68,7 @@ MIGRATIONS = {
             id BIGSERIAL PRIMARY KEY, source TEXT NOT NULL, mode TEXT NOT NULL, started_ms BIGINT NOT NULL,
             stopped_ms BIGINT, last_seen_ms BIGINT NOT NULL, venues TEXT NOT NULL)""",
         # the bus consumer that writes this store: the last stream sequence committed, in the same
-        # transaction as the rows it produced (exactly once across restarts, see bus/store_consumer.py)
+        # transaction as the rows it produced (exactly once across restarts, see bus/headless.py)
         """CREATE TABLE bus_offsets (consumer TEXT PRIMARY KEY, seq BIGINT NOT NULL)""",
     ],
     3: [  # open interest and funding per market and minute (issue 14)
@@ -278,8 +278,8 @@ def migrate(conn: PgConnection) -> None:
                 conn.execute(statement)
             conn.execute("INSERT INTO orderflow_schema (version, applied_ms) VALUES (?, ?)",
                          (target, int(time.time() * 1000)))
-            if version == 0:
-                _timescale(conn)
+        if version == 0:  # a new store: the liquidations table just made
+            _timescale(conn)
         conn.execute("COMMIT")
     except BaseException:
         if conn.in_transaction:
