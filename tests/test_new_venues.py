@@ -305,3 +305,35 @@ async def test_status_sums_a_venues_connections():
     await exchange.stop()
     assert len(rates) == 2 and rates[0] > 0 and st.msgs_per_s == pytest.approx(sum(rates), rel=0.2)
     assert st.last_age_s is not None and st.last_age_s < 1.0
+
+
+async def test_hyperliquid_recovery_fetches_the_vault_fills_an_outage_hid():
+    """Backstop liquidations sent while nobody listened come back over userFillsByTime after a
+    reconnect, from the last one counted on; the one already counted is not fetched again."""
+    from orderflow_tui.feeds.hyperliquid_feed import HyperliquidFeed
+    from orderflow_tui.feeds.rest import RestClient
+    from orderflow_tui.sim.hyperliquid_venue import HyperliquidServer
+    from orderflow_tui.venues import make_parsers, parse_frame
+
+    server = await HyperliquidServer().start()
+    settings = fast_settings(("hyperliquid",))
+    server.set_endpoints(settings.endpoints)
+    t = int(time.time() * 1000)
+    engine = Engine(settings.engine)
+    parser = make_parsers()["hyperliquid"]
+    feed = HyperliquidFeed(settings, ["BTC"], RestClient("hyperliquid", settings))
+    await feed.instruments()  # the children, from vaultDetails
+    before = SimLiquidation("hyperliquid", t - 10_000, 65_000.0, 0.5, True)
+    engine.on_events(feed.keep(parse_frame(parser, server.liquidation_frame(before))))  # seen live, before the outage
+    hidden = [SimLiquidation("hyperliquid", t - 5000 + 1000 * i, 64_000.0, 0.1 * i, i % 2 == 0) for i in range(1, 5)]
+    for ev in hidden:
+        server.liquidation_frame(ev)  # sent while the client was away
+    async for frames in feed.recover(engine)():
+        for frame in frames:
+            events = parse_frame(parser, frame)
+            if isinstance(events, list):
+                engine.on_events(feed.keep(events))
+    await server.stop()
+    m = engine.markets["hyperliquid:BTC"]
+    assert m.liq["long"][0] + m.liq["short"][0] == 1 + len(hidden)
+    assert m.liq["long"][1] + m.liq["short"][1] == pytest.approx(0.5 + sum(x.qty for x in hidden))

@@ -2,7 +2,9 @@
 
 - Keep-alive: ``{"method":"ping"}`` (the server closes a connection silent for 60 s).
 - After a reconnect: ``recentTrades`` per coin over REST (POST /info), duplicates dropped by
-  (time, tid) in the engine.
+  (time, tid) in the engine; and each vault's fills since the last backstop liquidation counted
+  (``userFillsByTime``; the session's first trade when none was), since the websocket's snapshot
+  after a resubscribe is skipped as history.
 - Liquidations: the public tape has no marker. The fills of HLP's child vaults carry
   ``liquidation`` on backstop liquidations; the children are read at start from HLP's
   ``vaultDetails`` (``childAddresses``: the active liquidator rotates, so no address is
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 import urllib.error
 import urllib.request
 
@@ -40,6 +43,7 @@ def _post(url: str, body: dict, timeout: float) -> object:
 class HyperliquidFeed(VenueFeed):
     venue = "hyperliquid"
     rest_limit = (1200, 60.0)  # weight per minute per IP
+    last_liquidation_ts = 0  # the newest backstop liquidation counted (after a reconnect: fetch from there)
 
     @property
     def info_url(self) -> str:
@@ -122,14 +126,38 @@ class HyperliquidFeed(VenueFeed):
     def keep(self, events):
         """userFills carry every coin the vaults trade: keep the groups watched."""
         if events and type(events[0]) is Liquidation:
-            return [e for e in events if e.symbol in self.symbols]
+            events = [e for e in events if e.symbol in self.symbols]
+            self.last_liquidation_ts = max([self.last_liquidation_ts] + [e.ts for e in events])
         return events
 
     def recover(self, engine) -> Recovery:
         before = {c: set(m.seen) for c in self.symbols if (m := engine.markets.get(f"hyperliquid:{c}")) and m.seen}
-        return Recovery(lambda rec: self._recent(rec, before))
+        firsts = [m.first_ts for c in self.symbols if (m := engine.markets.get(f"hyperliquid:{c}")) and m.trades]
+        since = self.last_liquidation_ts + 1 if self.last_liquidation_ts else min(firsts, default=0)
+        until = int(time.time() * 1000)  # the new connection delivers what comes after: not fetched twice
+        return Recovery(lambda rec: self._recent(rec, before, since, until))
 
-    async def _recent(self, rec, before):
+    async def _vault_fills(self, since: int, until: int):
+        """Each vault's fills from ``since`` (ms) as userFills frames: the backstop liquidations the
+        outage hid (at most 2,000 per answer; paged by time)."""
+        for user in self.children:
+            start = since
+            for _ in range(5):
+                rows = await self.info({"type": "userFillsByTime", "user": user, "startTime": start, "endTime": until})
+                if not isinstance(rows, list):
+                    raise ValueError("userFillsByTime is not a list")
+                rows = [r for r in rows if isinstance(r, dict) and isinstance(r.get("time"), int)
+                        and start <= r["time"] <= until]
+                if rows:
+                    yield [json.dumps({"channel": "userFills", "data": {"user": user, "fills": rows}})]
+                if len(rows) < 2000:
+                    break
+                start = max(r["time"] for r in rows) + 1
+
+    async def _recent(self, rec, before, since: int = 0, until: int = 0):
+        if since:
+            async for frames in self._vault_fills(since, until):
+                yield frames
         for coin in self.symbols:
             rows = await self.info({"type": "recentTrades", "coin": coin})
             if not isinstance(rows, list):

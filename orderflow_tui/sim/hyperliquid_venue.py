@@ -35,6 +35,7 @@ class HyperliquidServer(VenueServer):
         self._tids = itertools.count(877_707_108_085_800, 7919)
         self.rnd = random.Random(77)
         self.users: dict = {}  # client -> users subscribed with userFills
+        self.user_fills: dict[str, list] = {}  # user -> every fill sent, for userFillsByTime
         self.liquidations_sent = 0
         self.not_counted = 0  # ADL and market-liquidation fills sent beside the backstop ones
         self.http_server = None
@@ -119,6 +120,7 @@ class HyperliquidServer(VenueServer):
                               liquidation={"liquidatedUser": "0x" + "b" * 40, "markPx": f"{ev.price:.1f}",
                                            "method": "market"}))
             self.not_counted += 1
+        self.user_fills.setdefault(liquidator, []).extend(fills)
         return _compact({"channel": "userFills", "data": {"user": liquidator, "fills": fills}})
 
     # ---- POST /info ------------------------------------------------------------------------------
@@ -152,6 +154,10 @@ class HyperliquidServer(VenueServer):
         if kind == "vaultDetails" and str(req.get("vaultAddress")).lower() == HLP:
             return 200, {"name": "Hyperliquidity Provider (HLP)", "vaultAddress": HLP, "leader": "0x" + "6" * 40,
                          "relationship": {"type": "parent", "data": {"childAddresses": CHILDREN}}}
+        if kind == "userFillsByTime" and isinstance(req.get("startTime"), int):
+            end = req.get("endTime") if isinstance(req.get("endTime"), int) else 1 << 62
+            rows = [f for f in self.user_fills.get(str(req.get("user")).lower(), []) if req["startTime"] <= f["time"] <= end]
+            return 200, rows[:2000]
         if kind == "recentTrades" and req.get("coin") == COIN:
             return 200, [json.loads(self.trade_frame(tid, ev, 1))["data"][0] for tid, ev in self.history[-500:]]
         return 422, {"error": f"unknown request {kind!r}"}
