@@ -412,3 +412,23 @@ def test_group_bars_strictly_ordered_unique_and_complete_for_any_interleaving(se
     assert sum(b.bid + b.ask for b in s.bars) == pytest.approx(total)
     assert all(b.closed for b in s.bars[:-1])
     assert all(b.low <= min(b.open, b.close) and b.high >= max(b.open, b.close) for b in s.bars)
+
+
+def test_per_second_alert_state_matches_the_snapshot_figures():
+    """The per-second alert check (engine._flow_alerts) decides as analysis.pressure / flow_table do."""
+    rnd = random.Random(11)
+    e = engine()
+    g = None
+    for sec in range(1, 400):
+        for _ in range(rnd.randint(0, 6)):
+            venue = rnd.choice(("binance", "bybit", "okx"))
+            e.on_trade(trade(T0 + sec * 1000 - rnd.randint(1, 999), 1.0, rnd.choice((0.1, 1.0, 5.0)),
+                             rnd.random() < rnd.choice((0.2, 0.5, 0.8)), venue))
+        e.tick(T0 + sec * 1000)
+        g = e.groups.get("BTC")
+        if g is None:
+            continue
+        s = snapshot(e, "BTC")
+        assert g.pressure_extreme == (s.pressure.dominant if s.pressure.strength == "extreme" else "")
+        assert g.flow_imbalanced == {v.venue for v in s.venues if v.imbalanced}
+    assert {"pressure", "flow"} <= {a.kind for a in e.alerts}

@@ -16,9 +16,8 @@ from collections import deque
 from dataclasses import dataclass
 
 from orderflow_tui.config import EngineSettings
-from orderflow_tui.engine.analysis import flow_table, pressure
 from orderflow_tui.engine.context import ContextBook
-from orderflow_tui.engine.flow import RollingFlow
+from orderflow_tui.engine.flow import RollingFlow, net_pct
 from orderflow_tui.engine.footprint import Bar, FootprintSeries, PriceGrid, merge_levels, parse_bar_setting
 from orderflow_tui.engine.liquidations import band_rank
 from orderflow_tui.engine.market import DAY_MS, GroupState, MarketState, Print
@@ -323,18 +322,37 @@ class Engine:
                         f"{self.s.tier_window_min} min")
 
     def _flow_alerts(self, g: GroupState, now: int) -> None:
+        """Extreme pressure and flow imbalance, each second: the figures of analysis.pressure and
+        analysis.flow_table over the window only (no session sums, no view objects: this runs at
+        every second of exchange time)."""
         s = self.s
-        p = pressure(g, s)
-        extreme = p.dominant if p.strength == "extreme" else ""
+        window: list[tuple[str, float, float]] = []
+        bq = sq = 0.0
+        for venue, flow in g.flow.items():
+            b, q, _, _ = flow.totals()
+            window.append((venue, b, q))
+            bq += b
+            sq += q
+        net = net_pct(bq, sq)
+        extreme = ""
+        if abs(net) > s.pressure_extreme:
+            extreme = "neutral" if abs(net) < s.pressure_neutral else ("buy" if net > 0 else "sell")
         if extreme and extreme != g.pressure_extreme:
-            self._alert(now, "warning", "pressure", f"{g.name}: extreme {extreme} pressure ({p.net:+.1f} net)")
+            self._alert(now, "warning", "pressure", f"{g.name}: extreme {extreme} pressure ({net:+.1f} net)")
         g.pressure_extreme = extreme
-        venues, _ = flow_table(g, s.flow_dominance_alert, s.flow_net_alert)
-        hot = {v.venue for v in venues if v.imbalanced}
-        for v in venues:
-            if v.venue in hot and v.venue not in g.flow_imbalanced:
-                self._alert(now, "warning", "flow",
-                            f"{g.name}: {v.venue} flow imbalance, {v.dominance:.0f}% of volume, net {v.net_pct:+.0f}%")
+        total = bq + sq
+        hot: set[str] = set()
+        rows: list[tuple[float, str, float]] = []
+        for venue, b, q in window:
+            dom = round((b + q) / total * 100, 9) if total > 0 else 0.0
+            vnet = net_pct(b, q)
+            if dom > s.flow_dominance_alert and abs(vnet) > s.flow_net_alert:
+                hot.add(venue)
+                if venue not in g.flow_imbalanced:
+                    rows.append((-dom, venue, vnet))
+        for neg_dom, venue, vnet in sorted(rows):  # flow_table's order: dominance, then name
+            self._alert(now, "warning", "flow",
+                        f"{g.name}: {venue} flow imbalance, {-neg_dom:.0f}% of volume, net {vnet:+.0f}%")
         g.flow_imbalanced = hot
 
     def _cascade_fact(self, g: GroupState, kind: str, cascade) -> None:
