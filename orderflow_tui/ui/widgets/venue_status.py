@@ -8,7 +8,7 @@ from orderflow_tui.ui.widgets.line_panel import LinePanel, fit
 BADGE = {"connected": ("LIVE", "bold green"), "replay": ("REPLAY", "bold cyan"),
          "simulated": ("SIMULATED", "bold magenta"), "reconnecting": ("RECONNECTING", "bold yellow"),
          "stale": ("STALE", "bold yellow"), "down": ("OFFLINE", "bold red"), "starting": ("CONNECTING", "dim"),
-         "finished": ("FINISHED", "dim")}
+         "finished": ("FINISHED", "dim"), "refused": ("REFUSED", "bold red")}
 
 
 def badge(state: str) -> tuple[str, str]:
