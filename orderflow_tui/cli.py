@@ -212,8 +212,8 @@ def demo(
     """The dashboard on a SIMULATED market: local servers speaking Binance, Bybit and OKX's protocols,
     driven by a seeded model, reached through the ordinary live path. No internet needed. Its store is
     demo.sqlite in the user data directory unless --db names one; never the live store."""
-    if not 0 < rate < float("inf"):
-        fail(f"--rate {rate!r}: a positive number of trades per second")
+    if not 0 < rate <= 100_000:
+        fail(f"--rate {rate!r}: a number of trades per second above 0, at most 100000")
     if group:
         from orderflow_tui.instruments import group_of
         from orderflow_tui.sim.exchange_sim import SYMBOLS
@@ -373,7 +373,7 @@ def _parse_time(text: Optional[str], name: str) -> Optional[int]:
     from datetime import datetime, timezone
 
     t = text.strip()
-    m = re.fullmatch(r"(\d+)([mhd])", t)
+    m = re.fullmatch(r"(\d{1,7})([mhd])", t)  # up to 27 years of days: ms stay a 64-bit integer
     if m:
         unit = {"m": 60_000, "h": 3_600_000, "d": 86_400_000}[m.group(2)]
         return int(_time.time() * 1000) - int(m.group(1)) * unit
