@@ -432,3 +432,19 @@ def test_per_second_alert_state_matches_the_snapshot_figures():
         assert g.pressure_extreme == (s.pressure.dominant if s.pressure.strength == "extreme" else "")
         assert g.flow_imbalanced == {v.venue for v in s.venues if v.imbalanced}
     assert {"pressure", "flow"} <= {a.kind for a in e.alerts}
+
+
+def test_a_cached_closed_bar_view_follows_a_late_trade():
+    """The snapshot keeps the views of closed bars between refreshes; a late trade into a closed
+    bar must show, and the cached view equals a fresh computation."""
+    e = engine()
+    e.on_trade(trade(T0 + 10, 100.0, 1.0, True, "binance"))
+    e.on_trade(trade(T0 + 60_010, 101.0, 1.0, True, "binance"))
+    e.tick(T0 + 120_001)
+    before = snapshot(e, "BTC", profiles=False).bars[0]
+    assert snapshot(e, "BTC", profiles=False).bars[0] is before  # served from the cache
+    e.on_trade(trade(T0 + 59_000, 99.0, 3.0, False, "bybit"))  # late, into the closed first bar
+    after = snapshot(e, "BTC", profiles=False).bars[0]
+    assert (after.bid, after.ask, after.low, after.trades) == (3.0, 1.0, 99.0, 2)
+    assert not snapshot(e, "BTC", profiles=False).session_profile.rows
+    assert snapshot(e, "BTC").session_profile.rows

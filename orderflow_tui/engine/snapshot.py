@@ -98,7 +98,9 @@ class GroupSnapshot:
         return row / self.scale
 
 
-def snapshot(engine, group: str, bars: int = 30) -> GroupSnapshot | None:
+def snapshot(engine, group: str, bars: int = 30, profiles: bool = True) -> GroupSnapshot | None:
+    """``profiles=False`` leaves the session and visible profiles empty (the snapshot view does not
+    show them, and they are the dearest part at 5 Hz)."""
     g = engine.groups.get(group)
     if g is None:
         return None
@@ -106,8 +108,26 @@ def snapshot(engine, group: str, bars: int = 30) -> GroupSnapshot | None:
     lookback = s.absorption_lookback
     recent, cvds = g.bars(bars + lookback)
     flags = g.closed_flags(recent, engine.now)  # by time for merged bars, never by identity
-    views = tuple(_bar_view(b, cvds[i], recent[max(0, i - lookback):i], g.view_grid, s, flags[i])
-                  for i, b in list(enumerate(recent))[-bars:])
+    cache = _view_cache(engine, group)
+    grid = g.view_grid
+    views = []
+    for i in range(max(0, len(recent) - bars), len(recent)):
+        b = recent[i]
+        # a closed bar's view changes only if a late trade reached it: keyed by what it holds
+        key = (b.open_ts, b.trades, b.bid, b.ask, cvds[i], grid.step_ticks, grid.scale, flags[i])
+        hit = cache.get(b.open_ts)
+        if hit is not None and hit[0] == key:
+            views.append(hit[1])
+            continue
+        view = _bar_view(b, cvds[i], recent[max(0, i - lookback):i], grid, s, flags[i])
+        if flags[i]:
+            cache[b.open_ts] = (key, view)
+        views.append(view)
+    if len(cache) > 4 * (bars + lookback) + 64:  # bounded: drop bars no longer asked for
+        keep = {b.open_ts for b in recent}
+        for ts in [t for t in cache if t not in keep]:
+            del cache[ts]
+    views = tuple(views)
     net, direction, strength = cvd_state(g, s)
     p = pressure(g, s)
     venues, leading = flow_table(g, s.flow_dominance_alert, s.flow_net_alert)
@@ -131,12 +151,14 @@ def snapshot(engine, group: str, bars: int = 30) -> GroupSnapshot | None:
                           s.crowded_funding_apr)
     if context is not None:  # a reasoning line only: the score's weights are analytics.md's
         sig = replace(sig, reasons=sig.reasons + (context.reason,))
-    session_rows = merge_levels({}, g.closed_profile)
-    for levels in g.live_levels():
-        merge_levels(session_rows, levels)
+    session_rows: dict = {}
     visible_rows: dict = {}
-    for b in recent[-bars:]:
-        merge_levels(visible_rows, b.levels)
+    if profiles:
+        merge_levels(session_rows, g.closed_profile)
+        for levels in g.live_levels():
+            merge_levels(session_rows, levels)
+        for b in recent[-bars:]:
+            merge_levels(visible_rows, b.levels)
     total_q = book.long.quote + book.short.quote
     liq = LiquidationView(
         s.liquidation_window_min,
@@ -169,6 +191,20 @@ def snapshot(engine, group: str, bars: int = 30) -> GroupSnapshot | None:
         context,
         g.session_start,
     )
+
+
+_CACHES: dict[int, tuple] = {}  # id(engine) -> (engine, {group: {open_ts: (what the bar held, BarView)}})
+
+
+def _view_cache(engine, group: str) -> dict:
+    """Views of closed bars, per engine and group (the engine is a compiled class without a
+    __dict__, so the cache lives here and holds the engine, so that its id is not reused)."""
+    entry = _CACHES.get(id(engine))
+    if entry is None or entry[0] is not engine:
+        if len(_CACHES) >= 8:
+            _CACHES.clear()
+        entry = _CACHES[id(engine)] = (engine, {})
+    return entry[1].setdefault(group, {})
 
 
 def _bar_view(bar, cvd, previous, grid, s, closed) -> BarView:

@@ -9,7 +9,7 @@ import time
 def ymd_hms(ms: int | None) -> str:
     if ms is None:
         return "-"
-    return time.strftime("%Y%m%d %H:%M:%S UTC", time.gmtime(ms / 1000))
+    return time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(ms / 1000))  # ISO, as on the dashboard (decisions.md)
 
 
 def duration(ms: int) -> str:

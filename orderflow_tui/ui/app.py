@@ -168,7 +168,7 @@ class OrderflowApp(App):
             bars = self.query_one(FootprintView).bars_wanted(self.bar_offset)
         else:
             bars = 1
-        snap = snapshot(self.engine, self.group, bars=max(1, bars))
+        snap = snapshot(self.engine, self.group, bars=max(1, bars), profiles=self.view == "footprint")
         waiting = "" if snap is not None else self._waiting()
         with self.batch_update():
             self.query_one(TopBar).show(self.group, snap.last_price if snap else None,
@@ -256,7 +256,7 @@ class OrderflowApp(App):
         self.query_one(AccumulatedView).show(stats, hours, self.range_name, self.store_path, error)
 
     def _read_store(self) -> None:
-        from orderflow_tui.store.db import StoreError, accumulated, connect, hourly
+        from orderflow_tui.store.db import StoreError, accumulated, connect, hourly, open_interest
 
         hours_back = RANGE_HOURS[self.range_name]
         since = None if hours_back is None else int(self.clock() * 1000) - hours_back * 3_600_000
@@ -265,7 +265,8 @@ class OrderflowApp(App):
         try:
             conn = connect(self.store_path, readonly=True)
             try:
-                self.acc = (accumulated(conn), hourly(conn, since, group=self.group), "")
+                oi = dict(open_interest(conn, since, group=self.group))
+                self.acc = (accumulated(conn), [(*h, oi.get(h[0])) for h in hourly(conn, since, group=self.group)], "")
             finally:
                 conn.close()
         except StoreError as exc:

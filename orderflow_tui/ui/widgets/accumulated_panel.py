@@ -23,7 +23,8 @@ class AccumulatedTotals(LinePanel):
 
 
 class LiquidationChart(LinePanel):
-    """Price on top, volume under it, liquidation bars below (longs down, shorts up), per hour."""
+    """Price on top, volume under it, liquidation bars below (longs down, shorts up), and the open
+    interest summed over the venues (one- or two-sided: indicative, see MARKET), per hour."""
 
     def __init__(self, *a, **kw) -> None:
         super().__init__(*a, **kw)
@@ -46,7 +47,8 @@ class LiquidationChart(LinePanel):
             self.set_lines([(("too small for the chart", "muted"),)])
             return
         fig = _figure_class()  # this widget's own figure: plotext's global one is shared state
-        fig.subplots(3, 1)
+        oi = [(x, h[6]) for x, h in enumerate(hours) if len(h) > 6 and h[6]]  # open interest, when stored
+        fig.subplots(4 if oi else 3, 1)
         xs = list(range(len(hours)))
         known = [(x, h[5]) for x, h in zip(xs, hours) if h[5] > 0]
         top = fig.subplot(1, 1)
@@ -60,10 +62,16 @@ class LiquidationChart(LinePanel):
         low.bar(xs, [h[2] / 1e6 for h in hours], color="green")  # shorts liquidated: up
         low.bar(xs, [-h[1] / 1e6 for h in hours], color="red")  # longs liquidated: down
         low.ylabel("liq $M")
+        subs = [top, mid, low]
+        if oi:
+            ctx = fig.subplot(4, 1)
+            ctx.plot([x for x, _ in oi], [v / 1e9 for _, v in oi], color="orange")
+            ctx.ylabel("OI $B*")
+            subs.append(ctx)
         step = max(1, len(hours) // 6)
         ticks = xs[::step]
         labels = [time.strftime("%m-%d %H:00", time.gmtime(hours[i][0] / 1000)) for i in ticks]
-        for sub in (top, mid, low):
+        for sub in subs:
             sub.xticks(ticks, labels)
         fig.plotsize(width, height)
         fig.theme("clear")

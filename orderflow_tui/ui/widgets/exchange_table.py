@@ -6,8 +6,8 @@ from __future__ import annotations
 from orderflow_tui.ui.format import money
 from orderflow_tui.ui.widgets.line_panel import Columns, LinePanel
 
-SPEC = (("venue", 10, "<", 0), ("buy", 9, ">", 2), ("sell", 9, ">", 2), ("net%", 6, ">", 0),
-        ("dom%", 7, "<", 1), ("sess%", 6, ">", 3))
+SPEC = (("venue", 10, "<", 0), ("buy", 8, ">", 3), ("sell", 8, ">", 3), ("net%", 6, ">", 0),
+        ("dom%", 7, "<", 1), ("sess%", 6, ">", 4))
 
 
 class ExchangeTable(LinePanel):

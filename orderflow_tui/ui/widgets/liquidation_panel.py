@@ -10,6 +10,11 @@ TAPE = (("date", 10, "<", 5), ("time UTC", 8, "<", 0), ("venue", 12, "<", 1), ("
         ("base", 10, ">", 3), ("$", 9, ">", 0))
 
 
+def mark(liq) -> str:
+    """† Hyperliquid (backstop liquidations only), * a venue that pushes a sample of its liquidations."""
+    return "†" if liq.venue == "hyperliquid" else "*" if liq.sampled else ""
+
+
 class LiquidationPanel(LinePanel):
     def show(self, snap) -> None:
         w = self.cols
@@ -48,14 +53,18 @@ class LiquidationPanel(LinePanel):
         cols = Columns(TAPE, w)
         lines.append(cols.header())
         room = self.rows - len(lines)
-        tape = v.tape[:max(0, room - 1)] if any(x.sampled for x in v.tape[:room]) else v.tape[:max(0, room)]
+        tape = v.tape[:max(0, room - 1)] if any(mark(x) for x in v.tape[:room]) else v.tape[:max(0, room)]
         for liq in tape:
             lines.append(cols.row({"date": ymd(liq.ts), "time UTC": hms(liq.ts),
-                                   "venue": liq.venue + ("*" if liq.sampled else ""),
+                                   "venue": liq.venue + mark(liq),
                                    "side": liq.position.upper(), "base": qty(liq.qty), "$": money(liq.quote)},
                                   {"side": "long" if liq.is_long else "short"}))
         if not v.tape:
             lines.append((("no liquidations yet", "muted"),))
-        elif any(x.sampled for x in tape):
-            lines.append((("* sampled by the venue" if w < 48 else "* the venue pushes a sample of its liquidations", "muted"),))
+        elif any(mark(x) for x in tape):
+            marks = {mark(x) for x in tape}
+            notes = [f"{m} {n}" for m, n in (("*", "a sample: the venue pushes some of its liquidations" if w >= 60
+                                              else "venue sample"),
+                                             ("†", "backstop only (Hyperliquid)")) if m in marks]
+            lines.append(((fit("  ".join(notes), w), "muted"),))
         self.set_lines(lines)

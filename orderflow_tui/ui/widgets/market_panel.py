@@ -5,7 +5,7 @@ open interest one- or two-sided, so the sum is indicative (exchange-feeds.md §9
 from __future__ import annotations
 
 from orderflow_tui.ui.format import money
-from orderflow_tui.ui.widgets.line_panel import Columns, LinePanel
+from orderflow_tui.ui.widgets.line_panel import Columns, LinePanel, wrap
 
 SPEC = (("venue", 11, "<", 0), ("OI", 9, ">", 1), ("5m%", 6, ">", 2), ("1h%", 6, ">", 4), ("fund", 8, ">", 3),
         ("/yr", 7, ">", 5), ("next", 6, ">", 6))
@@ -52,6 +52,6 @@ class MarketPanel(LinePanel):
              "/yr": "-" if view.funding_apr is None else f"{view.funding_apr:+.1f}%"},
             {"venue": "bold", "OI": "bold", "5m%": sign_style(view.change_5m), "1h%": sign_style(view.change_1h),
              "/yr": sign_style(view.funding_apr)}))
-        lines.append(((f"* {view.caveat}", "muted"),))
-        lines.append(((view.reason, "bold"),))
+        lines += [((text, "muted"),) for text in wrap(f"* {view.caveat}", self.cols)]
+        lines += [((text, "bold"),) for text in wrap(view.reason, self.cols)]
         self.set_lines(lines[:max(1, self.rows)] if self.rows else lines)
