@@ -39,11 +39,15 @@ class LiquidationPanel(LinePanel):
             cross = " cross-exchange" if k.cross_exchange else ""
             for text in wrap(f"CASCADE{cross}: {k.count} liq {money(k.quote)} risk {k.risk:.2f} ({k.band})", w)[:2]:
                 lines.append(((text, "bold reverse"),))
+        elif v.last_cascade is not None and v.last_cascade.end_ts:
+            k = v.last_cascade
+            lines.append(((fit(f"last cascade ended {hms(k.end_ts)}: {k.count} liq {money(k.quote)} "
+                               f"risk {k.risk:.2f} ({k.band})", w), "muted"),))
         tiers = ", ".join(f"{side} {tier}" for side, tier in v.tiers.items() if tier)
         if tiers:
             lines.append(((fit(f"5 min tier: {tiers}", w), "bold"),))
         if v.clusters:
-            shown, text = 0, "clusters:"
+            shown, text = 0, f"clusters ${v.bucket:g}:" if v.bucket else "clusters:"
             for p, q in v.clusters[:4]:  # whole entries only
                 entry = f" {price(p)} {money(q)}"
                 if len(text) + len(entry) + 2 > w and shown:
