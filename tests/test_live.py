@@ -349,3 +349,17 @@ async def test_doctor_names_a_refused_topic_and_passes_the_valid_ones():
     for stream in ("bybit/linear", "okx/public"):
         assert by_check[(stream, "connect + subscribe")][0] is True
         assert by_check[(stream, "first trade")][0] is True
+
+
+def test_a_bounded_demo_ledger_keeps_the_totals_and_the_newest_fills():
+    """demo keeps only the newest fills per venue (flat memory over weeks); the totals still count
+    every fill, exactly as summing them all would."""
+    from orderflow_tui.sim.exchange_sim import Ledger
+
+    bounded, full = Ledger(keep=100), Ledger()
+    for i in range(5000):
+        fill = (1000 + i, 100.0 + i % 7, 0.001 * (i % 13 + 1), i % 3 == 0, i)
+        bounded.record(*fill)
+        full.record(*fill)
+    assert bounded.totals() == full.totals()
+    assert len(bounded.trades) <= 125 and max(bounded.trades) == 5999 and len(full.trades) == 5000

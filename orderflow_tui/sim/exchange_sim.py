@@ -59,11 +59,35 @@ class Ledger:
     messages: int = 0  # trade messages sent (an OKX message stands for several fills)
     liquidations: list = field(default_factory=list)
     frames_sent: int = 0
+    keep: int = 0  # 0: every fill is kept; else only the newest `keep` (a demo left open for weeks)
+    count: int = 0  # totals over every fill ever sent, kept or not
+    buy: float = 0.0
+    sell: float = 0.0
+
+    def record(self, tid, price: float, qty: float, is_buy: bool, ts: int) -> None:
+        old = self.trades.pop(tid, None)
+        if old is not None:  # the same id twice counts once
+            self.count -= 1
+            if old[2]:
+                self.buy -= old[1]
+            else:
+                self.sell -= old[1]
+        self.trades[tid] = (price, qty, is_buy, ts)
+        self.count += 1
+        if is_buy:
+            self.buy += qty
+        else:
+            self.sell += qty
+        if self.keep and len(self.trades) > self.keep + self.keep // 4:  # trim in batches
+            for old_id in list(itertools.islice(self.trades, len(self.trades) - self.keep)):
+                del self.trades[old_id]
 
     def totals(self) -> tuple[int, float, float]:
-        buy = sum(q for _, q, b, _ in self.trades.values() if b)
-        sell = sum(q for _, q, b, _ in self.trades.values() if not b)
-        return len(self.trades), buy, sell
+        if not self.keep:  # summed in id order, as a test computing from the fills would
+            buy = sum(q for _, q, b, _ in self.trades.values() if b)
+            sell = sum(q for _, q, b, _ in self.trades.values() if not b)
+            return len(self.trades), buy, sell
+        return self.count, self.buy, self.sell
 
 
 class _Counted(ServerConnection):
@@ -168,7 +192,7 @@ class VenueServer:
                 fills = self.fills(ev)
                 self.ledger.messages += 1
                 for tid, fill in fills:
-                    self.ledger.trades[tid] = (fill.price, fill.qty, fill.is_buy, fill.ts)
+                    self.ledger.record(tid, fill.price, fill.qty, fill.is_buy, fill.ts)
                     self.history.append((tid, fill))
                 if len(self.history) > 5000:
                     del self.history[:1000]
@@ -282,8 +306,10 @@ class BinanceServer(VenueServer):
             limit = min(int(query.get("limit", 500)), 1000)
             first = max(int(query["fromId"]), FIRST_AGG_ID)  # ids are consecutive: index by arithmetic
             rows = []
-            end = min(first + limit, FIRST_AGG_ID + len(self.ledger.trades))
-            for tid in range(first, end):
+            last = next(reversed(self.ledger.trades), FIRST_AGG_ID - 1)
+            for tid in range(first, min(first + limit, last + 1)):
+                if tid not in self.ledger.trades:
+                    continue  # older than a bounded demo ledger keeps, like a venue's REST window
                 p, q, b, ts = self.ledger.trades[tid]
                 rows.append({"a": tid, "p": f"{p:.1f}", "q": f"{q:.3f}", "f": tid * 2, "l": tid * 2 + 1, "T": ts,
                              "m": not b})
@@ -421,9 +447,11 @@ class DemoExchange:
     """The three venues driven by one seeded model."""
 
     def __init__(self, seed: int = 7, rate_per_s: float = 40.0, faults: dict | None = None,
-                 venues=("binance", "bybit", "okx")):
+                 venues=("binance", "bybit", "okx"), keep_trades: int = 0):
         self.model = MarketModel(seed, venues, rate_per_s=rate_per_s)
         self.servers = {v: SERVERS[v]((faults or {}).get(v)) for v in venues}
+        for server in self.servers.values():
+            server.ledger.keep = keep_trades
         self.running = False
         self._task = None
         self.tick_s = 0.05
