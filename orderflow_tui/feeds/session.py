@@ -77,9 +77,9 @@ class LiveSource:
         if self.demo and self.exchange is None:
             from orderflow_tui.sim.exchange_sim import DemoExchange
 
-            # the newest 200,000 fills per venue: enough for any REST refill, flat memory for weeks
+            # the newest 20,000 fills per venue (more than any REST refill asks): flat memory for weeks
             self.exchange = await DemoExchange(self.demo_seed, self.demo_rate, venues=tuple(self.venues),
-                                               keep_trades=200_000).start()
+                                               keep_trades=20_000).start()
             self.exchange.endpoints(self.settings)
             from orderflow_tui.sim.context_sim import attach
 
