@@ -204,3 +204,39 @@ def test_the_commands_take_a_postgresql_db(pg_dsn, tmp_path):
     assert "127.0.0.1" in cli("stats", "--db", pg_dsn, "--source", "all")
     cli("export", tmp_path / "l.csv", "--db", pg_dsn, "--source", "all")
     assert len((tmp_path / "l.csv").read_text().splitlines()) == 301
+
+
+async def test_the_dashboard_writes_and_reads_a_postgresql_store(pg_dsn, tmp_path):
+    """The dashboard with --db postgresql://: its store writer is PostgreSQL's, and the accumulated
+    view reads the totals back from the server."""
+    from orderflow_tui import config
+    from orderflow_tui.feeds.replay_source import ReplaySource
+    from orderflow_tui.ui.app import OrderflowApp
+    from orderflow_tui.ui.launch import _check_store, _writer
+
+    cap = liquidation_capture(tmp_path / "liq.jsonl")
+    settings = config.Settings()
+    engine = Engine(settings.engine, collect_facts=True, row_divisor=10)
+    path, writer = _writer(settings, engine, pg_dsn, False, "replay-view:liq.jsonl", "replay", "", "replay")
+    assert isinstance(writer, PgAsyncStoreWriter)
+    await asyncio.to_thread(_check_store, path)  # as before the screen opens: no event loop running
+    app = OrderflowApp(settings, engine, ReplaySource(cap, None), store_path=path, writer=writer, groups=["BTC"],
+                       mode="REPLAY")
+    async with app.run_test(size=(160, 50)) as pilot:
+        for _ in range(200):
+            if app.source.done:
+                break
+            await pilot.pause(0.05)
+        await pilot.pause(1.5)  # the writer commits at most once a second
+        await pilot.press("a")
+        shown = ""
+        for _ in range(100):
+            app.acc_read_at = 0.0
+            app.last_key = None
+            app.refresh_views()
+            await pilot.pause(0.1)
+            widget = app.query_one("#acc-totals")
+            shown = "\n".join(widget.render_line(y).text for y in range(widget.size.height))
+            if "300 events" in shown:
+                break
+        assert "300 events" in shown, shown

@@ -256,7 +256,8 @@ class OrderflowApp(App):
         self.query_one(AccumulatedView).show(stats, hours, self.range_name, self.store_path, error)
 
     def _read_store(self) -> None:
-        from orderflow_tui.store.db import StoreError, accumulated, connect, hourly, open_interest
+        from orderflow_tui.store.db import StoreError, accumulated, hourly, open_interest
+        from orderflow_tui.store.postgres import connect_any as connect  # a file, or postgresql://...
 
         hours_back = RANGE_HOURS[self.range_name]
         since = None if hours_back is None else int(self.clock() * 1000) - hours_back * 3_600_000

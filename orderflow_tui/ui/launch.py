@@ -17,12 +17,14 @@ def _writer(settings, engine, db, no_store: bool, source: str, mode: str, venues
     if no_store:
         return None, None
     from orderflow_tui.store.db import resolve_db_path
+    from orderflow_tui.store.postgres import PgAsyncStoreWriter, dsn_of  # --db postgresql://...
     from orderflow_tui.store.writer import AsyncStoreWriter
 
     path = resolve_db_path(db, settings, kind)
     s = settings.store
-    return path, AsyncStoreWriter(path, engine, source, mode, venues, s.commit_interval_s,
-                                  s.keep_liquidations_days, s.keep_buckets_days)
+    dsn = dsn_of(path)
+    return path, (PgAsyncStoreWriter if dsn else AsyncStoreWriter)(
+        dsn or path, engine, source, mode, venues, s.commit_interval_s, s.keep_liquidations_days, s.keep_buckets_days)
 
 
 def _check_theme(settings) -> None:
@@ -37,10 +39,11 @@ def _check_theme(settings) -> None:
 
 def _check_store(path) -> None:
     """Fail before the screen opens: a bad store is a one-line error, not a broken dashboard."""
-    from orderflow_tui.store.db import StoreError, connect
+    from orderflow_tui.store.db import StoreError
+    from orderflow_tui.store.postgres import connect_any
 
     try:
-        connect(path).close()
+        connect_any(path).close()
     except StoreError as exc:
         print(f"orderflow-tui: {exc}", file=sys.stderr)
         raise SystemExit(2) from None

@@ -115,21 +115,34 @@ class LinePanel(Widget):
         return style
 
     def render_line(self, y: int) -> Strip:
-        width = self.size.width
-        base = self.rich_style
         theme = self.app.theme
         if theme != self._theme:  # a theme switch: resolve every colour again
             self._theme = theme
             self._strips.clear()
             self._styles.clear()
         strip = self._strips.get(y)
-        if strip is None:
-            if y >= len(self._lines):
-                strip = Strip.blank(width, base)
-            else:
-                segments = [Segment(text, base + self._style(style)) for text, style in self._lines[y] if text]
-                strip = Strip(segments).crop_extend(0, width, base)
-            self._strips[y] = strip
+        if strip is not None:
+            return strip
+        width = self.size.width
+        base = self.rich_style
+        if y >= len(self._lines):
+            strip = Strip.blank(width, base)
+        else:
+            segments: list[Segment] = []
+            text_run, style_run = "", None
+            for text, style in self._lines[y]:  # neighbours of one style become one segment
+                if not text:
+                    continue
+                if style == style_run:
+                    text_run += text
+                    continue
+                if text_run:
+                    segments.append(Segment(text_run, base + self._style(style_run)))
+                text_run, style_run = text, style
+            if text_run:
+                segments.append(Segment(text_run, base + self._style(style_run)))
+            strip = Strip(segments).crop_extend(0, width, base)
+        self._strips[y] = strip
         return strip
 
 

@@ -30,10 +30,11 @@ class LiquidationPanel(LinePanel):
             else:
                 text = f"{arrow}{name}{n:>4} {money(quote):>8} {share:3.0f}%"
             lines.append(((fit(text, w), color),))
+        venues = []
         for venue, (n, base, quote, share) in v.by_venue.items():
             text = (f"  {venue.upper():<11} {n:>4}  {money(quote):>9}  {share:5.1f}%" if w >= 52 else
                     f" {venue.upper()[:8]:<8} {n:>3} {money(quote):>8} {share:3.0f}%")
-            lines.append(((fit(text, w), ""),))
+            venues.append(((fit(text, w), ""),))
         if v.cascade is not None:
             k = v.cascade
             cross = " cross-exchange" if k.cross_exchange else ""
@@ -46,7 +47,7 @@ class LiquidationPanel(LinePanel):
         tiers = ", ".join(f"{side} {tier}" for side, tier in v.tiers.items() if tier)
         if tiers:
             lines.append(((fit(f"5 min tier: {tiers}", w), "bold"),))
-        if v.clusters:
+        if v.clusters and self.rows - len(lines) - 3 >= 3:
             shown, text = 0, f"clusters ${v.bucket:g}:" if v.bucket else "clusters:"
             for p, q in v.clusters[:4]:  # whole entries only
                 entry = f" {price(p)} {money(q)}"
@@ -54,6 +55,9 @@ class LiquidationPanel(LinePanel):
                     break
                 text, shown = text + (" ·" if shown else "") + entry, shown + 1
             lines.append(((fit(text, w), ""),))
+        # the per-venue split only while at least 4 tape lines stay below it (small screens: the tape)
+        if self.rows - len(lines) - len(venues) - 2 >= 4:
+            lines[3:3] = venues
         cols = Columns(TAPE, w)
         lines.append(cols.header())
         room = self.rows - len(lines)
