@@ -33,7 +33,7 @@ class HelpScreen(ModalScreen):
     BINDINGS = [("escape", "dismiss", "Close"), ("question_mark", "dismiss", "Close"), ("q", "dismiss", "Close")]
     DEFAULT_CSS = """
     HelpScreen { align: center middle; }
-    HelpScreen > VerticalScroll { width: 90; max-width: 100%; height: auto; max-height: 90%;
+    HelpScreen > VerticalScroll { width: 100; max-width: 100%; height: auto; max-height: 90%;
                                   border: round $primary; background: $surface; padding: 1 2; }
     """
 
