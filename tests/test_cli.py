@@ -9,7 +9,6 @@ import socket
 import sqlite3
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
