@@ -35,15 +35,9 @@ def run_attached(settings, bus: BusSettings, duration, report, db, no_store, sin
 def open_writer(settings, db, engine, source: str, mode: str, venues: str):
     """The live store writer for --db (or store.db): PostgreSQL for a postgresql:// DSN, else SQLite."""
     from orderflow_tui.store.db import resolve_db_path
-    from orderflow_tui.store.postgres import PgAsyncStoreWriter, dsn_of
-    from orderflow_tui.store.writer import AsyncStoreWriter
+    from orderflow_tui.store.postgres import store_writer
 
-    s = settings.store
-    path = resolve_db_path(db, settings, "live")
-    dsn = dsn_of(path)
-    return (PgAsyncStoreWriter if dsn else AsyncStoreWriter)(dsn or path, engine, source, mode, venues,
-                                                             s.commit_interval_s, s.keep_liquidations_days,
-                                                             s.keep_buckets_days)
+    return store_writer(resolve_db_path(db, settings, "live"), settings, engine, source, mode, venues)
 
 
 async def _main(settings, bus, duration, report, db, no_store, since_ms, durable) -> int:

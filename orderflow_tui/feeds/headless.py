@@ -33,7 +33,6 @@ def run_headless(settings, duration: float | None, report: str | None, db, demo:
 
 async def _main(settings, duration, report, db, demo, no_store, demo_rate=40.0, demo_seed=7) -> int:
     from orderflow_tui.store.db import StoreError, resolve_db_path
-    from orderflow_tui.store.writer import AsyncStoreWriter
 
     source = LiveSource(settings, demo=demo, demo_rate=demo_rate, demo_seed=demo_seed)
     engine = Engine(settings.engine, venues_tracked=len(source.venues), collect_facts=not no_store,
@@ -41,12 +40,10 @@ async def _main(settings, duration, report, db, demo, no_store, demo_rate=40.0, 
     writer = None
     if not no_store:
         kind = "demo" if demo else "live"  # a demo never writes into the live store (its own file unless --db)
-        path = resolve_db_path(db, settings, kind)
-        from orderflow_tui.store.postgres import PgAsyncStoreWriter, dsn_of  # --db postgresql://...
+        from orderflow_tui.store.postgres import store_writer  # --db postgresql://... or a file
 
-        writer = (PgAsyncStoreWriter if dsn_of(path) else AsyncStoreWriter)(
-            dsn_of(path) or path, engine, kind, "SIMULATED" if demo else "headless", ",".join(source.venues),
-            settings.store.commit_interval_s, settings.store.keep_liquidations_days, settings.store.keep_buckets_days)
+        writer = store_writer(resolve_db_path(db, settings, kind), settings, engine, kind,
+                              "SIMULATED" if demo else "headless", ",".join(source.venues))
         try:
             await writer.open()
         except StoreError as exc:

@@ -105,6 +105,17 @@ def connect_any(path, readonly: bool = False):
     return sqlite_connect(path, readonly)
 
 
+def store_writer(path, settings, engine, source: str, mode: str, venues: str):
+    """The store writer for a resolved --db: PostgreSQL for a DSN, else the SQLite file."""
+    from orderflow_tui.store.writer import AsyncStoreWriter
+
+    s = settings.store
+    dsn = dsn_of(path)
+    return (PgAsyncStoreWriter if dsn else AsyncStoreWriter)(dsn or path, engine, source, mode, venues,
+                                                             s.commit_interval_s, s.keep_liquidations_days,
+                                                             s.keep_buckets_days)
+
+
 def redact(dsn: str) -> str:
     """The DSN without its password, for messages."""
     p = urlparse(dsn)

@@ -17,14 +17,10 @@ def _writer(settings, engine, db, no_store: bool, source: str, mode: str, venues
     if no_store:
         return None, None
     from orderflow_tui.store.db import resolve_db_path
-    from orderflow_tui.store.postgres import PgAsyncStoreWriter, dsn_of  # --db postgresql://...
-    from orderflow_tui.store.writer import AsyncStoreWriter
+    from orderflow_tui.store.postgres import store_writer  # --db postgresql://... or a file
 
     path = resolve_db_path(db, settings, kind)
-    s = settings.store
-    dsn = dsn_of(path)
-    return path, (PgAsyncStoreWriter if dsn else AsyncStoreWriter)(
-        dsn or path, engine, source, mode, venues, s.commit_interval_s, s.keep_liquidations_days, s.keep_buckets_days)
+    return path, store_writer(path, settings, engine, source, mode, venues)
 
 
 def _check_theme(settings) -> None:
