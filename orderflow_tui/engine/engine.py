@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass
 
+from orderflow_tui.books.book import L2Book
 from orderflow_tui.config import EngineSettings
 from orderflow_tui.engine.context import ContextBook
 from orderflow_tui.engine.flow import RollingFlow, net_pct
@@ -22,7 +23,7 @@ from orderflow_tui.engine.footprint import Bar, FootprintSeries, PriceGrid, merg
 from orderflow_tui.engine.liquidations import band_rank
 from orderflow_tui.engine.market import DAY_MS, GroupState, MarketState, Print
 from orderflow_tui.events import Context, IdOnly, Liquidation, Trade
-from orderflow_tui.instruments import default_row_size, nice_step
+from orderflow_tui.instruments import default_row_size, group_of, nice_step
 from orderflow_tui.venues import CONTIGUOUS_ID_VENUES
 
 __all__ = ["Alert", "Engine", "GroupState", "MarketState", "Print"]
@@ -64,6 +65,8 @@ class Engine:
         # finished facts for the store; None when nobody consumes them (bounded memory)
         self.facts: deque | None = deque() if collect_facts else None
         self.context = ContextBook()  # open interest and funding: not on the per-trade path
+        # L2 books by market key, made on a market's first depth event; never touch a trade number
+        self.books: dict[str, L2Book] = {}
 
     # ---- input ---------------------------------------------------------------------------
 
@@ -208,6 +211,18 @@ class Engine:
                 rebuilt = True
         g.view_grid = g.grid if same else grid
         return rebuilt
+
+    def book(self, market: str, venue: str) -> L2Book:
+        """The market's book, made on first use (the depth path's entry)."""
+        b = self.books.get(market)
+        if b is None:
+            b = self.books[market] = L2Book(market, venue)
+        return b
+
+    def group_books(self, group: str) -> list[L2Book]:
+        """The books of a group's markets, in market-key order."""
+        return [b for k, b in sorted(self.books.items())
+                if group_of(b.venue, k.split(":", 1)[1]) == group]
 
     def tick(self, now_ms: int) -> None:
         """Advance the clock without a trade (live mode): windows empty, bars and cascades close."""
