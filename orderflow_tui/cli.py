@@ -34,6 +34,9 @@ def load_settings(path: Optional[Path], group: Optional[str] = None, venues: Opt
         settings = cfg.load(path or _top_config)
     except cfg.ConfigError as exc:
         fail(str(exc))
+    from orderflow_tui.ui.format import set_date_format
+
+    set_date_format(settings.ui.date_format)
     if group:
         settings.feeds.group = group
     if venues:

@@ -155,6 +155,8 @@ class UISettings:
     bell_interval_s: float = _f(30.0, lo=0, hi=3600, doc="at most one bell per this many seconds")
     warmup_s: int = _f(60, lo=0, hi=3600, doc="seconds of data before the signal shows a confidence")
     mouse: bool = _f(True)
+    date_format: str = _f("yyyymmdd", choices=("yyyymmdd", "iso"), doc="dates as 20261207 (analytics.md §10) "
+                          "or 2026-12-07; times are HH:MM:SS UTC either way")
 
 
 @dataclass

@@ -167,6 +167,8 @@ def test_stats_and_export_default_to_live_and_take_source(tmp_path):
     out = json.loads(cli("stats", "--db", db, "--json").stdout)
     assert out["source"] == "live" and out["total"]["count"] == 1 and out["total"]["quote"] == 100_000.0
     assert out["first_ts"] == out["last_ts"] == 1_800_000_000_000
+    # the text prints dates as YYYYMMDD (test_store), ISO when ui.date_format says so
+    assert "First:     2027-01-15 08:00:00 UTC" in cli("stats", "--db", db, env={"ORDERFLOW_UI_DATE_FORMAT": "iso"}).stdout
     again = json.loads(cli("stats", "--db", db, "--json", "--source", "replay").stdout)
     assert again["total"] == {**replayed["total"]}
     everything = json.loads(cli("stats", "--db", db, "--json", "--source", "all").stdout)

@@ -44,6 +44,7 @@ def test_file_and_environment(tmp_path):
     ("[engine]\nrow_size = {ETH = true}\n", "engine.row_size.ETH"),
     ("[nonsense]\nx = 1\n", "nonsense"),
     ("[ui]\nbell = 3\n", "ui.bell"),
+    ('[ui]\ndate_format = "dd/mm/yyyy"\n', "ui.date_format"),
     ("[engine\n", "c.toml"),
 ])
 def test_bad_values_name_the_key(tmp_path, text, key):

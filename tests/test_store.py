@@ -62,7 +62,7 @@ def test_stats_text_report_and_time_filters(tmp_path):
     db = tmp_path / "s.sqlite"
     cli("replay", liquidation_capture(tmp_path / "liq.jsonl"), "--headless", "--db", db)
     text = cli("stats", "--db", db).stdout
-    assert "First:     2023-11-14 22:13:24 UTC" in text and "LONG vs SHORT" in text and "BINANCE" in text
+    assert "First:     20231114 22:13:24 UTC" in text and "LONG vs SHORT" in text and "BINANCE" in text
     early = json.loads(cli("stats", "--db", db, "--json", "--until", "20231114 22:30:00").stdout)
     assert 0 < early["total"]["count"] < 300
     none = json.loads(cli("stats", "--db", db, "--json", "--since", "20300101").stdout)

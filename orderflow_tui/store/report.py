@@ -5,11 +5,13 @@ from __future__ import annotations
 import csv
 import time
 
+from orderflow_tui.ui.format import stamp
+
 
 def ymd_hms(ms: int | None) -> str:
     if ms is None:
         return "-"
-    return time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(ms / 1000))  # ISO, as on the dashboard (decisions.md)
+    return stamp(ms) + " UTC"  # as on the dashboard: YYYYMMDD unless ui.date_format says iso
 
 
 def duration(ms: int) -> str:

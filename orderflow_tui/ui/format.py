@@ -32,13 +32,31 @@ def price(p: float) -> str:
     return f"{p:,.2f}" if p >= 100 else f"{p:.4f}" if p >= 1 else f"{p:.6g}"
 
 
+# Dates print as YYYYMMDD (analytics.md §10), or ISO with ui.date_format = "iso"; times are always
+# HH:MM:SS UTC. One process shows one format: the commands set it once from the settings.
+DATE_FORMATS = {"yyyymmdd": "%Y%m%d", "iso": "%Y-%m-%d"}
+_date = DATE_FORMATS["yyyymmdd"]
+
+
+def set_date_format(name: str) -> None:
+    """``name``: a key of DATE_FORMATS (config validates ui.date_format against them)."""
+    global _date
+    _date = DATE_FORMATS[name]
+
+
 def ymd(ms: int) -> str:
-    return time.strftime("%Y-%m-%d", time.gmtime(ms / 1000))
+    """The date, UTC: 20261130 (or 2026-11-30)."""
+    return time.strftime(_date, time.gmtime(ms / 1000))
 
 
 def stamp(ms: int) -> str:
-    """ISO date and time, UTC: 2026-11-30 16:46:18."""
-    return time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(ms / 1000))
+    """Date and time, UTC: 20261130 16:46:18 (or 2026-11-30 16:46:18)."""
+    return time.strftime(_date + " %H:%M:%S", time.gmtime(ms / 1000))
+
+
+def day_hour(ms: int) -> str:
+    """An hour's label on a chart axis: 20261130 16:00."""
+    return time.strftime(_date + " %H:00", time.gmtime(ms / 1000))
 
 
 def short(x: float) -> str:

@@ -3,12 +3,11 @@ Both change only when the store is read again (every few seconds), and are redra
 
 from __future__ import annotations
 
-import time
-
 from plotext._figure import _figure_class
 from rich.text import Text
 
 from orderflow_tui.store.report import format_stats
+from orderflow_tui.ui.format import day_hour
 from orderflow_tui.ui.widgets.line_panel import LinePanel
 
 
@@ -68,9 +67,9 @@ class LiquidationChart(LinePanel):
             ctx.plot([x for x, _ in oi], [v / 1e9 for _, v in oi], color="orange")
             ctx.ylabel("OI $B*")
             subs.append(ctx)
-        step = max(1, len(hours) // 6)
+        step = max(1, len(hours) // max(1, min(6, width // 18)))  # labels like 20261207 16:00 never touch
         ticks = xs[::step]
-        labels = [time.strftime("%m-%d %H:00", time.gmtime(hours[i][0] / 1000)) for i in ticks]
+        labels = [day_hour(hours[i][0]) for i in ticks]
         for sub in subs:
             sub.xticks(ticks, labels)
         fig.plotsize(width, height)

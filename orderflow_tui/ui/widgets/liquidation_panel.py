@@ -6,6 +6,7 @@ from __future__ import annotations
 from orderflow_tui.ui.format import hms, money, price, qty, ymd
 from orderflow_tui.ui.widgets.line_panel import Columns, LinePanel, fit, wrap
 
+# the date column is as wide as the date format (show)
 TAPE = (("date", 10, "<", 5), ("time UTC", 8, "<", 0), ("venue", 12, "<", 1), ("side", 5, "<", 0),
         ("base", 10, ">", 3), ("$", 9, ">", 0))
 
@@ -58,7 +59,7 @@ class LiquidationPanel(LinePanel):
         # the per-venue split only while at least 4 tape lines stay below it (small screens: the tape)
         if self.rows - len(lines) - len(venues) - 2 >= 4:
             lines[3:3] = venues
-        cols = Columns(TAPE, w)
+        cols = Columns((("date", len(ymd(0)), "<", 5),) + TAPE[1:], w)
         lines.append(cols.header())
         room = self.rows - len(lines)
         tape = v.tape[:max(0, room - 1)] if any(mark(x) for x in v.tape[:room]) else v.tape[:max(0, room)]
