@@ -415,6 +415,13 @@ def stats(
         conn = connect(path, readonly=True)
         try:
             result = accumulated(conn, since_ms, until_ms, group, source)
+            if json_out:  # the analysis desk's numbers (contract.md §3b), from the hour rollup
+                from orderflow_tui.store.analysis import desk
+
+                d = desk(conn, since_ms, until_ms, group, source, settings.engine.liquidation_bucket,
+                         settings.feeds.group.split(",")[0].strip())
+                result["cascade_summary"] = result["cascades"]  # §3b's cascades is the list of them
+                result.update(d.as_json(), span={"from_ts": d.span[0], "until_ts": d.span[1]})
         finally:
             conn.close()
     except StoreError as exc:
@@ -434,7 +441,9 @@ def stats(
 @app.command()
 def export(
     out: Path = typer.Argument(..., help="Output CSV file, or - for stdout."),
-    what: str = typer.Option("liquidations", "--what", help="liquidations, or hourly (buckets per hour)."),
+    what: str = typer.Option("liquidations", "--what", help="liquidations, hourly (volume and liquidations per "
+                             "hour, venue and symbol), or an analysis table: daily, day_hour, cumulative (per hour, "
+                             "with the running sum), price_levels, cascades."),
     db: Optional[Path] = typer.Option(None, "--db", help="Store file."),
     since: Optional[str] = typer.Option(None, "--since", help="From (UTC)."),
     until: Optional[str] = typer.Option(None, "--until", help="Until (UTC)."),
@@ -448,8 +457,9 @@ def export(
     from orderflow_tui.store.postgres import connect_any as connect  # a file, or postgresql://...
     from orderflow_tui.store.report import export_csv
 
-    if what not in ("liquidations", "hourly"):
-        fail(f"--what {what!r}: use liquidations or hourly")
+    analysis = ("daily", "day_hour", "cumulative", "price_levels", "cascades")
+    if what not in ("liquidations", "hourly", *analysis):
+        fail(f"--what {what!r}: use liquidations, hourly, {', '.join(analysis)}")
     settings = load_settings(config)
     _check_source(source)
     path = resolve_db_path(db, settings)
@@ -465,7 +475,20 @@ def export(
     except OSError as exc:
         fail(f"cannot write {out}: {exc.strerror}")
     try:
-        rows = export_csv(conn, fh, what, since_ms, until_ms, group, source)
+        if what in analysis:
+            import csv
+
+            from orderflow_tui.store.analysis import desk, export_rows
+
+            d = desk(conn, since_ms, until_ms, group, source, settings.engine.liquidation_bucket,
+                     settings.feeds.group.split(",")[0].strip())
+            header, table = export_rows(d, "hourly" if what == "cumulative" else what)
+            out_csv = csv.writer(fh)
+            out_csv.writerow(header)
+            out_csv.writerows(table)
+            rows = len(table)
+        else:
+            rows = export_csv(conn, fh, what, since_ms, until_ms, group, source)
     except StoreError as exc:
         fail(str(exc))
     except Exception as exc:

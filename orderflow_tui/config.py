@@ -163,8 +163,10 @@ class UISettings:
 class StoreSettings:
     db: str = _f("", doc="empty: the user data directory")
     commit_interval_s: float = _f(1.0, lo=0.05, hi=60)
-    keep_liquidations_days: int = _f(0, lo=0, doc="0 keeps them forever")
-    keep_buckets_days: int = _f(0, lo=0)
+    keep_liquidations_days: int = _f(90, lo=0, doc="raw liquidations below the institutional size; 0 keeps "
+                                     "them forever")
+    keep_buckets_days: int = _f(730, lo=0, doc="minute and hour rollups, cascades, institutional liquidations; "
+                                "0 keeps them forever")
 
 
 @dataclass

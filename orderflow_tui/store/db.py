@@ -122,6 +122,10 @@ def migrate(conn: sqlite3.Connection) -> None:
                 continue
             for statement in _statements(schema.MIGRATIONS[target]):
                 conn.execute(statement)
+            if target == 4:
+                from orderflow_tui.store.analysis import backfill_v4
+
+                backfill_v4(conn)
             conn.execute(f"PRAGMA user_version = {target}")
             conn.execute("COMMIT")
         except BaseException:
@@ -188,9 +192,11 @@ class BatchBuilder:
             kind, *rest = facts.popleft()
             if kind == "liquidation":
                 liq = rest[0]
+                group = engine.markets[liq.market].group
+                g = engine.groups.get(group)  # the group's §5 bucket, as the engine's clusters use it
+                bucket, level = (g.book.bucket, g.book.grid.price(g.book.grid.row(liq.price))) if g else (0.0, 0.0)
                 batch.liquidations.append((self.kind, liq.venue, liq.symbol, liq.ts, liq.position, liq.price, liq.qty,
-                                           liq.quote, int(liq.sampled), engine.markets[liq.market].group,
-                                           self.origin))
+                                           liq.quote, int(liq.sampled), group, self.origin, bucket, level))
             elif kind in ("cascade_start", "cascade_end"):
                 c = rest[0]
                 batch.cascades.append((self.kind, c.group, c.start_ts, c.end_ts, c.count, c.quote, c.long_q, c.short_q,
@@ -261,19 +267,38 @@ def start_session(conn, source: str, mode: str, venues: str, replace_source: boo
         raise
 
 
-def apply_retention(conn, keep_liquidations_days: int, keep_buckets_days: int, now_ms: int) -> int:
-    """Delete raw liquidations / buckets older than the settings (0 keeps forever). Buckets of
-    deleted raw liquidations stay, so accumulated totals over buckets survive raw retention."""
+def apply_retention(conn, keep_liquidations_days: int, keep_buckets_days: int, now_ms: int,
+                    institutional: float = 100_000.0) -> int:
+    """Retention in tiers (0 keeps forever): raw liquidations below the institutional size for
+    ``keep_liquidations_days``; the minute and hour rollups, traded volume, cascades and institutional
+    liquidations for ``keep_buckets_days``. Every statistic reads the rollups, so it is the same
+    before and after raw rows go. Ages count back from each source's newest liquidation (never from
+    later than now): a replay of an old capture is not deleted by the next launch."""
     removed = 0
     conn.execute("BEGIN IMMEDIATE")
     try:
-        if keep_liquidations_days:
-            cut = now_ms - keep_liquidations_days * 86_400_000
-            removed += conn.execute("DELETE FROM liquidations WHERE ts < ?", (cut,)).rowcount
-        if keep_buckets_days:
-            cut = now_ms - keep_buckets_days * 86_400_000
-            removed += conn.execute("DELETE FROM liq_minutes WHERE minute < ?", (cut,)).rowcount
-            removed += conn.execute("DELETE FROM volume_hours WHERE hour < ?", (cut,)).rowcount
+        for source in ("live", "demo", "replay", "unknown"):
+            newest = conn.execute("SELECT MAX(ts) FROM liquidations WHERE source = ?", (source,)).fetchone()[0]
+            if newest is None:
+                newest = conn.execute("SELECT MAX(minute) FROM liq_minutes WHERE source = ?", (source,)).fetchone()[0]
+            if newest is None:
+                continue
+            ref = min(now_ms, newest)
+            if keep_liquidations_days:
+                cut = ref - keep_liquidations_days * 86_400_000
+                removed += conn.execute("DELETE FROM liquidations WHERE source = ? AND ts < ? AND quote < ?",
+                                        (source, cut, institutional)).rowcount
+            if keep_buckets_days:
+                cut = ref - keep_buckets_days * 86_400_000
+                src = (source, source + ":%")
+                removed += conn.execute("DELETE FROM liquidations WHERE source = ? AND ts < ?", (source, cut)).rowcount
+                removed += conn.execute("DELETE FROM liq_minutes WHERE source = ? AND minute < ?",
+                                        (source, cut)).rowcount
+                removed += conn.execute("DELETE FROM liq_hours WHERE source = ? AND hour < ?", (source, cut)).rowcount
+                removed += conn.execute("DELETE FROM cascades WHERE source = ? AND start_ts < ?",
+                                        (source, cut)).rowcount
+                removed += conn.execute("DELETE FROM volume_hours WHERE (source = ? OR source LIKE ?) AND hour < ?",
+                                        (*src, cut)).rowcount
         conn.execute("COMMIT")
     except BaseException:
         conn.execute("ROLLBACK")

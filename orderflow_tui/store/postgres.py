@@ -24,7 +24,7 @@ from urllib.parse import urlparse, urlunparse
 
 from orderflow_tui.store.db import Batch, BatchBuilder, StoreError, apply_retention, start_session, write_batch
 
-SCHEMA_VERSION = 3  # the SQLite schema version whose meaning this layout has (tests check they agree)
+SCHEMA_VERSION = 4  # the SQLite schema version whose meaning this layout has (tests check they agree)
 
 MIGRATIONS = {
     2: [
@@ -78,6 +78,28 @@ MIGRATIONS = {
             interval_h DOUBLE PRECISION,
             PRIMARY KEY (minute, source, venue, symbol))""",
     ],
+    4: [  # the analysis desk's hour rollup by group, venue, side and price bucket (issue 20, schema.py)
+        "ALTER TABLE liquidations ADD COLUMN bucket DOUBLE PRECISION NOT NULL DEFAULT 0",
+        "ALTER TABLE liquidations ADD COLUMN level DOUBLE PRECISION NOT NULL DEFAULT 0",
+        """CREATE TABLE liq_hours (
+            source TEXT NOT NULL, hour BIGINT NOT NULL, grp TEXT NOT NULL, venue TEXT NOT NULL, side TEXT NOT NULL,
+            bucket DOUBLE PRECISION NOT NULL, level DOUBLE PRECISION NOT NULL, count INTEGER NOT NULL,
+            base DOUBLE PRECISION NOT NULL, quote DOUBLE PRECISION NOT NULL,
+            PRIMARY KEY (hour, source, grp, venue, side, bucket, level))""",
+        """CREATE FUNCTION liq_hour_add() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            INSERT INTO liq_hours (source, hour, grp, venue, side, bucket, level, count, base, quote)
+            VALUES (NEW.source, NEW.ts / 3600000 * 3600000, NEW.grp, NEW.venue, NEW.side, NEW.bucket, NEW.level, 1,
+                    NEW.qty, NEW.quote)
+            ON CONFLICT (hour, source, grp, venue, side, bucket, level) DO UPDATE SET
+                count = liq_hours.count + 1, base = liq_hours.base + excluded.base,
+                quote = liq_hours.quote + excluded.quote;
+            RETURN NULL;
+        END $$""",
+        """CREATE TRIGGER liq_hour_add AFTER INSERT ON liquidations
+            FOR EACH ROW EXECUTE FUNCTION liq_hour_add()""",
+        "CREATE INDEX cascades_start ON cascades (start_ts)",
+    ],
 }
 
 MIGRATION_LOCK = 0x0F1057  # pg_advisory_xact_lock key: two processes never migrate at once
@@ -113,7 +135,7 @@ def store_writer(path, settings, engine, source: str, mode: str, venues: str):
     dsn = dsn_of(path)
     return (PgAsyncStoreWriter if dsn else AsyncStoreWriter)(dsn or path, engine, source, mode, venues,
                                                              s.commit_interval_s, s.keep_liquidations_days,
-                                                             s.keep_buckets_days)
+                                                             s.keep_buckets_days, settings.engine.institutional)
 
 
 def redact(dsn: str) -> str:
@@ -287,6 +309,10 @@ def migrate(conn: PgConnection) -> None:
                 continue
             for statement in MIGRATIONS[target]:
                 conn.execute(statement)
+            if target == 4:
+                from orderflow_tui.store.analysis import backfill_v4
+
+                backfill_v4(conn)
             conn.execute("INSERT INTO orderflow_schema (version, applied_ms) VALUES (?, ?)",
                          (target, int(time.time() * 1000)))
         if version == 0:  # a new store: the liquidations table just made
@@ -379,7 +405,7 @@ class PgAsyncStoreWriter:
     DRAIN_S = 0.1
 
     def __init__(self, dsn: str, engine, source: str, mode: str, venues: str, interval_s: float = 1.0,
-                 keep_liquidations_days: int = 0, keep_buckets_days: int = 0):
+                 keep_liquidations_days: int = 0, keep_buckets_days: int = 0, institutional: float = 100_000.0):
         self.dsn = dsn
         self.path = redact(dsn)  # what the status line names
         self.engine = engine
@@ -387,6 +413,7 @@ class PgAsyncStoreWriter:
         self.source, self.mode, self.venues = source, mode, venues
         self.interval_s = interval_s
         self.retention = (keep_liquidations_days, keep_buckets_days)
+        self.institutional = institutional  # liquidations this large are kept with the rollups
         self.pending = Batch()
         self.conn: PgConnection | None = None
         self.session = 0
@@ -408,7 +435,8 @@ class PgAsyncStoreWriter:
         self.status = "ok"
 
     async def run(self) -> None:
-        last_commit = last_retention = time.monotonic()
+        last_commit = time.monotonic()
+        last_retention = last_commit - 3600  # prune once at start, then hourly
         while not self._stop.is_set():
             try:
                 await asyncio.wait_for(self._stop.wait(), self.DRAIN_S)
@@ -421,7 +449,8 @@ class PgAsyncStoreWriter:
             if any(self.retention) and time.monotonic() - last_retention > 3600:
                 last_retention = time.monotonic()
                 async with self._lock:
-                    await asyncio.to_thread(apply_retention, self.conn, *self.retention, int(time.time() * 1000))
+                    await asyncio.to_thread(apply_retention, self.conn, *self.retention, int(time.time() * 1000),
+                                    self.institutional)
 
     async def flush(self, stopping: bool = False, extra=None) -> bool:
         """Commit everything collected so far in one transaction (``extra(conn)`` runs inside it: the

@@ -1,6 +1,6 @@
 """Schema and migrations, versioned with PRAGMA user_version."""
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 MIGRATIONS = {
     1: """
@@ -108,8 +108,8 @@ MIGRATIONS[2] = f"""
 """
 
 INSERT_LIQUIDATION = """INSERT OR IGNORE INTO liquidations
-    (source, venue, symbol, ts, side, price, qty, quote, sampled, grp, origin)
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"""
+    (source, venue, symbol, ts, side, price, qty, quote, sampled, grp, origin, bucket, level)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"""
 
 ADD_VOLUME = """INSERT INTO volume_hours
     (source, hour, venue, symbol, grp, trades, buy_base, sell_base, buy_quote, sell_quote)
@@ -143,3 +143,27 @@ UPSERT_CONTEXT = """INSERT INTO context_minutes
     ON CONFLICT (minute, source, venue, symbol) DO UPDATE SET
         oi_base = excluded.oi_base, oi_usd = excluded.oi_usd, funding = excluded.funding,
         interval_h = excluded.interval_h"""
+
+
+# Version 4 (issue 20): the analysis desk's rollup, kept longer than raw liquidations. Each raw row
+# carries its group's liquidation bucket (analytics.md §5) and the bucket's lower edge, as the engine
+# computed them; a trigger adds it to its hour (group, venue, side, bucket) like the minute buckets, so
+# a duplicate that is ignored counts nowhere. Rows from before version 4 are filled in by
+# store/analysis.py backfill_v4 (bucket 0: a price no longer known, from minute buckets alone).
+MIGRATIONS[4] = """
+    ALTER TABLE liquidations ADD COLUMN bucket REAL NOT NULL DEFAULT 0;
+    ALTER TABLE liquidations ADD COLUMN level REAL NOT NULL DEFAULT 0;
+    CREATE TABLE liq_hours (
+        source TEXT NOT NULL, hour INTEGER NOT NULL, grp TEXT NOT NULL, venue TEXT NOT NULL, side TEXT NOT NULL,
+        bucket REAL NOT NULL, level REAL NOT NULL, count INTEGER NOT NULL, base REAL NOT NULL, quote REAL NOT NULL,
+        PRIMARY KEY (hour, source, grp, venue, side, bucket, level)
+    ) WITHOUT ROWID;
+    CREATE TRIGGER liq_hour_add AFTER INSERT ON liquidations BEGIN
+        INSERT INTO liq_hours (source, hour, grp, venue, side, bucket, level, count, base, quote)
+        VALUES (NEW.source, NEW.ts / 3600000 * 3600000, NEW.grp, NEW.venue, NEW.side, NEW.bucket, NEW.level, 1,
+                NEW.qty, NEW.quote)
+        ON CONFLICT (hour, source, grp, venue, side, bucket, level) DO UPDATE SET
+            count = count + 1, base = base + excluded.base, quote = quote + excluded.quote;
+    END;
+    CREATE INDEX cascades_start ON cascades (start_ts);
+"""

@@ -21,7 +21,7 @@ DRAIN_S = 0.1
 
 class AsyncStoreWriter:
     def __init__(self, path: Path, engine, source: str, mode: str, venues: str, interval_s: float = 1.0,
-                 keep_liquidations_days: int = 0, keep_buckets_days: int = 0):
+                 keep_liquidations_days: int = 0, keep_buckets_days: int = 0, institutional: float = 100_000.0):
         self.path = Path(path)
         self.engine = engine
         self.builder = BatchBuilder(source)
@@ -30,6 +30,7 @@ class AsyncStoreWriter:
         self.venues = venues
         self.interval_s = interval_s
         self.retention = (keep_liquidations_days, keep_buckets_days)
+        self.institutional = institutional  # liquidations this large are kept with the rollups
         self.pending = Batch()
         self.conn: aiosqlite.Connection | None = None
         self.session = 0
@@ -56,7 +57,8 @@ class AsyncStoreWriter:
     async def run(self) -> None:
         """The writer loop: a named worker on the app, or a task in headless mode. Facts are drained
         every DRAIN_S (short, even slices on the event loop); a commit happens once per interval."""
-        last_commit = last_retention = time.monotonic()
+        last_commit = time.monotonic()
+        last_retention = last_commit - 3600  # prune once at start, then hourly
         while not self._stop.is_set():
             try:
                 await asyncio.wait_for(self._stop.wait(), DRAIN_S)
@@ -123,7 +125,8 @@ class AsyncStoreWriter:
     async def _retention(self) -> None:
         sync = await asyncio.to_thread(connect, self.path)
         try:
-            await asyncio.to_thread(apply_retention, sync, *self.retention, int(time.time() * 1000))
+            await asyncio.to_thread(apply_retention, sync, *self.retention, int(time.time() * 1000),
+                                    self.institutional)
         finally:
             sync.close()
 
