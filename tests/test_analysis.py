@@ -167,3 +167,27 @@ def test_the_same_analysis_on_postgresql(capture, pg_dsn):
         assert desk(conn, first_group="BTC").as_json() == got
     finally:
         conn.close()
+
+
+def test_a_version_3_store_gets_its_hour_rollup_from_the_raw_rows_and_the_pruned_minutes(tmp_path):
+    import sqlite3
+
+    from orderflow_tui.store import db, schema
+
+    path = tmp_path / "v3.sqlite"
+    raw = sqlite3.connect(path, isolation_level=None)
+    for version in (1, 2, 3):
+        for statement in db._statements(schema.MIGRATIONS[version]):
+            raw.execute(statement)
+    raw.execute("PRAGMA user_version = 3")
+    ins = ("INSERT INTO liquidations (source, venue, symbol, ts, side, price, qty, quote, sampled, grp, origin) "
+           "VALUES (?, ?, 'BTCUSDT', ?, ?, ?, ?, ?, 0, 'BTC', '')")
+    raw.execute(ins, ("live", "binance", D1 + 5 * M, "long", 60050.0, 1.0, 60050.0))
+    raw.execute(ins, ("live", "bybit", D1 + 2 * H, "short", 60150.0, 1.0, 60150.0))
+    raw.execute("DELETE FROM liquidations WHERE ts = ?", (D1 + 5 * M,))  # aged out: only its minute bucket is left
+    raw.close()
+    conn = connect(path)  # migrates to version 4
+    d = desk(conn).as_json()
+    conn.close()
+    assert [(h["ts"], h["count"], h["quote"]) for h in d["hourly"]] == [(D1, 1, 60050.0), (D1 + 2 * H, 1, 60150.0)]
+    assert d["price_levels"]["levels"] == [{"price": 60100.0, "count": 1, "long_quote": 0.0, "short_quote": 60150.0}]

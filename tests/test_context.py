@@ -370,4 +370,4 @@ def test_store_keeps_open_interest_and_funding_per_minute(tmp_path):
                     ("live", h0 + 3_600_000, "okx", 90.0, 4.5e6, 0.0001)]
     assert db.open_interest(conn) == [(h0, 5.05e6 + 1e7), (h0 + 3_600_000, 4.5e6)]
     assert db.open_interest(conn, group="ETH") == []
-    assert conn.execute("PRAGMA user_version").fetchone()[0] == 3
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == db.schema.SCHEMA_VERSION

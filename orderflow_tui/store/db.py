@@ -6,6 +6,7 @@ to do. A file that is not ours, is corrupt or is newer is never replaced.
 
 from __future__ import annotations
 
+import math
 import os
 import sqlite3
 import time
@@ -229,12 +230,26 @@ class BatchBuilder:
         return batch
 
 
+def with_levels(rows: list) -> list:
+    """Liquidation rows with their price bucket and its lower edge; a row built without them (by an
+    older producer) gets its group's default bucket (analytics.md §5)."""
+    from orderflow_tui.instruments import default_row_size
+
+    out = []
+    for r in rows:
+        if len(r) == 11:
+            bucket = default_row_size(r[9], r[5])
+            r = (*r, bucket, math.floor(r[5] / bucket + 1e-9) * bucket)
+        out.append(r)
+    return out
+
+
 def write_batch(conn: sqlite3.Connection, batch: Batch, session: tuple | None = None) -> None:
     """One transaction: everything in the batch, or nothing."""
     conn.execute("BEGIN IMMEDIATE")
     try:
         if batch.liquidations:
-            conn.executemany(schema.INSERT_LIQUIDATION, batch.liquidations)
+            conn.executemany(schema.INSERT_LIQUIDATION, with_levels(batch.liquidations))
         if batch.volumes:
             conn.executemany(schema.ADD_VOLUME, batch.volumes)
         if batch.cascades:

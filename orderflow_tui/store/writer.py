@@ -14,7 +14,8 @@ from pathlib import Path
 import aiosqlite
 
 from orderflow_tui.store import schema
-from orderflow_tui.store.db import Batch, BatchBuilder, apply_retention, connect, explain, start_session
+from orderflow_tui.store.db import (Batch, BatchBuilder, apply_retention, connect, explain, start_session,
+                                    with_levels)
 
 DRAIN_S = 0.1
 
@@ -110,7 +111,7 @@ class AsyncStoreWriter:
         await conn.execute("BEGIN IMMEDIATE")
         try:
             if batch.liquidations:
-                await conn.executemany(schema.INSERT_LIQUIDATION, batch.liquidations)
+                await conn.executemany(schema.INSERT_LIQUIDATION, with_levels(batch.liquidations))
             if batch.volumes:
                 await conn.executemany(schema.ADD_VOLUME, batch.volumes)
             if batch.cascades:
