@@ -134,3 +134,39 @@ class Context:
         return (f"Context({self.market!r}, ts={self.ts}, oi_base={self.oi_base!r}, oi_usd={self.oi_usd!r}, "
                 f"mark={self.mark!r}, funding={self.funding!r}, interval_h={self.interval_h!r}, "
                 f"next_ts={self.next_ts!r})")
+
+
+# Depth kinds (issue 21): what a depth message does to its market's book
+DELTA: Final = 0      # changed levels, absolute sizes, size 0 removes
+SNAPSHOT: Final = 1   # an in-band snapshot: replaces the book
+WHOLE: Final = 2      # a whole top-N frame (Hyperliquid l2Book): replaces, never a resync
+REST_BOOK: Final = 3  # a REST snapshot the client fetched (a capture's "k": "book" line)
+
+
+class Depth:
+    """One depth message of one market, its levels converted: ``bids``/``asks`` are lists of
+    (price, size in the base coin). The sequence fields are the venue's, as the sync machine of
+    books/sync.py reads them: ``first``/``last``/``prev`` = Binance U/u/pu (REST: lastUpdateId in
+    ``last``), Bybit -/u/-, OKX -/seqId/prevSeqId, Bitget -/seq/pseq; -1 where the venue has none.
+    ``checksum`` is Bitget's signed CRC32 (0: none); ``raw`` the levels as sent, strings kept, for
+    it: (bids, asks) lists of [price, size] strings, else None."""
+
+    __slots__ = ("market", "venue", "ts", "kind", "first", "last", "prev", "bids", "asks", "checksum", "raw")
+
+    def __init__(self, market: str, venue: str, ts: int, kind: int, bids: list, asks: list, first: int = -1,
+                 last: int = -1, prev: int = -1, checksum: int = 0, raw: object = None) -> None:
+        self.market = market
+        self.venue = venue
+        self.ts = ts
+        self.kind = kind
+        self.bids = bids
+        self.asks = asks
+        self.first = first
+        self.last = last
+        self.prev = prev
+        self.checksum = checksum
+        self.raw = raw
+
+    def __repr__(self) -> str:
+        return (f"Depth({self.market!r}, ts={self.ts}, kind={self.kind}, first={self.first}, last={self.last}, "
+                f"prev={self.prev}, bids={len(self.bids)}, asks={len(self.asks)})")

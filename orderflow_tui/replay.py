@@ -11,8 +11,8 @@ from orjson import JSONDecodeError
 
 from orderflow_tui.capture import CaptureReader
 from orderflow_tui.engine.engine import Engine
-from orderflow_tui.events import CONTROL, Trade
-from orderflow_tui.venues import PARSE_ERRORS, make_parsers
+from orderflow_tui.events import CONTROL, Depth, Trade
+from orderflow_tui.venues import PARSE_ERRORS, make_parsers, parse_book
 
 
 class ReplayStats:
@@ -68,6 +68,8 @@ def _run(reader: CaptureReader, parsers: dict, engine: Engine, stats: ReplayStat
                 stats.reject(_line_problem(rec))
                 continue
             if "k" in rec:
+                if rec["k"] == "book":  # a REST book snapshot the live client applied (contract §2b)
+                    _book_line(rec, parser, engine, stats)
                 continue  # other line kinds (REST bodies...) are not frames
             frames += 1
             if type(frame) is not str:
@@ -88,15 +90,27 @@ def _run(reader: CaptureReader, parsers: dict, engine: Engine, stats: ReplayStat
                 stats.reject(f"{parser.venue}: nesting too deep")
                 continue
             if events:
-                if len(events) == 1 and type(events[0]) is Trade:
-                    engine.on_trade(events[0])
+                first = events[0]
+                if len(events) == 1 and type(first) is Trade:
+                    engine.on_trade(first)
                 else:
+                    if type(first) is Depth:
+                        stats.ignored += 1  # depth frames never count for trades (contract §2b)
                     engine.on_events(events)
             elif events is CONTROL:
                 stats.control += 1
             else:
                 stats.ignored += 1
     return frames
+
+
+def _book_line(rec: dict, parser, engine: Engine, stats: ReplayStats) -> None:
+    try:
+        events = parse_book(parser, rec.get("m"), rec["f"])
+    except PARSE_ERRORS as exc:
+        stats.reject(f"book line: {type(exc).__name__}: {exc}"[:160])
+        return
+    engine.on_events(events)
 
 
 NOT_JSON: Final = object()  # a line that does not parse

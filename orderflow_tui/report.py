@@ -41,6 +41,9 @@ def build_report(engine, stats, instruments: Instruments) -> dict:
             "duplicate_trades": m.duplicates,
             "group": m.group,
         }
+        book = engine.books.get(key)
+        if book is not None:
+            markets[key]["book"] = book_report(book)
     return {
         "version": 1,
         "frames": stats.frames,
@@ -51,6 +54,13 @@ def build_report(engine, stats, instruments: Instruments) -> dict:
         "rejected_reasons": dict(stats.reasons.most_common(20)),
         "market_context": context_report(engine.context),  # open interest and funding (issue 14)
     }
+
+
+def book_report(book) -> dict:
+    """contract.md §2b: the best 20 levels a side and the book's counters."""
+    bids, asks = book.top(20)
+    return {"ts": book.ts, "bids": [[p, _exact(s)] for p, s in bids], "asks": [[p, _exact(s)] for p, s in asks],
+            "updates": book.updates, "resyncs": book.resyncs, "gaps": book.gaps, "synced": book.synced}
 
 
 def _footprint(series, r) -> list[dict]:

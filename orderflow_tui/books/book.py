@@ -37,6 +37,7 @@ class L2Book:
         self.resyncs = 0         # snapshots applied after the first
         self.snapshots = 0       # snapshots applied in all
         self.max_levels = max_levels
+        self.down = False        # its connection dropped (link_lost) and nothing applied since
         self._bids: dict[float, float] = {}
         self._asks: dict[float, float] = {}
         self._best_bid = -math.inf   # valid unless _bid_dirty
@@ -114,9 +115,10 @@ class L2Book:
         self.synced = False
         self.gaps += 1
 
-    def unsync(self) -> None:
-        """Not synced any more without a detected gap (a reconnect): waits for a new snapshot."""
-        self.synced = False
+    def link_lost(self) -> None:
+        """The connection carrying this book dropped: shown as "resyncing" until the next update
+        arrives (the sync machine decides from the frames whether the book still holds)."""
+        self.down = True
 
     def clear(self) -> None:
         self._bids = {}
@@ -125,6 +127,7 @@ class L2Book:
         self._ask_dirty = True
 
     def _touch(self, ts: int) -> None:
+        self.down = False
         if ts > self.ts:
             self.ts = ts
         self.received = time.monotonic()
@@ -181,10 +184,13 @@ class L2Book:
         return len(self._bids), len(self._asks)
 
     def status(self, now_monotonic: float, stale_s: float) -> str:
-        """"waiting" before the first snapshot, "resyncing" after a gap or reconnect until the next,
+        """"waiting" before the first snapshot, "resyncing" after a gap until the next snapshot and
+        after a dropped connection until data flows again,
         "stale" when synced but nothing applied for stale_s seconds, else "live"."""
         if not self.synced:
             return "resyncing" if self.snapshots or self.gaps else "waiting"
+        if self.down:
+            return "resyncing"
         if now_monotonic - self.received > stale_s:
             return "stale"
         return "live"

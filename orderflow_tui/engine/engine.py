@@ -16,13 +16,14 @@ from collections import deque
 from dataclasses import dataclass
 
 from orderflow_tui.books.book import L2Book
+from orderflow_tui.books.sync import BookSync, make_sync
 from orderflow_tui.config import EngineSettings
 from orderflow_tui.engine.context import ContextBook
 from orderflow_tui.engine.flow import RollingFlow, net_pct
 from orderflow_tui.engine.footprint import Bar, FootprintSeries, PriceGrid, merge_levels, parse_bar_setting
 from orderflow_tui.engine.liquidations import band_rank
 from orderflow_tui.engine.market import DAY_MS, GroupState, MarketState, Print
-from orderflow_tui.events import Context, IdOnly, Liquidation, Trade
+from orderflow_tui.events import Context, Depth, IdOnly, Liquidation, Trade
 from orderflow_tui.instruments import default_row_size, group_of, nice_step
 from orderflow_tui.venues import CONTIGUOUS_ID_VENUES
 
@@ -67,6 +68,7 @@ class Engine:
         self.context = ContextBook()  # open interest and funding: not on the per-trade path
         # L2 books by market key, made on a market's first depth event; never touch a trade number
         self.books: dict[str, L2Book] = {}
+        self.book_syncs: dict[str, BookSync] = {}  # each book's venue sync machine (books/sync.py)
 
     # ---- input ---------------------------------------------------------------------------
 
@@ -81,8 +83,18 @@ class Engine:
                 m = self.markets.get(ev.market)
                 if m is not None:
                     m.accept_id(ev.trade_id)
+            elif type(ev) is Depth:
+                self.on_depth(ev)
             elif type(ev) is Context:
                 self.context.on(ev, self.now)
+
+    def on_depth(self, d: Depth) -> None:
+        """A depth message or REST snapshot into its market's book, through the venue's sync
+        machine. Books never touch a trade number, nor the engine's clock."""
+        sync = self.book_syncs.get(d.market)
+        if sync is None:
+            sync = self.book_syncs[d.market] = make_sync(self.book(d.market, d.venue))
+        sync.on_depth(d)
 
     def on_trade(self, t: Trade) -> None:
         m = self.markets.get(t.market)

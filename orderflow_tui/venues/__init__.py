@@ -7,7 +7,7 @@
 from __future__ import annotations
 
 from orderflow_tui.events import FrameError
-from orderflow_tui.venues import binance, bitget, bybit, coinbase, hyperliquid, okx
+from orderflow_tui.venues import binance, binance_depth, bitget, bybit, coinbase, hyperliquid, okx, okx_depth
 
 MODULES = {m.VENUE: m for m in (binance, bybit, okx, coinbase, hyperliquid, bitget)}
 VENUES = tuple(MODULES)
@@ -42,3 +42,21 @@ def parse_frame(parser, frame):
         return Rejected(f"{type(exc).__name__}: {exc}"[:200])
     except RecursionError:
         return Rejected("nesting too deep")
+
+
+# REST book snapshots a client fetches to sync a book (contract §2b: a capture's "k": "book" lines)
+REST_BOOKS = {"binance": binance_depth.parse_rest, "okx": okx_depth.parse_rest}
+
+
+def parse_book(parser, market: object, body: object) -> list:
+    """A REST book snapshot of ``market`` ("venue:SYMBOL") as a Depth event list; raises FrameError
+    (or another of PARSE_ERRORS) when it is not one."""
+    venue = parser.venue
+    parse = REST_BOOKS.get(venue)
+    if parse is None:
+        raise FrameError(f"{venue} has no REST book snapshot")
+    if type(market) is not str or not market.startswith(venue + ":"):
+        raise FrameError(f"book line: market {str(market)[:40]!r} is not a {venue} market")
+    if type(body) is not str:
+        raise FrameError("book line: no body text")
+    return parse(parser.symbols, market[len(venue) + 1:], body)

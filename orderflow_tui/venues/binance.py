@@ -13,6 +13,7 @@ from orjson import loads
 
 from orderflow_tui.events import CONTROL, IGNORED, FrameError, IdOnly, Liquidation, Skip, Trade
 from orderflow_tui.instruments import Contract
+from orderflow_tui.venues import binance_depth
 from orderflow_tui.venues.common import (ID_MAX, PRICE_MAX, PRICE_MIN, QTY_MAX, QTY_MIN, TS_MAX, TS_MIN, SymbolTable,
                                          amounts, checked, ms, num)
 
@@ -55,6 +56,8 @@ class Parser:
 
     def parse(self, frame: str) -> list | Skip:
         fields: tuple
+        if binance_depth.is_depth(frame):
+            return binance_depth.parse(self.symbols, frame)  # order books (issue 21)
         try:
             # one C call for every field: attribute reads on a msgspec struct are slow from compiled code
             fields = _astuple(_combined(frame).data if frame.startswith('{"stream"') else _bare(frame))

@@ -11,6 +11,7 @@ from __future__ import annotations
 from orjson import loads
 
 from orderflow_tui.events import CONTROL, IGNORED, FrameError, Liquidation, Trade
+from orderflow_tui.venues import bitget_depth
 from orderflow_tui.venues.common import SymbolTable, amounts, checked, ms, num, trade_id
 
 VENUE = "bitget"
@@ -49,6 +50,8 @@ class Parser:
             return sorted((self._trade(arg["instId"], d) for d in data), key=_by_time)
         if arg.get("topic") == "liquidation":
             return [self._liquidation(d) for d in data]
+        if arg.get("channel") == "books":
+            return bitget_depth.parse(self.symbols, frame)  # order books (issue 21)
         if arg.get("channel") == "ticker":
             return [ticker_context(self.symbols, arg, d) for d in data]
         return IGNORED

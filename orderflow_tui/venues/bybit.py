@@ -10,6 +10,7 @@ from __future__ import annotations
 from orjson import loads
 
 from orderflow_tui.events import CONTROL, IGNORED, FrameError, Liquidation, Trade
+from orderflow_tui.venues import bybit_depth
 from orderflow_tui.venues.common import SymbolTable, amounts, checked, ms, num, trade_id
 
 VENUE = "bybit"
@@ -24,6 +25,8 @@ class Parser:
         self.symbols = SymbolTable(VENUE, instruments)
 
     def parse(self, frame):
+        if bybit_depth.is_depth(frame):
+            return bybit_depth.parse(self.symbols, frame)  # order books (issue 21)
         msg = loads(frame)
         if type(msg) is not dict:
             raise FrameError("not a JSON object")
@@ -46,6 +49,8 @@ class Parser:
                 raise FrameError("liquidation data is not an object")
             return [self._liquidation(data["symbol"], data["side"], data["size"], data["price"],
                                       data["updatedTime"])]
+        if topic.startswith("orderbook."):  # keys in an unusual order
+            return bybit_depth.parse(self.symbols, frame)
         if topic.startswith("tickers."):
             return ticker_context(self.symbols, msg, data)
         return IGNORED  # orderbook, tickers, kline...

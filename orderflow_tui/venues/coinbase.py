@@ -10,6 +10,7 @@ from __future__ import annotations
 from orjson import loads
 
 from orderflow_tui.events import CONTROL, IGNORED, FrameError, Trade
+from orderflow_tui.venues import coinbase_depth
 from orderflow_tui.venues.common import SymbolTable, checked, iso_ms, num, text, trade_id
 
 VENUE = "coinbase"
@@ -30,6 +31,8 @@ class Parser:
         self.include_history = options.get("include_history", False)
 
     def parse(self, frame):
+        if coinbase_depth.is_depth(frame):
+            return coinbase_depth.parse(self.symbols, frame)  # order books (issue 21)
         msg = loads(frame)
         if type(msg) is not dict:
             raise FrameError("not a JSON object")
@@ -57,6 +60,8 @@ class Parser:
         if kind == "match" or (kind == "last_match" and self.include_history):
             return [self._trade(msg["product_id"], msg["side"], msg["size"], msg["price"], msg["time"],
                                 msg["trade_id"])]
+        if kind == "snapshot" or kind == "l2update":  # keys in an unusual order
+            return coinbase_depth.parse(self.symbols, frame)
         if kind in _CONTROL_TYPES:
             return CONTROL
         if type(kind) is str:

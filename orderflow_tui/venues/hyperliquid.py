@@ -10,6 +10,7 @@ from __future__ import annotations
 from orjson import loads
 
 from orderflow_tui.events import CONTROL, IGNORED, FrameError, Trade
+from orderflow_tui.venues import hyperliquid_depth
 from orderflow_tui.venues.common import SymbolTable, checked, ms, num, trade_id
 
 VENUE = "hyperliquid"
@@ -26,6 +27,8 @@ class Parser:
         self.b_is_buy = options.get("side_b_is_buy", True)
 
     def parse(self, frame):
+        if hyperliquid_depth.is_depth(frame):  # the busiest frames: straight to the typed decoder
+            return hyperliquid_depth.parse(self.symbols, frame)
         msg = loads(frame)
         if type(msg) is not dict:
             raise FrameError("not a JSON object")
@@ -35,6 +38,8 @@ class Parser:
             if type(data) is not list:
                 raise FrameError("data is not a list")
             return [self._trade(d) for d in data]
+        if channel == "l2Book":
+            return hyperliquid_depth.parse(self.symbols, frame)  # order books (issue 21)
         if channel == "userFills":
             return user_fills_liquidations(self.symbols, msg["data"])
         if channel == "activeAssetCtx":

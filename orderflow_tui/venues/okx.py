@@ -10,6 +10,7 @@ from __future__ import annotations
 from orjson import loads
 
 from orderflow_tui.events import CONTROL, IGNORED, FrameError, Liquidation, Trade
+from orderflow_tui.venues import okx_depth
 from orderflow_tui.venues.common import SymbolTable, amounts, checked, ms, num, trade_id
 
 VENUE = "okx"
@@ -26,6 +27,8 @@ class Parser:
     def parse(self, frame):
         if frame == "pong" or frame == b"pong":
             return CONTROL
+        if frame.startswith('{"arg":{"channel":"books'):  # the busiest frames: straight to the typed decoder
+            return okx_depth.parse(self.symbols, frame)
         msg = loads(frame)
         if type(msg) is not dict:
             raise FrameError("not a JSON object")
@@ -46,8 +49,10 @@ class Parser:
             return [open_interest_context(self.symbols, d) for d in data]
         if channel == "funding-rate":
             return [funding_context(self.symbols, d) for d in data]
+        if channel in okx_depth.CHANNELS:
+            return okx_depth.parse(self.symbols, frame)  # order books (issue 21)
         if type(channel) is str:
-            return IGNORED  # tickers, books, candles...
+            return IGNORED  # tickers, candles...
         raise FrameError("no channel")
 
     def _trade(self, d):
