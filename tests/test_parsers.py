@@ -212,8 +212,11 @@ def test_a_frame_with_one_bad_trade_is_rejected_whole():
 
 def test_unused_venue_data_is_ignored_not_rejected():
     assert parse_frame(P["binance"], '{"stream":"x@bookTicker","data":{"e":"bookTicker","u":1}}') is IGNORED
-    assert parse_frame(P["bybit"], '{"topic":"orderbook.50.BTCUSDT","type":"snapshot","data":{}}') is IGNORED
-    assert parse_frame(P["okx"], '{"arg":{"channel":"books","instId":"BTC-USDT"},"data":[]}') is IGNORED
+    assert parse_frame(P["bybit"], '{"topic":"kline.1.BTCUSDT","type":"snapshot","data":[]}') is IGNORED
+    assert parse_frame(P["okx"], '{"arg":{"channel":"candle1m","instId":"BTC-USDT"},"data":[]}') is IGNORED
+    # order books are data now (issue 21): a malformed one is rejected, not ignored
+    assert isinstance(parse_frame(P["bybit"], '{"topic":"orderbook.50.BTCUSDT","type":"snapshot","data":{}}'),
+                      Rejected)
 
 
 # ---- real recordings ------------------------------------------------------------------------
