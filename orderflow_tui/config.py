@@ -76,6 +76,26 @@ class EngineSettings:
     crowded_funding_apr: float = _f(30.0, lo=0, hi=10_000, doc="annualized funding % above which rising open "
                                     "interest is called crowded")
     alert_log_size: int = _f(500, lo=10, hi=100_000)
+    # book readings (docs/decisions.md, "Order books: ladder, heatmap and readings"): reasoning lines
+    # and alerts only, no points in the score
+    book_imbalance_bps: float = _f(10.0, lo=0.1, hi=1000, doc="resting size within this distance of the mid "
+                                   "counts as near the touch")
+    book_imbalance_pct: float = _f(30.0, lo=0, hi=100, doc="net bid-ask share of that size called bid- or ask-heavy")
+    book_wall_ratio: float = _f(5.0, lo=1.5, doc="a wall: a level this many times the median of its neighbours")
+    book_wall_neighbours: int = _f(5, lo=1, hi=100, doc="levels either side a wall is compared with")
+    book_wall_depth: int = _f(100, lo=5, hi=1000, doc="levels a side searched for walls, per book")
+    book_wall_min_quote: float = _f(250_000.0, lo=0, doc="a wall is worth at least this much ($)")
+    book_wall_min_s: float = _f(3.0, lo=0, hi=3600, doc="a wall must have stood this long to be called pulled")
+    book_wall_pulled_pct: float = _f(75.0, lo=1, hi=100, doc="share of a wall's size that must vanish, with "
+                                     "the touch never at its price and little traded there, to call it pulled")
+    book_absorb_window_s: int = _f(10, lo=1, hi=600, doc="seconds of samples an absorption is read over")
+    book_absorb_ratio: float = _f(1.0, lo=0, doc="taker volume into a row at least this × its resting size at "
+                                  "the window's start")
+    book_absorb_hold_pct: float = _f(70.0, lo=0, hi=1000, doc="resting size at the end at least this % of the "
+                                     "start: the level held or refilled")
+    book_absorb_min_quote: float = _f(250_000.0, lo=0, doc="taker volume ($) an absorption needs at least")
+    book_alert_interval_s: float = _f(30.0, lo=0, hi=3600, doc="at most one wall-pulled / absorption alert per "
+                                      "group, kind and side per this many seconds")
     row_size: dict = _d(dict)  # group -> price row size, e.g. {"BTC": 10}
     liquidation_bucket: dict = _d(dict)  # group -> liquidation cluster bucket, e.g. {"BTC": 100} (§5)
 
@@ -157,6 +177,11 @@ class UISettings:
     mouse: bool = _f(True)
     date_format: str = _f("yyyymmdd", choices=("yyyymmdd", "iso"), doc="dates as 20261207 (analytics.md §10) "
                           "or 2026-12-07; times are HH:MM:SS UTC either way")
+    heatmap_minutes: int = _f(60, lo=1, hi=360, doc="history the heatmap keeps, one column a second")
+    heatmap_rows: int = _f(400, lo=50, hi=2000, doc="price rows of the group's base step kept per column, "
+                           "around the mid")
+    book_stale_s: float = _f(15.0, lo=1, hi=3600, doc="a book with no update for this long is shown stale "
+                             "(Hyperliquid pushes about every 5 s)")
 
 
 @dataclass

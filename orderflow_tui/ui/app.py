@@ -19,24 +19,26 @@ from orderflow_tui.engine.footprint import TIMEFRAMES_MS
 from orderflow_tui.engine.snapshot import snapshot
 from orderflow_tui.instruments import nice_step
 from orderflow_tui.ui import themes as theme_files
+from orderflow_tui.ui.books import BookKeys
 from orderflow_tui.ui.screens.help import HelpScreen
 from orderflow_tui.ui.screens.palette import SafeCommandPalette
 from orderflow_tui.ui.views.accumulated_view import AccumulatedView
 from orderflow_tui.ui.views.footprint_view import FootprintView
+from orderflow_tui.ui.views.heatmap_view import HeatmapView
 from orderflow_tui.ui.views.snapshot_view import SnapshotView
 from orderflow_tui.ui.widgets.line_panel import LinePanel
 from orderflow_tui.ui.widgets.top_bar import TopBar
 from orderflow_tui.ui.widgets.venue_status import VenueStatus, overall
 
-VIEWS = ("snapshot", "footprint", "accumulated")
+VIEWS = ("snapshot", "footprint", "accumulated", "heatmap")
 SEVERITIES = ("info", "warning", "high")
 APP_ACTIONS = {"view", "next_view", "next_group", "bar_setting", "step", "bar", "range", "pause", "next_theme",
-               "bell"}
+               "bell", "dom_mode"}
 RANGES = ("24h", "7d", "30d", "all")
 RANGE_HOURS = {"24h": 24, "7d": 168, "30d": 720, "all": None}
 
 
-class OrderflowApp(App):
+class OrderflowApp(BookKeys, App):
     CSS_PATH = "app.tcss"
     TITLE = "orderflow-tui"
     BINDINGS = [
@@ -44,6 +46,8 @@ class OrderflowApp(App):
         Binding("a", "view('accumulated')", "Accumulated"),
         Binding("f", "view('footprint')", "Footprint"),
         Binding("tab", "next_view", "Next view", show=False, priority=True),
+        Binding("h", "view('heatmap')", "Heatmap"),
+        Binding("d", "dom_mode", "DOM merged/venue", show=False),
         Binding("g", "next_group", "Group"),
         Binding("b", "bar_setting(1)", "Bars"),
         Binding("B", "bar_setting(-1)", "Bars back", show=False),
@@ -95,6 +99,7 @@ class OrderflowApp(App):
             yield SnapshotView(id="snapshot")
             yield FootprintView(id="footprint")
             yield AccumulatedView(id="accumulated")
+            yield HeatmapView(id="heatmap")
         yield VenueStatus(id="status")
         yield Footer()
 
@@ -114,6 +119,7 @@ class OrderflowApp(App):
         if self.writer is not None:
             self.run_worker(self._store(), name="store-writer", group="store", exit_on_error=False)
         self.set_interval(1 / self.settings.ui.refresh_hz, self.refresh_views, name="refresh")
+        self.books_start()
         self.refresh_views()
 
     async def _start_live(self) -> None:
@@ -157,7 +163,7 @@ class OrderflowApp(App):
             return
         key = (self.engine.now, self.engine.alerts_total, self.view, self.bar_offset, self.group,
                sum(m.trades for m in self.engine.markets.values()), self.theme, self.size,
-               self._label(), self._statuses_key(), self.paused, self.bell_on, self.message[0])
+               self._label(), self._statuses_key(), self.paused, self.bell_on, self.message[0], self.books_key())
         if key == self.last_key and self.view != "accumulated":
             return  # a quiet feed costs nothing
         self.last_key = key
@@ -168,7 +174,7 @@ class OrderflowApp(App):
             bars = self.query_one(FootprintView).bars_wanted(self.bar_offset)
         else:
             bars = 1
-        snap = snapshot(self.engine, self.group, bars=max(1, bars), profiles=self.view == "footprint")
+        snap = self.book_reasons(snapshot(self.engine, self.group, bars=max(1, bars), profiles=self.view == "footprint"))
         waiting = "" if snap is not None else self._waiting()
         with self.batch_update():
             self.query_one(TopBar).show(self.group, snap.last_price if snap else None,
@@ -182,6 +188,9 @@ class OrderflowApp(App):
                                                   self.engine.alerts, waiting, self._no_bars())
             elif self.view == "footprint":
                 self.query_one(FootprintView).show(snap, self.bar_offset, waiting, self._no_bars())
+                self.show_dom(self.query_one(FootprintView), snap)
+            elif self.view == "heatmap":
+                self.show_heatmap(self.query_one(HeatmapView))
             else:
                 self._accumulated()
         self.rendered += 1
@@ -319,6 +328,8 @@ class OrderflowApp(App):
         self.refresh_views(even_paused=True)
 
     def action_step(self, direction: int) -> None:
+        if self.view == "heatmap":
+            return self.heat_step(direction)
         g = self.engine.groups.get(self.group)
         if g is None:
             return
@@ -332,6 +343,8 @@ class OrderflowApp(App):
         self.refresh_views(even_paused=True)
 
     def action_bar(self, direction: int) -> None:
+        if self.view == "heatmap":
+            return self.heat_scroll(direction)
         if self.view != "footprint":
             return
         g = self.engine.groups.get(self.group)
@@ -394,7 +407,9 @@ class OrderflowApp(App):
         for name, text, action in (
             ("Snapshot view", "Right now: signal, CVD, pressure, footprint, liquidations", "view('snapshot')"),
             ("Accumulated view", "The store's totals and chart", "view('accumulated')"),
-            ("Footprint detail", "Ladder of one bar and the volume profiles", "view('footprint')"),
+            ("Footprint detail", "Ladder of one bar, the DOM and the volume profiles", "view('footprint')"),
+            ("Heatmap view", "Resting book over time, trades and liquidations on it (h)", "view('heatmap')"),
+            ("DOM merged / per venue", "The ladder's books summed or one column per venue (d)", "dom_mode"),
             ("Next group", "Switch the underlying", "next_group"),
             ("Next bar setting", "1m 5m 15m 1h 4h 1d, volume, trade count", "bar_setting(1)"),
             ("Coarser rows", "Larger price step", "step(1)"),

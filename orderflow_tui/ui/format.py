@@ -38,6 +38,19 @@ DATE_FORMATS = {"yyyymmdd": "%Y%m%d", "iso": "%Y-%m-%d"}
 _date = DATE_FORMATS["yyyymmdd"]
 
 
+def step_decimals(step: float) -> int:
+    """Decimals a price on rows of ``step`` needs: 10 -> 0, 0.5 -> 1, 0.25 -> 2."""
+    d = 0
+    while d < 10 and abs(step * 10**d - round(step * 10**d)) > 1e-9 * max(1.0, step * 10**d):
+        d += 1
+    return d
+
+
+def row_price(p: float, decimals: int) -> str:
+    """A row's price at the decimals its step needs (a ladder of 10-dollar rows shows no cents)."""
+    return f"{p:,.{decimals}f}"
+
+
 def set_date_format(name: str) -> None:
     """``name``: a key of DATE_FORMATS (config validates ui.date_format against them)."""
     global _date

@@ -10,9 +10,11 @@ from textual.widgets import Static
 HELP = """[b]orderflow-tui keys[/b]
 
   s  snapshot view          a  accumulated view        f  footprint detail
-  tab  next view            g  next group (BTC, ETH…)  p / space  pause
+  h  heatmap view           d  DOM merged / per venue  tab  next view
+  g  next group (BTC, ETH…) p / space  pause
   b / B  next / previous bar setting (1m 5m 15m 1h 4h 1d, volume, trade count)
-  + / -  coarser / finer price rows                    ← / →  select a bar (footprint grid)
+  + / -  coarser / finer price rows (heatmap: its own rows)
+  ← / →  select a bar (footprint grid); scroll the history (heatmap); home / end: the ends
   r  chart range (24h 7d 30d all)   t  next theme      n  terminal bell on/off
   ctrl+p  command palette   ?  this help               q  quit
 
@@ -22,6 +24,11 @@ HELP = """[b]orderflow-tui keys[/b]
   FOOTPRINT: bid = taker sells, ask = taker buys per price row; ◆ POC; 🔥 one side > 3×;
     ≡ stacked diagonal imbalances; ⊘ exhaustion; ◼ absorption. The grid (f): bid×ask per
     price and bar, shaded by volume, bold = imbalance, underlined = stacked, ► last price.
+  DOM (f): resting bids | asks per price row (all live books summed, or per venue with d),
+    the selected bar's traded bid×ask beside them; reverse = the touch, W = a wall.
+    A book resyncing or stale is named and left out, never drawn as live.
+  HEATMAP (h): time × price, shade = resting size (log scale, legend below); ▲▼ taker buy /
+    sell (▴▾ small), ✖ liquidation, ━ last price, × on the time axis = no live book then.
   Badges: LIVE, RECONNECTING, STALE, OFFLINE per venue; REPLAY / SIMULATED for other sources.
   LIQUIDATIONS: LONG = a long position was force-closed (forced selling); * = sampled venue.
   SIGNAL: a summary of order flow, not trading advice.

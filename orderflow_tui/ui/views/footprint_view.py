@@ -1,11 +1,12 @@
-"""The footprint detail view: the bid × ask grid of the recent bars beside the session and visible
-profiles (the profiles give their room to the grid on a narrow terminal)."""
+"""The footprint detail view: the bid × ask grid of the recent bars, the DOM ladder of the resting
+book, and the session and visible profiles (the profiles give their room on a narrow terminal)."""
 
 from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 
+from orderflow_tui.ui.widgets.dom_ladder import DomLadder
 from orderflow_tui.ui.widgets.footprint_grid import CELL_W, PRICE_W, FootprintGrid
 from orderflow_tui.ui.widgets.volume_profile import VolumeProfile
 
@@ -13,6 +14,7 @@ from orderflow_tui.ui.widgets.volume_profile import VolumeProfile
 class FootprintView(Horizontal):
     def compose(self) -> ComposeResult:
         yield FootprintGrid("FOOTPRINT DETAIL", id="grid")
+        yield DomLadder("DOM", id="dom")
         with Vertical(id="profiles"):
             yield VolumeProfile("SESSION PROFILE", id="vpsv")
             yield VolumeProfile("VISIBLE PROFILE", id="vpvr")
@@ -32,3 +34,9 @@ class FootprintView(Horizontal):
                                                         snap.base_scale)
             self.query_one("#vpvr", VolumeProfile).show(snap.visible_profile, f"visible bars ({len(snap.bars)})",
                                                         snap.scale)
+
+    def show_dom(self, snap, books, now: float, stale_s: float, per_venue: bool, offset: int, walls,
+                 reading: str = "") -> None:
+        self.set_class(per_venue, "dom-venues")  # one column pair per venue takes the profiles' room
+        if snap is not None:
+            self.query_one(DomLadder).show(snap, books, now, stale_s, per_venue, offset, walls, reading)

@@ -100,6 +100,10 @@ class LinePanel(Widget):
 
     def on_resize(self) -> None:
         self._strips.clear()
+        # lines built for the old size (a view shown before its first layout) are drawn again on
+        # the next refresh tick, even when the data did not change (a paused or finished replay)
+        if hasattr(self.app, "last_key"):
+            self.app.last_key = None
 
     def _style(self, name) -> Style:
         if isinstance(name, Style):
