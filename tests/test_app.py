@@ -24,10 +24,10 @@ from orderflow_tui.ui.widgets.line_panel import LinePanel
 FROZEN = 1_723_161_600.0
 SIZES = [(80, 24), (120, 40), (160, 50), (200, 60), (250, 70)]
 PANELS = {"snapshot": ("SIGNAL", "CVD", "PRESSURE", "FOOTPRINT", "LIQUIDATIONS", "WHALES", "EXCHANGES", "ALERTS"),
-          "footprint": ("FOOTPRINT DETAIL", "SESSION PROFILE", "VISIBLE PROFILE"),
-          "accumulated": ("ACCUMULATED", "CHART")}
+          "footprint": ("FOOTPRINT DETAIL", "DOM", "SESSION PROFILE", "VISIBLE PROFILE"),
+          "accumulated": ("ACCUMULATED", "CHART"), "heatmap": ("HEATMAP",)}
 KEYS = ["s", "f", "a", "tab", "g", "b", "B", "plus", "minus", "left", "right", "home", "end", "r", "p", "space",
-        "t", "n", "question_mark", "escape"]
+        "t", "n", "question_mark", "escape", "h", "d"]
 
 
 @pytest.fixture(scope="module")
@@ -73,6 +73,10 @@ def assert_whole(app, view: str) -> None:
         if app.screen.has_class("narrow") or app.screen.has_class("short"):
             if name in ("WHALES", "EXCHANGES", "ALERTS", "SESSION PROFILE", "VISIBLE PROFILE"):
                 continue  # these step aside on small screens, by design
+        if app.dom_per_venue and name in ("SESSION PROFILE", "VISIBLE PROFILE"):
+            continue  # the DOM per venue takes the profiles' room
+        if name == "DOM" and not app.engine.books:
+            continue  # no depth at all: the footprint grid keeps the room
         assert any(t.startswith(name) for t in titles), (name, titles, app.size)
     for p in panels:
         assert screen.contains_region(p.region), (p.border_title, p.region, app.size)
@@ -107,7 +111,8 @@ async def test_every_key(capture):
         await finished(pilot, app)
         switcher = app.query_one("#views")
         for key, view in (("f", "footprint"), ("a", "accumulated"), ("s", "snapshot"), ("tab", "footprint"),
-                          ("tab", "accumulated"), ("tab", "snapshot")):
+                          ("tab", "accumulated"), ("tab", "heatmap"), ("tab", "snapshot"), ("h", "heatmap"),
+                          ("s", "snapshot")):
             await pilot.press(key)
             assert switcher.current == view == app.view
             await pilot.pause()

@@ -46,7 +46,7 @@ class OrderflowApp(BookKeys, App):
         Binding("a", "view('accumulated')", "Accumulated"),
         Binding("f", "view('footprint')", "Footprint"),
         Binding("tab", "next_view", "Next view", show=False, priority=True),
-        Binding("h", "view('heatmap')", "Heatmap"),
+        Binding("h", "view('heatmap')", "Heatmap", show=False),
         Binding("d", "dom_mode", "DOM merged/venue", show=False),
         Binding("g", "next_group", "Group"),
         Binding("b", "bar_setting(1)", "Bars"),

@@ -29,7 +29,7 @@ class BookKeys:
         ui = self.settings.ui
         self.book_watch = BookWatch(self.settings.engine, capacity=ui.heatmap_minutes * 60, rows=ui.heatmap_rows,
                                     stale_s=ui.book_stale_s)
-        self.set_interval(1.0, self.sample_books, name="books")
+        self.books_timer = self.set_interval(1.0, self.sample_books, name="books")
 
     def sample_books(self) -> None:
         """Once a second, paused or not, whatever is on screen: the history must have no holes."""

@@ -38,5 +38,8 @@ class FootprintView(Horizontal):
     def show_dom(self, snap, books, now: float, stale_s: float, per_venue: bool, offset: int, walls,
                  reading: str = "") -> None:
         self.set_class(per_venue, "dom-venues")  # one column pair per venue takes the profiles' room
-        if snap is not None:
-            self.query_one(DomLadder).show(snap, books, now, stale_s, per_venue, offset, walls, reading)
+        dom = self.query_one(DomLadder)
+        if dom.display != bool(books):  # no book at all (a trades-only capture): the grid keeps the room
+            dom.display = bool(books)
+        if snap is not None and books:
+            dom.show(snap, books, now, stale_s, per_venue, offset, walls, reading)

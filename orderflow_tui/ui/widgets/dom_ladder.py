@@ -111,7 +111,7 @@ class DomLadder(LinePanel):
         wall_rows = {(_row(wp, scale, st), is_bid) for wp, is_bid in walls}
         dec = step_decimals(snap.step)
         pw = max(len(row_price(k / scale, dec)) for k in keys)
-        show_traded = w >= 1 + pw + 2 + 2 * (CELL + 1) + TRADED_W + 4
+        show_traded = w >= 1 + pw + 2 + 2 * (CELL + 1) + TRADED_W + 6
         lines = []
         if per_venue:
             lines += self._venues(states, per, keys, traded, scale, (pw, dec), w, bid_row, ask_row, wall_rows,
@@ -137,21 +137,23 @@ class DomLadder(LinePanel):
         return [(" " + short(cell[0]).rjust(half), "sell"), ("×", "muted"), (short(cell[1]).ljust(TRADED_W - 1 - half), "buy")]
 
     def _merged(self, rows, keys, traded, scale, pw, w, bid_row, ask_row, wall_rows, show_traded) -> list:
-        fixed = 1 + pw[0] + 1 + CELL + 1 + CELL + 1 + (TRADED_W + 1 if show_traded else 0)
+        """The classic ladder: bid bar, bid size | price | ask size, ask bar; traded on the right."""
+        fixed = 1 + CELL + 1 + pw[0] + 1 + CELL + 1 + (TRADED_W + 1 if show_traded else 0)
         bar_w = max(0, (w - fixed) // 2)
         peak = max((max(rows.get(k, (0.0, 0.0))) for k in keys), default=0.0)
-        head = " " * (1 + pw[0] + 1) + "bids".rjust(bar_w + CELL) + " " + "asks".ljust(CELL + bar_w)
+        head = " " + "bids".rjust(bar_w + CELL) + " " + "price".center(pw[0]) + " " + "asks".ljust(CELL + bar_w)
         if show_traded:
             head += " " + "traded".center(TRADED_W)
         out = [((fit(head, w), "bold"),)]
         for k in keys:
             bid, ask = rows.get(k, (0.0, 0.0))
-            runs = self._price_runs(k, scale, pw, bid_row, ask_row, wall_rows) + [(" ", "")]
+            mark, label = self._price_runs(k, scale, pw, bid_row, ask_row, wall_rows)
             bstyle = "bold buy" if (k, True) in wall_rows else "buy"
             astyle = "bold sell" if (k, False) in wall_rows else "sell"
-            runs += bar_runs(bid, peak, bar_w, True, "buy")
-            runs += [((short(bid) if bid else "").rjust(CELL), f"{bstyle} {_shade(bid, peak)}" if bid else ""), (" ", "")]
-            runs += [((short(ask) if ask else "").ljust(CELL), f"{astyle} {_shade(ask, peak)}" if ask else "")]
+            runs = [mark] + bar_runs(bid, peak, bar_w, True, "buy")
+            runs += [((short(bid) if bid else "").rjust(CELL), f"{bstyle} {_shade(bid, peak)}" if bid else ""),
+                     (" ", ""), label, (" ", ""),
+                     ((short(ask) if ask else "").ljust(CELL), f"{astyle} {_shade(ask, peak)}" if ask else "")]
             runs += bar_runs(ask, peak, bar_w, False, "sell")
             if show_traded:
                 runs += self._traded(k, traded)
