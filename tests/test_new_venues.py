@@ -309,31 +309,34 @@ async def test_status_sums_a_venues_connections():
 
 async def test_hyperliquid_recovery_fetches_the_vault_fills_an_outage_hid():
     """Backstop liquidations sent while nobody listened come back over userFillsByTime after a
-    reconnect, from the last one counted on; the one already counted is not fetched again."""
-    from orderflow_tui.feeds.hyperliquid_feed import HyperliquidFeed
-    from orderflow_tui.feeds.rest import RestClient
+    reconnect (the connection's REST path), from the last one counted on: the group filter holds
+    there too (an ETH fill in a BTC run is left out), and a second reconnect counts nothing twice."""
     from orderflow_tui.sim.hyperliquid_venue import HyperliquidServer
-    from orderflow_tui.venues import make_parsers, parse_frame
 
     server = await HyperliquidServer().start()
     settings = fast_settings(("hyperliquid",))
     server.set_endpoints(settings.endpoints)
-    t = int(time.time() * 1000)
+    source = LiveSource(settings)
+    await source.prepare()  # the children, from vaultDetails
     engine = Engine(settings.engine)
-    parser = make_parsers()["hyperliquid"]
-    feed = HyperliquidFeed(settings, ["BTC"], RestClient("hyperliquid", settings))
-    await feed.instruments()  # the children, from vaultDetails
+    [conn] = [c for c in source.build(engine) if "liquidation" in c.stream.expects]
+    t = int(time.time() * 1000)
+
+    async def outage(hidden, eth):
+        for ev in hidden:
+            server.liquidation_frame(ev)  # sent while the client was away
+        server.liquidation_frame(eth, coin="ETH")  # the vaults trade every coin
+        conn.recover()
+        await asyncio.gather(*conn.tasks)
+
     before = SimLiquidation("hyperliquid", t - 10_000, 65_000.0, 0.5, True)
-    engine.on_events(feed.keep(parse_frame(parser, server.liquidation_frame(before))))  # seen live, before the outage
-    hidden = [SimLiquidation("hyperliquid", t - 5000 + 1000 * i, 64_000.0, 0.1 * i, i % 2 == 0) for i in range(1, 5)]
-    for ev in hidden:
-        server.liquidation_frame(ev)  # sent while the client was away
-    async for frames in feed.recover(engine)():
-        for frame in frames:
-            events = parse_frame(parser, frame)
-            if isinstance(events, list):
-                engine.on_events(feed.keep(events))
+    await conn.on_frame(server.liquidation_frame(before))  # seen live, before the outage
+    hidden = [SimLiquidation("hyperliquid", t - 8000 + 1000 * i, 64_000.0, 0.1 * i, i % 2 == 0) for i in range(1, 5)]
+    await outage(hidden, SimLiquidation("hyperliquid", t - 7500, 3_000.0, 2.0, True))
+    later = [SimLiquidation("hyperliquid", t - 2000, 64_500.0, 0.7, False)]
+    await outage(later, SimLiquidation("hyperliquid", t - 1500, 3_000.0, 3.0, False))
     await server.stop()
+    assert [k for k in engine.markets if k.startswith("hyperliquid:")] == ["hyperliquid:BTC"]
     m = engine.markets["hyperliquid:BTC"]
-    assert m.liq["long"][0] + m.liq["short"][0] == 1 + len(hidden)
-    assert m.liq["long"][1] + m.liq["short"][1] == pytest.approx(0.5 + sum(x.qty for x in hidden))
+    assert m.liq["long"][0] + m.liq["short"][0] == 1 + len(hidden) + len(later)
+    assert m.liq["long"][1] + m.liq["short"][1] == pytest.approx(0.5 + sum(x.qty for x in hidden + later))

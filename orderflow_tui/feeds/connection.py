@@ -306,7 +306,7 @@ class Connection:
                 self.recorder.write_kind("rest", int(time.time() * 1000), self.feed.venue, frame)
             events = parse_frame(self.parser, frame)
             if isinstance(events, list) and events:
-                self._ingest(events)
+                self._ingest(self.feed.keep(events))  # the same filter (and resume point) as the socket
         return sum(m.trades for m in self._markets()) - before
 
     def rate(self) -> float:

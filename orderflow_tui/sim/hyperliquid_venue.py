@@ -100,13 +100,14 @@ class HyperliquidServer(VenueServer):
              "users": ["0x" + "1" * 40, "0x" + "2" * 40]}
         return _compact({"channel": "trades", "data": [d]})
 
-    def liquidation_frame(self, ev: SimLiquidation) -> str:
-        """A backstop liquidation on the active liquidator child, plus fills that must not count."""
+    def liquidation_frame(self, ev: SimLiquidation, coin: str = COIN) -> str:
+        """A backstop liquidation on the active liquidator child, plus fills that must not count.
+        The vaults trade every coin: ``coin`` other than BTC is one the client must leave out."""
         n = self.liquidations_sent
         self.liquidations_sent += 1
         liquidator = LIQUIDATORS[n // 3 % len(LIQUIDATORS)]  # the active liquidator rotates
         side = "Long" if ev.is_long else "Short"
-        fills = [{"coin": COIN, "px": f"{ev.price:.1f}", "sz": f"{ev.qty:.5f}", "side": "B" if ev.is_long else "A",
+        fills = [{"coin": coin, "px": f"{ev.price:.1f}", "sz": f"{ev.qty:.5f}", "side": "B" if ev.is_long else "A",
                   "time": ev.ts, "startPosition": "0.0", "dir": f"Liquidated Cross {side}", "crossed": True, "fee": "0.0",
                   "tid": self.next_id(), "oid": n + 10, "hash": "0x" + "a" * 64, "closedPnl": "0.0", "feeToken": "USDC",
                   "liquidation": {"liquidatedUser": "0x" + f"{n + 1:040x}", "markPx": f"{ev.price:.1f}",
