@@ -5,6 +5,7 @@ reconnect with a gap and ids skipped on the socket."""
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 
 import pytest
@@ -12,6 +13,7 @@ import pytest
 from orderflow_tui import config
 from orderflow_tui.engine.engine import Engine
 from orderflow_tui.feeds.session import LiveSource
+from orderflow_tui.sim.coinbase_venue import FIRST_TRADE_ID as FIRST_ID
 from orderflow_tui.sim.exchange_sim import SYMBOLS, DemoExchange, Faults
 from orderflow_tui.sim.market_model import SimLiquidation
 
@@ -41,6 +43,13 @@ async def run_against(faults: dict, venues, seconds=3.0, rate=60.0, catch_up=2.0
     await asyncio.gather(task, return_exceptions=True)
     await exchange.stop()
     return exchange, source, engine
+
+
+async def wait_until(cond, what, timeout=10.0):
+    deadline = time.monotonic() + timeout
+    while not cond():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        await asyncio.sleep(0.02)
 
 
 def assert_totals_match(exchange, engine, venue):
@@ -86,6 +95,49 @@ async def test_coinbase_ids_skipped_on_the_socket_are_backfilled():
     assert_totals_match(exchange, engine, "coinbase")
     assert source.states["coinbase"].gaps_filled == len(skipped)
     assert source.states["coinbase"].reconnects == 0
+
+
+async def test_coinbase_heartbeat_shows_matches_lost_before_a_quiet_spell():
+    """The last matches before the market goes quiet never reach the socket: the heartbeat's
+    last_trade_id ahead of the last id counted is a gap fetched over REST at once, not at the next
+    match (there is none). A heartbeat with last_trade_id 0 says nothing."""
+    from orderflow_tui.sim.coinbase_venue import CoinbaseServer, iso
+    from orderflow_tui.sim.market_model import SimTrade
+
+    server = await CoinbaseServer().start()
+    settings = fast_settings(("coinbase",))
+    server.set_endpoints(settings.endpoints)
+    source = LiveSource(settings)
+    engine = Engine(settings.engine)
+    task = asyncio.create_task(source.run(engine))
+    t = int(time.time() * 1000)
+    trades = lambda n, k: [SimTrade("coinbase", t + 10 * (k + i), 65_000.0 + i, 0.01 * (i + 1), i % 2 == 0)  # noqa: E731
+                           for i in range(n)]
+    try:
+        await wait_until(lambda: server.clients, "the subscription")
+        await server.publish(trades(5, 0))
+        await wait_until(lambda: engine.markets.get("coinbase:BTC-USD") and engine.markets["coinbase:BTC-USD"].trades == 5,
+                         "the first matches")
+        server.faults.skip_ids.update(range(FIRST_ID + 5, FIRST_ID + 8))  # lost on the socket
+        await server.publish(trades(3, 5))
+        await server.send_heartbeat()  # then only heartbeats
+        m = engine.markets["coinbase:BTC-USD"]
+        await wait_until(lambda: m.trades == 8, "the lost matches over REST")
+        for client in list(server.clients):
+            await server.send(client, json.dumps({"type": "heartbeat", "sequence": 1, "last_trade_id": 0,
+                                                  "product_id": "BTC-USD", "time": iso(t)}))
+        await server.send_heartbeat()
+        calls = len(server.rest_log)
+        await asyncio.sleep(0.2)
+    finally:
+        source.stop()
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        await server.stop()
+    assert (m.missing, list(m.gaps), m.duplicates) == (0, [], 0)
+    assert source.states["coinbase"].gaps_filled == 3 and len(server.rest_log) == calls == 1
+    count, buy, sell = server.ledger.totals()
+    assert m.trades == count and m.buy_base == pytest.approx(buy) and m.sell_base == pytest.approx(sell)
 
 
 async def test_coinbase_refused_product_is_named():

@@ -91,6 +91,17 @@ class MarketState:
             seen.discard(order.popleft())
         return True
 
+    def expect_id(self, tid: int) -> bool:
+        """The venue says its newest id is ``tid`` (a Coinbase heartbeat): the ids after the last
+        one counted, up to it, are a gap now, filled like any other. True when one opened."""
+        last = self.last_id
+        if not self.contiguous or last == -2 or tid <= last:
+            return False
+        self.missing += tid - last
+        self.gaps.append([last + 1, tid])
+        self.last_id = tid
+        return True
+
     def _fill(self, tid: int) -> bool:
         """An id below the last one: a late fill of a known gap, or a duplicate."""
         for gap in self.gaps:

@@ -7,7 +7,9 @@
   capture may come from Advanced Trade, whose ids are not checked). A gap is fetched over REST
   (``GET /products/<id>/trades``, newest first, paged with ``after`` = older than); after a
   reconnect, everything after the last id seen. ``heartbeat`` (1/s per product) keeps the channel
-  open in a quiet market (it closes after 60-90 s without updates otherwise).
+  open in a quiet market (it closes after 60-90 s without updates otherwise), and its
+  ``last_trade_id`` ahead of the last id counted is a gap fetched at once: the last matches before
+  a quiet spell or a drop would otherwise wait for the next match (0: no information).
 - Spot: no liquidations, no open interest or funding; it joins the group as its own venue row.
 """
 
@@ -66,6 +68,22 @@ class CoinbaseFeed(VenueFeed):
                 m.contiguous = True
                 m.last_id = max(t for t in m.seen if isinstance(t, int)) if m.seen else -2
         return events
+
+    def gaps_in(self, frame: str) -> list[str]:
+        if self.engine is None or '"heartbeat"' not in frame:
+            return []
+        try:
+            msg = json.loads(frame)
+        except ValueError:
+            return []
+        last = msg.get("last_trade_id") if isinstance(msg, dict) and msg.get("type") == "heartbeat" else None
+        if type(last) is not int or not 0 < last < 2**63:  # 0 (seen from some clients): no information
+            return []
+        m = self.engine.markets.get(f"coinbase:{msg.get('product_id')}")
+        if m is None or m.symbol not in self.symbols:
+            return []
+        m.expect_id(last)
+        return [m.market] if m.gaps else []
 
     async def _pages(self, product: str, lo: int, hi: int | None):
         """Trades with ids lo..hi (hi None: up to the newest), as match frames, oldest first per page."""

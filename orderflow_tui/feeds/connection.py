@@ -195,14 +195,21 @@ class Connection:
         events = self.feed.keep(events)
         self._ingest(events)
         for e in events:
-            if type(e) is Trade and self.engine.markets[e.market].gaps and e.market not in self.refilling \
-                    and now >= self.retry_at.get(e.market, 0.0):
-                market = e.market
-                self._refill([market], lambda: self.feed.backfill(self.engine, market))
+            if type(e) is Trade and self.engine.markets[e.market].gaps and self._backfill(e.market, now):
                 break
 
+    def _backfill(self, market: str, now: float) -> bool:
+        """Fetch a market's id gaps over REST unless a refill is in flight or backing off."""
+        if market in self.refilling or now < self.retry_at.get(market, 0.0):
+            return False
+        self._refill([market], lambda: self.feed.backfill(self.engine, market))
+        return True
+
     def _on_control(self, frame: str) -> None:
-        """A subscription answer: a refused topic is dropped and reported; the others go on."""
+        """A subscription answer: a refused topic is dropped and reported; the others go on. A
+        heartbeat that shows missing ids: fetched now, not at the next trade."""
+        for market in self.feed.gaps_in(frame):
+            self._backfill(market, time.monotonic())
         ans = self.feed.answer(frame)
         if ans is None:
             return

@@ -65,6 +65,10 @@ class VenueFeed:
         """The events of the instruments watched (a venue channel may deliver more)."""
         return events
 
+    def gaps_in(self, frame: str) -> list[str]:
+        """Markets whose missing ids a control frame reveals (a Coinbase heartbeat): fetched at once."""
+        return []
+
     def backfill(self, engine, market_key: str):
         """Async iterator of frame lists (the venue's websocket format), one per REST call, that
         fill id gaps; nothing when the venue has none."""
