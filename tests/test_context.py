@@ -51,14 +51,17 @@ def test_binance_open_interest_bad_values_are_rejected(parsers, bad):
 
 
 def test_bybit_ticker_snapshot_then_deltas_merge_field_by_field(parsers):
+    """Open interest on one side, like the other venues: ``singleOpenInterest``, not the both-sides
+    ``openInterest`` (twice as large), which is halved when it comes alone."""
     p = parsers["bybit"]
     snap = {"topic": "tickers.BTCUSDT", "type": "snapshot", "ts": T0 + 1000, "cs": 1, "data": {
-        "symbol": "BTCUSDT", "lastPrice": "17216.00", "markPrice": "17217.33", "openInterest": "68744.761",
-        "openInterestValue": "1183601235.91", "nextFundingTime": str(T0 + 7_200_000), "fundingRate": "-0.000212",
+        "symbol": "BTCUSDT", "lastPrice": "17216.00", "markPrice": "17217.33", "openInterest": "68744.762",
+        "openInterestValue": "1183601235.92", "singleOpenInterest": "34372.381",
+        "singleOpenInterestValue": "591800617.96", "nextFundingTime": str(T0 + 7_200_000), "fundingRate": "-0.000212",
         "bid1Price": "17215.50"}}
     c = one(parse_frame(p, json.dumps(snap)))
     assert (c.oi_base, c.oi_usd, c.mark, c.funding, c.interval_h, c.next_ts) == \
-        (68744.761, 1183601235.91, 17217.33, -0.000212, 8.0, T0 + 7_200_000)
+        (34372.381, 591800617.96, 17217.33, -0.000212, 8.0, T0 + 7_200_000)
     # a delta that only moves the book carries no context: nothing to merge
     book_only = {"topic": "tickers.BTCUSDT", "type": "delta", "ts": T0 + 1100, "cs": 2,
                  "data": {"symbol": "BTCUSDT", "bid1Price": "84792.60", "bid1Size": "1.302"}}
@@ -73,16 +76,17 @@ def test_bybit_ticker_snapshot_then_deltas_merge_field_by_field(parsers):
     book.on(d)
     m = book.markets["bybit:BTCUSDT"]
     assert (m.oi_base, m.oi_usd, m.funding, m.interval_h, m.next_ts, m.mark) == \
-        (68744.761, 1183601235.91, -0.0003, 8.0, T0 + 7_200_000, 17217.33)
-    # then a delta with open interest only: a new base figure, the USD figure follows the mark
+        (34372.381, 591800617.96, -0.0003, 8.0, T0 + 7_200_000, 17217.33)
+    # then a delta with the both-sides figure only: halved; the USD figure follows the mark
     oi = {"topic": "tickers.BTCUSDT", "type": "delta", "ts": T0 + 121_000, "cs": 4,
           "data": {"symbol": "BTCUSDT", "openInterest": "70000"}}
     book.on(one(parse_frame(p, json.dumps(oi))))
-    assert m.oi_base == 70000 and m.oi_usd == pytest.approx(70000 * 17217.33)
-    assert [x[:2] for x in m.minutes] == [(T0 // 60_000, 68744.761), (T0 // 60_000 + 2, 70000.0)]
+    assert m.oi_base == 35000 and m.oi_usd == pytest.approx(35000 * 17217.33)
+    assert [x[:2] for x in m.minutes] == [(T0 // 60_000, 34372.381), (T0 // 60_000 + 2, 35000.0)]
 
 
-@pytest.mark.parametrize("field,value", [("openInterest", True), ("fundingRate", "2"), ("markPrice", "0"),
+@pytest.mark.parametrize("field,value", [("openInterest", True), ("singleOpenInterest", "-1"),
+                                         ("singleOpenInterestValue", True), ("fundingRate", "2"), ("markPrice", "0"),
                                          ("nextFundingTime", "soon")])
 def test_bybit_ticker_bad_fields_are_rejected(parsers, field, value):
     msg = {"topic": "tickers.BTCUSDT", "type": "delta", "ts": T0, "data": {"symbol": "BTCUSDT", field: value}}

@@ -29,6 +29,13 @@ def _compact(obj) -> str:
     return json.dumps(obj, separators=(",", ":"))
 
 
+def _bybit_oi(oi: float, mark: float) -> dict:
+    """Bybit's ticker carries open interest twice: both sides (``openInterest``, twice the other)
+    and one side (``singleOpenInterest``), each in the coin and in USDT."""
+    return {"openInterest": f"{2 * oi:.3f}", "openInterestValue": f"{2 * oi * mark:.2f}",
+            "singleOpenInterest": f"{oi:.3f}", "singleOpenInterestValue": f"{oi * mark:.2f}"}
+
+
 class VenueContext:
     def __init__(self, venue: str, rnd: random.Random):
         self.venue = venue
@@ -122,13 +129,11 @@ class ContextSim:
             if client not in ctx.sent_snapshot:
                 ctx.sent_snapshot.add(client)
                 data = {"symbol": "BTCUSDT", "lastPrice": f"{mark:.1f}", "markPrice": f"{mark:.2f}",
-                        "openInterest": f"{ctx.oi:.3f}", "openInterestValue": f"{ctx.oi * mark:.2f}",
-                        "fundingRate": f"{ctx.funding:.6f}", "nextFundingTime": str(next_ts),
+                        **_bybit_oi(ctx.oi, mark), "fundingRate": f"{ctx.funding:.6f}", "nextFundingTime": str(next_ts),
                         "bid1Price": f"{mark - 0.1:.1f}", "ask1Price": f"{mark + 0.1:.1f}"}
                 kind = "snapshot"
             else:  # only what changed: the funding rate every 5 s
-                data = {"symbol": "BTCUSDT", "markPrice": f"{mark:.2f}", "openInterest": f"{ctx.oi:.3f}",
-                        "openInterestValue": f"{ctx.oi * mark:.2f}"}
+                data = {"symbol": "BTCUSDT", "markPrice": f"{mark:.2f}", **_bybit_oi(ctx.oi, mark)}
                 if ctx.ticks % 5 == 0:
                     data["fundingRate"] = f"{ctx.funding:.6f}"
                 kind = "delta"

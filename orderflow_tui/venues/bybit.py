@@ -92,14 +92,26 @@ from orderflow_tui.venues import market_fields as mf  # noqa: E402
 FUNDING_INTERVAL_H = 8.0  # tickers carry no interval (instruments-info ``fundingInterval``): UNCONFIRMED
 
 
+def _one_side(d: dict, key: str):
+    """``single<Key>``: open interest counted on one side, as every other venue counts it.
+    ``openInterest`` counts both sides (in recordings exactly twice the single figure), so
+    without the single field it is halved."""
+    single = mf.oi(d, "single" + key[0].upper() + key[1:])
+    if single is not None:
+        return single
+    both = mf.oi(d, key)
+    return None if both is None else both / 2
+
+
 def ticker_context(symbols, msg, d):
-    """Linear: ``openInterest`` in the coin, ``openInterestValue`` in USDT; inverse: the other way
-    round. A delta without any context field is IGNORED (a best bid or last price moved)."""
+    """Linear: ``singleOpenInterest`` in the coin, ``singleOpenInterestValue`` in USDT; inverse:
+    the other way round. A delta without any context field is IGNORED (a best bid or last price
+    moved)."""
     if type(d) is not dict:
         raise FrameError("tickers data is not an object")
     symbol = d.get("symbol") or msg["topic"][len("tickers."):]
     market, contract = symbols.get(symbol)
-    oi, value = mf.oi(d, "openInterest"), mf.oi(d, "openInterestValue")
+    oi, value = _one_side(d, "openInterest"), _one_side(d, "openInterestValue")
     if contract is not None and contract.inverse:
         oi, value = value, oi
     funding = mf.funding(d, "fundingRate")
