@@ -191,6 +191,28 @@ def test_a_hostile_numeric_field_is_rejected_with_a_reason(shape, data):
     assert events.reason
 
 
+# the JSON type each venue documents for its trade id; the other type is a mistyped field (issue 19:
+# a Bybit `i` sent as a number was accepted). Binance is left out: its lax typed decoder (string
+# prices) reads "123" as 123, range-checked like any id (docs/decisions.md)
+ID_TYPES = {"bybit-publicTrade": str, "okx-trades": str, "coinbase-market_trades": str,
+            "coinbase-match": int, "hyperliquid-trades": int, "bitget-trade": str}
+
+
+@pytest.mark.parametrize("shape", ID_TYPES)
+def test_a_trade_id_of_the_other_json_type_is_rejected(shape):
+    venue, build = SHAPES[shape]
+    frame, fields = build("65000.5", "0.25", 1_723_161_255_088)
+    path = next(f for f in fields if f[-1] in ID_KEYS)
+    for good, bad in ((123456789, "123456789"), ("123456789", 123456789)):
+        if type(good) is not ID_TYPES[shape]:
+            continue
+        _set(frame, path, good)
+        [trade] = parse_frame(PARSERS[venue], json.dumps(frame))
+        _set(frame, path, bad)
+        rejected = parse_frame(PARSERS[venue], json.dumps(frame))
+        assert isinstance(rejected, Rejected) and rejected.reason, (shape, bad, rejected)
+
+
 def _json_values():
     return st.recursive(st.none() | st.booleans() | st.integers(-(1 << 70), 1 << 70) |
                         st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=8),

@@ -67,7 +67,7 @@ class Parser:
             raise FrameError(f"unknown side {side!r}")
         is_buy = (side == "buy") == self.side_is_taker
         qty, quote = amounts(contract, qty, price)
-        return Trade(market, VENUE, symbol, ts, price, qty, quote, is_buy, trade_id(d.get("tradeId")))
+        return Trade(market, VENUE, symbol, ts, price, qty, quote, is_buy, trade_id(d.get("tradeId"), kind=str))
 
     def _liquidation(self, d):
         symbol = d["symbol"]

@@ -70,7 +70,7 @@ class Parser:
         else:
             raise FrameError(f"unknown side {side!r}")
         qty, quote = amounts(contract, qty, price)
-        return Trade(market, VENUE, symbol, ts, price, qty, quote, is_buy, trade_id(d.get("i")))
+        return Trade(market, VENUE, symbol, ts, price, qty, quote, is_buy, trade_id(d.get("i"), kind=str))
 
     def _liquidation(self, symbol, side, size, price, ts):
         market, contract = self.symbols.get(symbol)

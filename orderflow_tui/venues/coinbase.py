@@ -50,7 +50,7 @@ class Parser:
                     raise FrameError("trades is not a list")
                 # newest first on the wire: put them in time order
                 out.extend(self._trade(t["product_id"], t["side"], t["size"], t["price"], t["time"],
-                                       t["trade_id"]) for t in reversed(trades))
+                                       t["trade_id"], str) for t in reversed(trades))
             return out if out or self.include_history else IGNORED
         if channel is not None:
             if channel in _CONTROL_CHANNELS:
@@ -59,7 +59,7 @@ class Parser:
         kind = msg.get("type")
         if kind == "match" or (kind == "last_match" and self.include_history):
             return [self._trade(msg["product_id"], msg["side"], msg["size"], msg["price"], msg["time"],
-                                msg["trade_id"])]
+                                msg["trade_id"], int)]
         if kind == "snapshot" or kind == "l2update":  # keys in an unusual order
             return coinbase_depth.parse(self.symbols, frame)
         if kind in _CONTROL_TYPES:
@@ -68,7 +68,8 @@ class Parser:
             return IGNORED  # last_match, l2update, snapshot, ticker, received/open/done/change
         raise FrameError("unknown message")
 
-    def _trade(self, product, side, size, price, stamp, tid):
+    def _trade(self, product, side, size, price, stamp, tid, id_kind: type):
+        """``id_kind``: Advanced Trade sends ``trade_id`` as a string, Exchange as a number."""
         market, contract = self.symbols.get(product)
         price = num(price)
         qty = num(size)
@@ -78,7 +79,7 @@ class Parser:
         if side not in ("buy", "sell"):
             raise FrameError(f"unknown side {side!r}")
         is_buy = (side == "sell") if self.side_is_maker else (side == "buy")
-        tid = trade_id(tid)
+        tid = trade_id(tid, kind=id_kind)
         if type(tid) is str and tid.isdigit():
             tid = int(tid)
         return Trade(market, VENUE, product, ts, price, qty, price * qty, is_buy, tid)

@@ -50,10 +50,13 @@ def ms(value) -> int:
     raise FrameError(f"bad timestamp {value!r}")
 
 
-def trade_id(value, required: bool = False):
+def trade_id(value, required: bool = False, kind: type | None = None):
     """A venue trade id as sent, checked: an int in [0, 2**63), a short string (digits within the same
-    range), or None where the venue may omit it. bool, floats and nested values are rejected."""
+    range), or None where the venue may omit it. bool, floats and nested values are rejected, and so
+    is an id of another JSON type than ``kind``, the one the venue documents (a mistyped field)."""
     t = type(value)
+    if kind is not None and t is not kind and value is not None:
+        raise FrameError(f"trade id {str(value)[:40]!r} is not a {kind.__name__}")
     if t is int:
         if 0 <= value < ID_MAX:
             return value

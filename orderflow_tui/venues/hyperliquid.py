@@ -61,7 +61,7 @@ class Parser:
         if side != "B" and side != "A":
             raise FrameError(f"unknown side {side!r}")
         is_buy = (side == "B") == self.b_is_buy
-        tid = trade_id(d.get("tid"))
+        tid = trade_id(d.get("tid"), kind=int)
         # tid alone is not unique: only together with the time
         return Trade(market, VENUE, coin, ts, price, qty, price * qty, is_buy,
                      f"{ts}:{tid}" if tid is not None else None)

@@ -66,7 +66,7 @@ class Parser:
         if side != "buy" and side != "sell":
             raise FrameError(f"unknown side {side!r}")
         qty, quote = amounts(contract, qty, price)
-        tid = trade_id(d["tradeId"], required=True)
+        tid = trade_id(d["tradeId"], required=True, kind=str)
         # a trades message aggregates ``count`` fills (ids tradeId-count+1 .. tradeId); REST and
         # trades-all list single fills. The report counts fills (docs/decisions.md).
         count = d.get("count", "1")
