@@ -215,6 +215,34 @@ async def test_closing_the_palette_mid_search_does_not_end_the_app(capture):
         assert app.view == "footprint" and isinstance(app.screen, HelpScreen)
 
 
+async def test_a_refresh_tick_while_the_app_shuts_down_does_nothing(capture, tmp_path):
+    """Textual removes the screens before on_unmount, where the store writer closes (PostgreSQL
+    may take a while), and the refresh timer still ticks: a tick then found no panel and ended the
+    app with an error (NoMatches, seen once in the PostgreSQL dashboard test). Here the tick comes
+    from inside the store's close, during the shutdown."""
+    from orderflow_tui.store.postgres import store_writer
+
+    settings = config.Settings()
+    engine = Engine(settings.engine, row_divisor=10)
+    writer = store_writer(tmp_path / "s.sqlite", settings, engine, "replay-view:ui.jsonl", "replay", "")
+    close, errors = writer.close, []
+
+    async def close_with_a_tick():
+        try:
+            app.last_key = None
+            app.refresh_views()
+        except Exception as exc:  # what the timer's tick raised into the app
+            errors.append(exc)
+        await close()
+
+    writer.close = close_with_a_tick
+    app = OrderflowApp(settings, engine, ReplaySource(capture, None), store_path=tmp_path / "s.sqlite",
+                       writer=writer, groups=["BTC"], mode="REPLAY", clock=lambda: FROZEN)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+    assert errors == []
+
+
 async def test_liquidations_on_screen(capture):
     app = make_app(capture)
     async with app.run_test(size=(200, 60)) as pilot:

@@ -159,7 +159,9 @@ class OrderflowApp(BookKeys, App):
     def refresh_views(self, even_paused: bool = False) -> None:
         """Called by the timer: draw the visible view from one snapshot, unless nothing changed or
         nothing can be seen. Panels repaint only the lines that differ; no tick lays out."""
-        if (self.paused and not even_paused) or self.screen is not self.screen_stack[0]:
+        # not while the app shuts down: its screens are gone before on_unmount (a slow store close
+        # there) and the timer still ticks, so a tick found no panel and ended the app with an error
+        if not self.is_running or (self.paused and not even_paused) or self.screen is not self.screen_stack[0]:
             return
         key = (self.engine.now, self.engine.alerts_total, self.view, self.bar_offset, self.group,
                sum(m.trades for m in self.engine.markets.values()), self.theme, self.size,
