@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 from typing import Optional
@@ -23,7 +24,9 @@ _top_config: Optional[Path] = None  # `orderflow-tui --config X COMMAND`: X appl
 
 
 def fail(message: str, code: int = 2) -> None:
-    typer.echo(f"orderflow-tui: {message}", err=True)
+    from orderflow_tui.store.db import masked  # one line, and never a password (a DSN, a --bus URL)
+
+    typer.echo(f"orderflow-tui: {masked(message)}", err=True)
     raise typer.Exit(code)
 
 
@@ -64,7 +67,7 @@ def main_callback(ctx: typer.Context, config: Optional[Path] = ConfigOpt, bus: O
     _top_config = config
     if ctx.invoked_subcommand is None and bus:  # the dashboard attached to the bus
         _attach(config, bus, since, headless=False, duration=None, report=None, db=None, no_store=True,
-                no_mouse=False, log_file=None, durable="store")
+                no_mouse=False, log_file=None, durable=None)
     elif ctx.invoked_subcommand is None:  # the bare command: the live dashboard with its defaults
         _live(config, headless=False, duration=None, report=None, group=None, venues=None, db=None, no_store=False,
               no_mouse=False, log_file=None, demo=False)
@@ -181,14 +184,15 @@ def run(
     report: Optional[str] = typer.Option(None, "--report", help="Print the replay-style report at the end: json."),
     group: Optional[str] = typer.Option(None, "--group", help="Groups, e.g. BTC or BTC,ETH."),
     venues: Optional[str] = typer.Option(None, "--venues", help="Venues, e.g. binance,bybit,okx."),
-    db: Optional[Path] = typer.Option(None, "--db", help="Store for liquidation statistics."),
+    db: Optional[Path] = typer.Option(None, "--db", help="Store for liquidation statistics (with --bus: makes "
+                                      "this run the bus's store writer)."),
     no_store: bool = typer.Option(False, "--no-store", help="Do not write to the store (headless)."),
     no_mouse: bool = typer.Option(False, "--no-mouse", help="Do not capture the mouse (tmux copy mode)."),
     log_file: Optional[str] = typer.Option(None, "--log-file", help="Also log to this file (headless)."),
     bus: Optional[str] = BusOpt,
     since: Optional[str] = SinceBusOpt,
-    durable: str = typer.Option("store", "--durable", help="With --bus --headless and a store: the durable "
-                                "consumer's name (one store writer per store)."),
+    durable: Optional[str] = typer.Option(None, "--durable", help="With --bus --headless --db (the store "
+                                          "writer): its durable consumer's name (default store; one writer each)."),
     config: Optional[Path] = ConfigOpt,
 ) -> None:
     """The live dashboard (the default command); --headless for servers; --bus to attach to collectors."""
@@ -255,8 +259,6 @@ def _bus_settings(settings, url: str, retention: Optional[str] = None, buffer: O
     except BusError as exc:
         fail(str(exc))
     if retention is not None:
-        import re
-
         m = re.fullmatch(r"(\d+(?:\.\d+)?)([hd])", retention.strip())
         if not m or float(m.group(1)) <= 0:
             fail(f"--retention {retention!r}: a duration like 48h or 30d")
@@ -269,12 +271,23 @@ def _bus_settings(settings, url: str, retention: Optional[str] = None, buffer: O
 
 
 def _attach(config, url, since, headless, duration, report, db, no_store, no_mouse, log_file, durable):
+    """On the bus, a viewer (the dashboard, or headless without --db: its own consumer, no store) or,
+    headless with --db, the store writer (the one durable consumer --durable)."""
     settings = load_settings(config)
     bus = _bus_settings(settings, url)
     if report not in (None, "json"):
         fail(f"--report {report!r}: only json is available")
     if duration is not None and not 0 < duration < float("inf"):
         fail(f"--duration {duration!r}: a positive number of seconds")
+    if db is not None and no_store:
+        fail("--db and --no-store: a run on the bus writes a store only when --db names it; choose one")
+    if db is not None and not headless:
+        fail("--db with --bus: the dashboard on the bus is a viewer and writes no store; the store writer is "
+             "`run --headless --bus URL --db DB`")
+    if durable is not None and db is None:
+        fail(f"--durable {durable}: names the store writer's consumer; give --db as well (a viewer has its own)")
+    if durable is not None and not re.fullmatch(r"[A-Za-z0-9_-]{1,64}", durable):
+        fail(f"--durable {durable!r}: letters, digits, - and _ (at most 64)")
     since_ms = _parse_time(since, "--since")
     from orderflow_tui.bus.stream import BusError, import_nats
 
@@ -285,7 +298,7 @@ def _attach(config, url, since, headless, duration, report, db, no_store, no_mou
     if headless:
         from orderflow_tui.bus.headless import run_attached
 
-        raise typer.Exit(run_attached(settings, bus, duration, report, db, no_store, since_ms, durable, log_file))
+        raise typer.Exit(run_attached(settings, bus, duration, report, db, since_ms, durable or "store", log_file))
     from orderflow_tui.bus.attach import launch_attached
 
     raise typer.Exit(launch_attached(settings, bus, since_ms, no_mouse))
@@ -371,7 +384,6 @@ def _parse_time(text: Optional[str], name: str) -> Optional[int]:
     if text is None:
         return None
     import calendar
-    import re
     import time as _time
     from datetime import datetime, timezone
 
@@ -426,16 +438,14 @@ def stats(
             conn.close()
     except StoreError as exc:
         fail(str(exc))
-    except Exception as exc:  # sqlite3.Error while reading
-        from orderflow_tui.store.db import explain
+    except Exception as exc:  # sqlite3.Error or asyncpg's while reading
+        from orderflow_tui.store.postgres import explain_any
 
-        fail(str(explain(path, exc)))
+        fail(str(explain_any(path, exc)))
     if json_out:
         sys.stdout.buffer.write(orjson.dumps(result) + b"\n")
     else:
-        from orderflow_tui.store.postgres import dsn_of, redact
-
-        typer.echo(format_stats(result, redact(dsn_of(path)) if dsn_of(path) else path))
+        typer.echo(format_stats(result, path))
 
 
 @app.command()
@@ -453,8 +463,9 @@ def export(
 ) -> None:
     """CSV of liquidations or of hourly buckets over a time range (for notebooks and spreadsheets),
     with a source column; live data unless --source says otherwise."""
-    from orderflow_tui.store.db import StoreError, explain, resolve_db_path
+    from orderflow_tui.store.db import StoreError, resolve_db_path
     from orderflow_tui.store.postgres import connect_any as connect  # a file, or postgresql://...
+    from orderflow_tui.store.postgres import explain_any
     from orderflow_tui.store.report import export_csv
 
     analysis = ("daily", "day_hour", "cumulative", "price_levels", "cascades")
@@ -492,7 +503,7 @@ def export(
     except StoreError as exc:
         fail(str(exc))
     except Exception as exc:
-        fail(str(explain(path, exc)))
+        fail(str(explain_any(path, exc)))
     finally:
         conn.close()
         if fh is not sys.stdout:

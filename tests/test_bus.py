@@ -5,6 +5,7 @@ process fed the same frames; restarts of the viewer, a collector or the server l
 """
 
 import asyncio
+import json
 import os
 import signal
 import subprocess
@@ -39,9 +40,10 @@ def settings_for(venue, exchange):
     return s
 
 
-async def wait_for(cond, timeout=20.0, what="condition"):
+async def wait_for(cond, timeout=20.0, what="condition", awaitable=False):
+    """A bounded wait on a condition (never a bare sleep): fails naming what did not happen."""
     deadline = asyncio.get_running_loop().time() + timeout
-    while not cond():
+    while not (await cond() if awaitable else cond()):
         assert asyncio.get_running_loop().time() < deadline, f"timed out waiting for {what}"
         await asyncio.sleep(0.05)
 
@@ -83,8 +85,10 @@ def test_codec_round_trip_and_natural_keys():
     subject, payload, msg_id = codec.encode(t)
     assert subject == "flow.binance.BTCUSDT.trade" and msg_id == "t:binance:BTCUSDT:42"
     back = codec.decode(payload)
-    assert (back.market, back.ts, back.price, back.qty, back.quote, back.is_buy, back.trade_id) == \
-        (t.market, t.ts, t.price, t.qty, t.quote, t.is_buy, 42)
+    assert (back.market, back.ts, back.price, back.qty, back.quote, back.is_buy, back.trade_id, back.fills) == \
+        (t.market, t.ts, t.price, t.qty, t.quote, t.is_buy, 42, 1)
+    okx = Trade("okx:BTC-USDT-SWAP", "okx", "BTC-USDT-SWAP", 1, 60000.0, 0.12, 7200.0, False, 1000, fills=3)
+    assert codec.decode(codec.encode(okx)[1]).fills == 3  # an OKX message of 3 fills stays 3 fills
     liq = Liquidation("okx:BTC-USDT-SWAP", "okx", "BTC-USDT-SWAP", 5, 0.1 + 0.2, 3.0, 0.9000000000000001, False, True)
     subject, payload, msg_id = codec.encode(liq)
     assert subject == "flow.okx.BTC-USDT-SWAP.liquidation"
@@ -137,87 +141,188 @@ async def test_two_collectors_two_viewers_equal_one_process(nats_server, tmp_pat
         assert viewer.source.bad_messages == 0
 
 
-async def test_restarts_of_viewer_collectors_and_server_lose_and_double_nothing(nats_server, tmp_path):
-    bus = BusSettings(url=nats_server.url)
-    exchange = await DemoExchange(seed=9, rate_per_s=80.0, venues=VENUES).start()
-    running = {v: await start_collector(v, exchange, bus) for v in VENUES}
-    steady = Viewer(bus)  # stays up through everything, resumes after the server restart
-    doomed = Viewer(bus)
-    await asyncio.sleep(2.0)
-    await doomed.kill()  # a viewer killed...
-    # a collector killed (what it had not sent is lost with it) and one stopped, both restarted
-    c, task = running["binance"]
-    task.cancel()
-    await asyncio.gather(task, return_exceptions=True)
-    c.source.stop()
-    await stop_collector(*running["bybit"])
-    bybit_engines = [running["bybit"][0].engine]
-    await asyncio.sleep(1.0)  # the venues go on trading meanwhile
-    running = {v: await start_collector(v, exchange, bus) for v in VENUES}
-    bybit_engines.append(running["bybit"][0].engine)
-    await asyncio.sleep(2.0)
-    nats_server.restart()  # the bus goes away mid-run: collectors buffer, the viewer reconnects
-    await asyncio.sleep(2.0)
-    restarted = Viewer(bus)  # ...and restarted: rebuilds from the stream
-    await asyncio.sleep(1.0)
-    await exchange.pause()
-    await asyncio.sleep(2.5)  # the collectors catch up and recover
-    for c, task in running.values():
-        await stop_collector(c, task)
-        assert c.publisher.dropped == 0
-    await exchange.stop()
-    assert steady.source.state.reconnects >= 1
-    for viewer in (steady, restarted):
-        await viewer.caught_up(bus)
-        await viewer.kill()
-        for v in VENUES:
-            count, buy, sell = exchange.servers[v].ledger.totals()
-            m = viewer.engine.markets[f"{v}:{SYMBOLS[v]}"]
-            assert count > 200
-            assert (m.trades, m.missing, m.duplicates) == (count, 0, 0), v
-            assert m.buy_base == pytest.approx(buy, rel=1e-9) and m.sell_base == pytest.approx(sell, rel=1e-9)
-        # liquidations are not replayed by a venue: those of the stopped collector's gap are gone, but
-        # every one a bybit collector received reached the viewer once
-        liqs = lambda markets: sum(m.liq["long"][0] + m.liq["short"][0]  # noqa: E731
-                                   for m in markets if m.venue == "bybit")
-        assert liqs(viewer.engine.markets.values()) == sum(liqs(e.markets.values()) for e in bybit_engines)
-    assert restarted.report()["markets"] == steady.report()["markets"]
-
-
 def cli(*args):
     return [sys.executable, "-m", "orderflow_tui", *map(str, args)]
 
 
-async def test_collect_command_and_a_killed_store_writer_count_everything_once(nats_server, pg_dsn, tmp_path):
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
-    collector = subprocess.Popen(cli("collect", "--bus", nats_server.url, "--demo", "--duration", "9",
-                                     "--retention", "2h"), env=env, stderr=open(tmp_path / "collect.log", "wb"))
-    store = lambda: subprocess.Popen(cli("run", "--headless", "--bus", nats_server.url, "--db", pg_dsn),  # noqa: E731
-                                     env=env, stderr=open(tmp_path / "store.log", "ab"))
-    writer = store()
-    await asyncio.sleep(5.0)
-    writer.send_signal(signal.SIGKILL)  # the store writer dies between commits (or inside one)
-    writer.wait()
-    await asyncio.sleep(1.0)
-    writer = store()
-    assert await asyncio.to_thread(collector.wait, 60) == 0, (tmp_path / "collect.log").read_text()[-2000:]
+SECRET = "Pa55-w0rd-never-shown"
+
+
+def with_password(dsn):  # the test server trusts every login: the password is accepted and ignored
+    return dsn.replace("postgresql://postgres@", f"postgresql://postgres:{SECRET}@")
+
+
+async def stream_events(bus):
+    """Every event on the stream, in order (statuses left out)."""
+    viewer = BusSource(bus)
+    out = []
+
+    class Sink:
+        now = 0
+
+        def on_trade(self, t):
+            out.append(t)
+
+        def on_events(self, evs):
+            out.extend(evs)
+
+        def tick(self, now):
+            pass
+
+    task = asyncio.create_task(viewer.run(Sink()))
+    last = await stream_last_seq(bus)
+    await wait_for(lambda: viewer.last_seq >= last, what="the whole stream")
+    viewer.stop()
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+    return out
+
+
+def ids_of(t):
+    return range(t.trade_id - t.fills + 1, t.trade_id + 1) if type(t.trade_id) is int else (t.trade_id,)
+
+
+async def test_a_viewer_and_the_store_writer_side_by_side_through_restarts(nats_server, pg_dsn, tmp_path):
+    """The issue-22 run: a headless viewer and the store writer (PostgreSQL) read the same stream
+    while the collectors are killed and restarted, the writer is SIGKILLed and restarted and the
+    NATS server restarts. Both equal the venues' ledger; a second store writer is refused; the
+    viewer writes no store; a restarted collector republishes nothing already on the stream."""
+    venues = ("binance", "bybit", "okx")
     bus = BusSettings(url=nats_server.url)
-    viewer = Viewer(bus)  # everything on the stream, once
-    await viewer.caught_up(bus)
-    await asyncio.sleep(2.5)  # the store writer's last commit
-    writer.send_signal(signal.SIGTERM)
-    assert await asyncio.to_thread(writer.wait, 30) == 0, (tmp_path / "store.log").read_text()[-2000:]
-    await viewer.kill()
+    dsn = with_password(pg_dsn)
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1]),
+           "XDG_DATA_HOME": str(tmp_path / "data"), "XDG_CONFIG_HOME": str(tmp_path / "config")}
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    exchange = await DemoExchange(seed=9, rate_per_s=60.0, venues=venues).start()
+
+    def collectors():
+        return [start_collector(v, exchange, bus) for v in ("binance,bybit", "okx")]
+
+    def store_writer():
+        return subprocess.Popen(cli("run", "--headless", "--bus", nats_server.url, "--db", dsn), env=env,
+                                stdout=open(logs / "writer.out", "ab"), stderr=open(logs / "writer.err", "ab"))
+
+    def offset():
+        return read_offset(pg_dsn)
+
+    running = [await c for c in collectors()]
+    engines = [c.engine for c, _ in running]
+    writer = store_writer()
+    viewer = subprocess.Popen(cli("run", "--headless", "--bus", nats_server.url, "--report", "json"), env=env,
+                              stdout=subprocess.PIPE, stderr=open(logs / "viewer.err", "wb"))
+    watch = Viewer(bus)  # in-process: the condition the test waits on
+    await wait_for(lambda: sum(m.trades for m in watch.engine.markets.values()) > 300, what="trades on the bus")
+    await wait_for(lambda: asyncio.get_running_loop().run_in_executor(None, offset), what="a first commit",
+                   awaitable=True)
+    # a second store writer on the same durable (another store, even) is refused, in one line
+    second = await asyncio.to_thread(subprocess.run, cli("run", "--headless", "--bus", nats_server.url, "--db",
+                                                         tmp_path / "other.sqlite"), env=env, capture_output=True,
+                                     text=True, timeout=60)
+    assert second.returncode == 2 and "another store writer" in second.stderr, second.stderr
+    assert len(second.stderr.strip().splitlines()) == 1 and not (tmp_path / "other.sqlite").exists()
+    # the collectors killed (what they had not sent is lost with them) and restarted
+    for c, task in running:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        c.source.stop()
+    before = await stream_last_seq(bus)
+    running = [await c for c in collectors()]
+    engines += [c.engine for c, _ in running]
+    await wait_for(lambda: all(c.seeded for c, _ in running), what="the restarted collectors to seed")
+    # the store writer SIGKILLed between or inside commits, then restarted
+    writer.send_signal(signal.SIGKILL)
+    writer.wait()
+    writer = store_writer()
+    await wait_for(lambda: watch.source.last_seq > before + 200, what="the market to go on")
+    nats_server.restart()  # the bus away: collectors buffer, the viewers and the writer reconnect
+    await wait_for(lambda: watch.source.last_seq > before + 400 and all(not c.publisher.buf for c, _ in running),
+                   timeout=30, what="the bus back")
+    await exchange.pause()
+
+    def complete():
+        return all(watch.engine.markets.get(f"{v}:{SYMBOLS[v]}") is not None and
+                   watch.engine.markets[f"{v}:{SYMBOLS[v]}"].trades == exchange.servers[v].ledger.totals()[0]
+                   for v in venues)
+
+    await wait_for(complete, timeout=30, what="every fill of the ledger on the bus")
+    for c, task in running:
+        await stop_collector(c, task)
+        assert c.publisher.dropped == 0
+    await exchange.stop()
+    await watch.caught_up(bus)
+    await watch.kill()
+    for proc in (writer, viewer):  # each applies what the stream holds, commits, and stops
+        proc.send_signal(signal.SIGTERM)
+    out, _ = await asyncio.to_thread(viewer.communicate, timeout=60)
+    assert viewer.returncode == 0 and await asyncio.to_thread(writer.wait, 60) == 0, (logs / "writer.err").read_text()
+    report = json.loads(out)
     stored, liqs, buckets = await asyncio.to_thread(read_store, pg_dsn)
     assert buckets == sum(liqs.values())
-    markets = viewer.engine.markets.values()
-    assert sum(m.trades for m in markets) > 300
-    for m in markets:
-        trades, buy, sell = stored[(m.venue, m.symbol)]
-        assert trades == m.trades, m.market  # none lost, none twice, across the SIGKILL
-        assert buy == pytest.approx(m.buy_base, rel=1e-9) and sell == pytest.approx(m.sell_base, rel=1e-9)
-        assert liqs.get(m.venue, 0) == sum(x.liq["long"][0] + x.liq["short"][0] for x in markets
-                                          if x.venue == m.venue)
+    for v in venues:
+        market = f"{v}:{SYMBOLS[v]}"
+        ledger = exchange.servers[v].ledger
+        count, buy, sell = ledger.totals()
+        quote = sum(p * q for p, q, _, _ in ledger.trades.values())
+        assert count > 100, v
+        m = watch.engine.markets[market]
+        assert (m.trades, m.missing, m.duplicates) == (count, 0, 0), v
+        got = report["markets"][market]
+        assert got["trades"] == count, v  # the headless viewer
+        assert stored[(v, SYMBOLS[v])][0] == count, v  # the store: none lost, none twice across the SIGKILL
+        for base_buy, base_sell in ((m.buy_base, m.sell_base), stored[(v, SYMBOLS[v])][1:3]):
+            assert base_buy == pytest.approx(buy, rel=1e-9) and base_sell == pytest.approx(sell, rel=1e-9), v
+        assert m.buy_quote + m.sell_quote == pytest.approx(quote, rel=1e-9), v
+        assert stored[(v, SYMBOLS[v])][3] == pytest.approx(quote, rel=1e-9), v
+        # liquidations are not replayed by a venue: those while no collector ran are gone, but every
+        # one a collector received reached the viewers and the store once
+        received = sum(e.markets[market].liq["long"][0] + e.markets[market].liq["short"][0]
+                       for e in engines if market in e.markets)  # a restart's seed counts none again
+        assert received > 0 or v != "binance"
+        assert m.liq["long"][0] + m.liq["short"][0] == received == liqs.get(v, 0), v
+        assert sum(x["count"] for x in got["liquidations"].values()) == received, (v, got["liquidations"])
+    # the stream itself: OKX messages of several fills, and no fill twice (a restarted collector
+    # republished nothing the stream held)
+    events = await stream_events(bus)
+    trades = [e for e in events if type(e) is Trade]
+    okx = [t for t in trades if t.venue == "okx"]
+    assert any(t.fills > 1 for t in okx) and sum(t.fills for t in okx) == exchange.servers["okx"].ledger.totals()[0]
+    for v in venues:
+        ids = [i for t in trades if t.venue == v for i in ids_of(t)]
+        assert len(ids) == len(set(ids)), v
+    # the viewer wrote no store anywhere; no output of anyone holds the password
+    assert not (tmp_path / "data").exists() or not any((tmp_path / "data").rglob("*.sqlite"))
+    for f in logs.iterdir():
+        assert SECRET not in f.read_text(errors="replace"), f.name
+    assert SECRET not in out.decode() + second.stdout + second.stderr
+
+
+def test_roles_on_the_bus_are_never_guessed(tmp_path):
+    """--db makes the store writer; the other combinations are one line each, before any bus."""
+    url = "nats://127.0.0.1:1"
+    for args, words in ((("run", "--bus", url, "--db", tmp_path / "s.sqlite"), "writes no store"),
+                        (("run", "--headless", "--bus", url, "--durable", "w2"), "give --db"),
+                        (("run", "--headless", "--bus", url, "--db", tmp_path / "s.sqlite", "--no-store"), "choose one"),
+                        (("run", "--headless", "--bus", url, "--db", tmp_path / "s.sqlite", "--durable", "a.b"),
+                         "letters, digits")):
+        proc = subprocess.run(cli(*args), capture_output=True, text=True, timeout=60)
+        assert proc.returncode == 2 and len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+        assert words in proc.stderr, proc.stderr
+    assert not (tmp_path / "s.sqlite").exists()
+
+
+def read_offset(dsn):
+    from orderflow_tui.store.postgres import connect
+
+    try:
+        conn = connect(dsn, readonly=True)
+    except Exception:
+        return None
+    try:
+        row = conn.execute("SELECT seq FROM bus_offsets WHERE consumer = 'store'").fetchone()
+        return row[0] if row else None
+    finally:
+        conn.close()
 
 
 def read_store(dsn):
@@ -225,8 +330,9 @@ def read_store(dsn):
 
     conn = connect(dsn, readonly=True)
     try:
-        stored = {(v, s): (t, bb, sb) for v, s, t, bb, sb in conn.execute(
-            "SELECT venue, symbol, SUM(trades), SUM(buy_base), SUM(sell_base) FROM volume_hours GROUP BY 1, 2")}
+        stored = {(v, s): (t, bb, sb, q) for v, s, t, bb, sb, q in conn.execute(
+            "SELECT venue, symbol, SUM(trades), SUM(buy_base), SUM(sell_base), SUM(buy_quote + sell_quote) "
+            "FROM volume_hours GROUP BY 1, 2")}
         liqs = dict(conn.execute("SELECT venue, COUNT(*) FROM liquidations GROUP BY venue").fetchall())
         return stored, liqs, conn.execute("SELECT COALESCE(SUM(count), 0) FROM liq_minutes").fetchone()[0]
     finally:

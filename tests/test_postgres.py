@@ -2,6 +2,7 @@
 migrations and crash safety, and the same numbers as the SQLite store for the same input."""
 
 import asyncio
+import csv
 import json
 import os
 import signal
@@ -188,22 +189,53 @@ def test_unreachable_server_and_missing_database_are_one_line_errors(postgres_se
     assert "\n" not in str(err.value)
 
 
-def test_the_commands_take_a_postgresql_db(pg_dsn, tmp_path):
-    cap = liquidation_capture(tmp_path / "liq.jsonl")
+SECRET = "Pa55-w0rd-never-shown"
 
-    def cli(*args):
+
+def test_the_commands_take_a_postgresql_db_and_never_print_its_password(pg_dsn, postgres_server, tmp_path):
+    """Every command given a DSN with a password (the test server trusts every login: it is accepted
+    and ignored) works, and neither its output nor its errors hold the password; every error is one
+    line."""
+    from servers import free_port
+
+    cap = liquidation_capture(tmp_path / "liq.jsonl")
+    dsn = pg_dsn.replace("postgresql://postgres@", f"postgresql://postgres:{SECRET}@")
+    said = []
+
+    def cli(*args, ok=True):
         proc = subprocess.run([sys.executable, "-m", "orderflow_tui", *map(str, args)], capture_output=True,
-                              text=True, timeout=120)
-        assert proc.returncode == 0, proc.stderr
+                              text=True, timeout=120, env={**os.environ, "XDG_DATA_HOME": str(tmp_path / "data")})
+        said.append(proc.stdout + proc.stderr)
+        assert (proc.returncode == 0) == ok, proc.stderr
+        if not ok:
+            assert len(proc.stderr.strip().splitlines()) == 1 and "Traceback" not in proc.stderr, proc.stderr
+            assert "postgres:***@" in proc.stderr, proc.stderr
         return proc.stdout
 
-    cli("replay", cap, "--headless", "--db", pg_dsn)
-    cli("replay", cap, "--headless", "--db", pg_dsn)  # replaying again replaces, never adds
-    out = json.loads(cli("stats", "--db", pg_dsn, "--json", "--source", "all"))
+    cli("replay", cap, "--headless", "--db", dsn)
+    cli("replay", cap, "--headless", "--db", dsn)  # replaying again replaces, never adds
+    out = json.loads(cli("stats", "--db", dsn, "--json", "--source", "all"))
     assert out["total"]["count"] == 300 and set(out["venues"]) == {"binance", "bybit", "okx"}
-    assert "127.0.0.1" in cli("stats", "--db", pg_dsn, "--source", "all")
-    cli("export", tmp_path / "l.csv", "--db", pg_dsn, "--source", "all")
+    assert "postgres:***@127.0.0.1" in cli("stats", "--db", dsn, "--source", "all")
+    cli("export", tmp_path / "l.csv", "--db", dsn, "--source", "all")
     assert len((tmp_path / "l.csv").read_text().splitlines()) == 301
+    cli("export", tmp_path / "h.csv", "--what", "hourly", "--db", dsn, "--source", "all")  # no SQLite instr()
+    hourly = list(csv.DictReader((tmp_path / "h.csv").open()))
+    assert hourly and {r["source"] for r in hourly} == {"replay"}
+    assert sum(int(r["long_liq_count"]) + int(r["short_liq_count"]) for r in hourly) == 300
+    cli("demo", "--headless", "--duration", "1", "--rate", "5", "--db", dsn)
+    # the errors: a missing database, a server that is not there, a bus that is not there
+    cli("stats", "--db", dsn.rsplit("/", 1)[0] + "/no_such_db", ok=False)
+    gone = f"postgresql://postgres:{SECRET}@127.0.0.1:{free_port()}/x"
+    cli("export", "-", "--what", "hourly", "--db", gone, ok=False)
+    cli("replay", cap, "--headless", "--db", gone, ok=False)
+    cli("demo", "--headless", "--duration", "1", "--db", gone, ok=False)
+    proc = subprocess.run([sys.executable, "-m", "orderflow_tui", "run", "--headless", "--bus",
+                           f"nats://orderflow:{SECRET}@127.0.0.1:{free_port()}", "--db", dsn],
+                          capture_output=True, text=True, timeout=60)
+    said.append(proc.stdout + proc.stderr)
+    assert proc.returncode == 2 and len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+    assert not any(SECRET in text for text in said), [t for t in said if SECRET in t]
 
 
 async def test_the_dashboard_writes_and_reads_a_postgresql_store(pg_dsn, tmp_path):

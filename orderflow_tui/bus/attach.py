@@ -50,7 +50,9 @@ class BusSource:
         self.venues: list[str] = []
 
     def label(self) -> str:
-        return f"BUS {self.bus.url}"
+        from orderflow_tui.store.db import masked
+
+        return f"BUS {masked(self.bus.url)}"
 
     def statuses(self) -> list[VenueState]:
         now = time.monotonic()
@@ -132,7 +134,8 @@ class BusSource:
     async def _restart_durable(self, js) -> None:
         """At start, the durable consumer resumes after max(its ack floor, the sequence the store says
         it committed): re-created there, so the first message is the next one in stream order (not
-        the unacknowledged tail redelivered after ack_wait, out of order)."""
+        the unacknowledged tail redelivered after ack_wait, out of order). Only the holder of the
+        store writer's lease gets here (bus/headless.py): the consumer deleted is never a live one's."""
         from nats.js.errors import NotFoundError
 
         try:
@@ -282,8 +285,9 @@ async def stream_last_seq(bus: BusSettings) -> int:
 
 
 def launch_attached(settings, bus: BusSettings, since_ms: int | None, no_mouse: bool = False) -> int:
-    """The dashboard on the bus: the same app and engine as live, fed from the stream; the status
-    line shows the bus like a venue. It writes no store (the bus's store consumer does)."""
+    """The dashboard on the bus: the same app and engine as live, fed from the stream by its own
+    ephemeral consumer; the status line shows the bus like a venue. A viewer: it writes no store
+    (the bus's one store writer does)."""
     from orderflow_tui.engine.engine import Engine
     from orderflow_tui.ui.app import OrderflowApp
     from orderflow_tui.ui.launch import run_app

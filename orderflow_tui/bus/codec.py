@@ -23,13 +23,19 @@ def trade_subject(venue: str, symbol: str) -> str:
     return f"{PREFIX}.{venue}.{_token(symbol)}.trade"
 
 
+def market_subjects(venue: str, symbol: str) -> str:
+    """Every subject of one market (trades, liquidations, ids, context)."""
+    return f"{PREFIX}.{venue}.{_token(symbol)}.*"
+
+
 def encode(ev) -> tuple[str, bytes, str] | None:
     """(subject, payload, msg id) of a normalized event; None for an event the bus does not carry."""
     t = type(ev)
     if t is Trade:
         key = ev.trade_id if ev.trade_id is not None else f"{ev.ts}:{ev.price!r}:{ev.qty!r}:{int(ev.is_buy)}"
         return (f"{PREFIX}.{ev.venue}.{_token(ev.symbol)}.trade",
-                orjson.dumps(("t", ev.venue, ev.symbol, ev.ts, ev.price, ev.qty, ev.quote, ev.is_buy, ev.trade_id)),
+                orjson.dumps(("t", ev.venue, ev.symbol, ev.ts, ev.price, ev.qty, ev.quote, ev.is_buy, ev.trade_id,
+                              ev.fills)),
                 f"t:{ev.venue}:{ev.symbol}:{key}")
     if t is Liquidation:
         side = "long" if ev.is_long else "short"
@@ -66,10 +72,13 @@ def decode(data: bytes):
         if type(m) is not list or not m:
             raise BadMessage("not a JSON array")
         kind = m[0]
-        if kind == "t":
-            _, venue, symbol, ts, price, qty, quote, is_buy, tid = m
+        if kind == "t":  # fills: an OKX message of n fills is ids tid-n+1 .. tid (absent before issue 22)
+            _, venue, symbol, ts, price, qty, quote, is_buy, tid, *rest = m
+            fills = int(rest[0]) if rest else 1
+            if len(rest) > 1 or fills < 1:
+                raise BadMessage(f"trade with {len(m)} fields or {fills} fills")
             return Trade(f"{venue}:{symbol}", venue, symbol, int(ts), float(price), float(qty), float(quote),
-                         bool(is_buy), tid)
+                         bool(is_buy), tid, fills)
         if kind == "l":
             _, venue, symbol, ts, price, qty, quote, is_long, sampled = m
             return Liquidation(f"{venue}:{symbol}", venue, symbol, int(ts), float(price), float(qty), float(quote),

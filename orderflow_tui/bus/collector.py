@@ -22,6 +22,7 @@ from collections import deque
 from orderflow_tui.bus import codec
 from orderflow_tui.bus.stream import BusSettings, connect, ensure_stream
 from orderflow_tui.engine.engine import Engine
+from orderflow_tui.engine.market import RECENT_IDS
 from orderflow_tui.events import Liquidation, Trade
 from orderflow_tui.feeds.session import LiveSource
 from orderflow_tui.feeds.venue_feed import symbol_for
@@ -30,6 +31,47 @@ log = logging.getLogger("orderflow_tui")
 
 BATCH = 1000  # messages in flight per acknowledgement round
 STATUS_EVERY_S = 1.0
+SEED_FILLS = RECENT_IDS  # fills read back per market at a restart: what the engine remembers of ids
+LIQ_KEYS = 4096  # liquidations remembered by natural key, so a venue's replay publishes none twice
+
+
+async def stream_tail(js, stream: str, venue: str, symbol: str, fills: int) -> list:
+    """The newest events on the stream of one market, oldest first, covering at least ``fills``
+    fills (or all it holds). Read with an ordered consumer from a sequence that moves back by a
+    factor of 8 until the window holds enough (other markets' messages share the sequence)."""
+    from nats.js.api import ConsumerConfig, DeliverPolicy
+    from nats.js.errors import NotFoundError
+
+    try:
+        last = (await js.get_last_msg(stream, codec.trade_subject(venue, symbol))).seq
+    except NotFoundError:
+        return []
+    info = await js.stream_info(stream)
+    first, top = info.state.first_seq, info.state.last_seq
+    window = 4 * fills
+    while True:
+        start = max(first, last - window)
+        events, n = [], 0
+        sub = await js.subscribe(codec.market_subjects(venue, symbol), ordered_consumer=True,
+                                 config=ConsumerConfig(deliver_policy=DeliverPolicy.BY_START_SEQUENCE,
+                                                       opt_start_seq=start))
+        try:
+            while True:
+                msg = await sub.next_msg(timeout=5.0)
+                try:
+                    ev = codec.decode(msg.data)
+                except codec.BadMessage:
+                    ev = None
+                if ev is not None and type(ev) is not tuple:
+                    events.append(ev)
+                    n += ev.fills if type(ev) is Trade else 0
+                if msg.metadata.num_pending == 0 or msg.metadata.sequence.stream >= top:
+                    break
+        finally:
+            await sub.unsubscribe()
+        if n >= fills or start == first:
+            return events
+        window *= 8
 
 
 class Publisher:
@@ -147,6 +189,20 @@ class PublishingEngine:
         self._engine = engine
         self._put = publisher.put
         self.markets = engine.markets
+        self.liq_keys: set = set()  # natural keys of recent liquidations (the store's key)
+        self.liq_order: deque = deque()
+
+    def seen_liquidation(self, ev) -> bool:
+        """True for a liquidation already published (a venue's replay after a reconnect, or one the
+        stream held when this collector started); remembers it otherwise."""
+        key = (ev.market, ev.ts, ev.is_long, ev.price, ev.qty)
+        if key in self.liq_keys:
+            return True
+        self.liq_keys.add(key)
+        self.liq_order.append(key)
+        if len(self.liq_order) > LIQ_KEYS:
+            self.liq_keys.discard(self.liq_order.popleft())
+        return False
 
     def on_events(self, events) -> None:
         eng = self._engine
@@ -159,6 +215,8 @@ class PublishingEngine:
                 if eng.markets[ev.market].trades == before:
                     continue  # a duplicate (REST overlap after a reconnect): already published
             elif t is Liquidation:
+                if self.seen_liquidation(ev):
+                    continue
                 eng.on_liquidation(ev)
             else:  # IdOnly, Context
                 eng.on_events((ev,))
@@ -178,26 +236,29 @@ class Collector:
         self.source = LiveSource(settings, demo=demo, recorder=recorder)
         self.engine = Engine(settings.engine, venues_tracked=len(self.source.venues))
         self.publisher = Publisher(bus, self.name)
+        self.tee = PublishingEngine(self.engine, self.publisher)
         self.seeded: set[str] = set()  # venues whose last published trade was found on the stream
 
     async def seed(self) -> None:
-        """A restarted collector starts where the stream ends: the last trade published per market
-        goes into its engine (not published again), so the first live trade shows the id gap
-        (filled over REST, Binance) and a recovery fetch runs after the first connect (Bybit, OKX)."""
-        from nats.js.errors import NotFoundError
-
+        """A restarted collector starts where the stream ends: the newest events of each market on
+        the stream (at least SEED_FILLS fills, more than any venue's REST recovery returns) go into
+        its engine, not published again. The first live trade then shows the id gap (filled over
+        REST, Binance), a recovery fetch runs after the first connect (the others), and whatever
+        that fetch returns that the stream already holds is a duplicate here: nothing is
+        republished (an OKX message of n fills marks all n ids as seen)."""
+        js = self.publisher.js
         for venue in self.source.venues:
             for group in self.source.groups:
-                subject = codec.trade_subject(venue, symbol_for(venue, group))
-                try:
-                    msg = await self.publisher.js.get_last_msg(self.bus.stream, subject)
-                    ev = codec.decode(msg.data)
-                except (NotFoundError, codec.BadMessage):
+                events = await stream_tail(js, self.bus.stream, venue, symbol_for(venue, group), SEED_FILLS)
+                if not events:
                     continue
-                self.engine.on_trade(ev)
                 self.seeded.add(venue)
+                for ev in events:  # liquidations only remembered: the venue replays them over REST
+                    if type(ev) is Liquidation:
+                        self.tee.seen_liquidation(ev)
+                self.engine.on_events([ev for ev in events if type(ev) is not Liquidation])
         if self.seeded:
-            log.info("bus: resuming after the last published trade of %s", ", ".join(sorted(self.seeded)))
+            log.info("bus: resuming after the events already published for %s", ", ".join(sorted(self.seeded)))
 
     async def run(self) -> None:
         pub_task = asyncio.create_task(self.publisher.run(), name="bus-publisher")
@@ -212,8 +273,7 @@ class Collector:
                 log.warning("bus %s unreachable at start: collecting into the local buffer (%d events at most)",
                             self.bus.url, self.bus.buffer_events)
             await self.source.prepare()
-            tee = PublishingEngine(self.engine, self.publisher)
-            conns = self.source.build(tee)
+            conns = self.source.build(self.tee)
             tasks = [c.run() for c in conns] + [self.source.clock(self.engine), self._status()]
             tasks += [self._recover_after_connect(c) for c in conns
                       if c.feed.venue in self.seeded and c.feed.venue != "binance"]

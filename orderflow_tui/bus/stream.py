@@ -11,7 +11,12 @@ from urllib.parse import urlparse
 
 
 class BusError(Exception):
-    """The bus cannot be used; the message is one line naming the setting or the server."""
+    """The bus cannot be used; the message is one line naming the setting or the server (no password)."""
+
+    def __init__(self, message: str) -> None:
+        from orderflow_tui.store.db import masked
+
+        super().__init__(masked(message))
 
 
 @dataclass

@@ -16,10 +16,24 @@ from orderflow_tui.feeds.session import LiveSource
 log = logging.getLogger("orderflow_tui")
 
 
+class _Masked(logging.Filter):
+    """No password reaches a log line (a DSN or a --bus URL in a message or an exception)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        from orderflow_tui.store.db import masked
+
+        record.msg, record.args = masked(record.getMessage()), None
+        if record.exc_info and record.exc_info[1] is not None:
+            record.exc_text, record.exc_info = masked(logging.Formatter().formatException(record.exc_info)), None
+        return True
+
+
 def setup_logging(log_file: str | None) -> None:
     handlers = [logging.StreamHandler(sys.stderr)]
     if log_file:
         handlers.append(logging.FileHandler(log_file))
+    for h in handlers:
+        h.addFilter(_Masked())
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s", handlers=handlers)
     logging.getLogger("websockets").setLevel(logging.WARNING)
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import sqlite3
 import time
 from dataclasses import dataclass, field
@@ -18,8 +19,24 @@ from orderflow_tui.store import schema
 BUSY_TIMEOUT_MS = 5000
 
 
+_URL_SECRET = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*:/{1,2}[^/:@\s]*:)\S*@")
+_KV_SECRET = re.compile(r"(?i)\b(password|passwd|pwd|pass|token)=[^&\s]*")
+
+
+def masked(text) -> str:
+    """``text`` on one line with every password masked: a URL's (a DSN, also one that a Path folded
+    to ``postgresql:/user:pw@host``, or a --bus URL) and a ``password=`` parameter's. Every message
+    that can hold a DSN goes through this (StoreError, the CLI's errors, the log)."""
+    text = _URL_SECRET.sub(r"\1***@", str(text))
+    return " ".join(_KV_SECRET.sub(r"\1=***", text).split())
+
+
 class StoreError(Exception):
-    """The store cannot be used; the message names the file and what to do."""
+    """The store cannot be used; the message is one line naming the file and what to do, with no
+    password in it."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(masked(message))
 
 
 STORE_FILES = {"live": "orderflow.sqlite", "demo": "demo.sqlite", "replay": "replay.sqlite"}

@@ -20,9 +20,9 @@ from __future__ import annotations
 import asyncio
 import re
 import time
-from urllib.parse import urlparse, urlunparse
 
-from orderflow_tui.store.db import Batch, BatchBuilder, StoreError, apply_retention, start_session, write_batch
+from orderflow_tui.store.db import (Batch, BatchBuilder, StoreError, apply_retention, masked, start_session,
+                                   write_batch)
 
 SCHEMA_VERSION = 4  # the SQLite schema version whose meaning this layout has (tests check they agree)
 
@@ -138,13 +138,17 @@ def store_writer(path, settings, engine, source: str, mode: str, venues: str):
                                                              s.keep_buckets_days, settings.engine.institutional)
 
 
-def redact(dsn: str) -> str:
-    """The DSN without its password, for messages."""
-    p = urlparse(dsn)
-    if p.password:
-        netloc = f"{p.username}:***@{p.hostname}" + (f":{p.port}" if p.port else "")
-        return urlunparse(p._replace(netloc=netloc))
-    return dsn
+redact = masked  # a DSN without its password, for messages
+
+
+def explain_any(path, exc: Exception) -> StoreError:
+    """A read or write failure as one line, for a DSN or an SQLite file."""
+    dsn = dsn_of(path)
+    if dsn:
+        return exc if isinstance(exc, StoreError) else explain(dsn, exc)
+    from orderflow_tui.store.db import explain as explain_file
+
+    return explain_file(path, exc)
 
 
 def _import_asyncpg():

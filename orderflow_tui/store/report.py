@@ -23,9 +23,11 @@ def duration(ms: int) -> str:
 
 
 def format_stats(r: dict, path) -> str:
+    from orderflow_tui.store.db import masked
+
     t, lo, sh = r["total"], r["long"], r["short"]
     lines = [
-        f"ACCUMULATED LIQUIDATION STATISTICS  ({path}, source: {r.get('source', 'all')})",
+        f"ACCUMULATED LIQUIDATION STATISTICS  ({masked(path)}, source: {r.get('source', 'all')})",
         "",
         "DATA COLLECTION PERIOD",
         f"  First:     {ymd_hms(r['first_ts'])}",
@@ -87,11 +89,16 @@ def export_csv(conn, fh, what: str, since: int | None, until: int | None, group:
         w.writerow(["hour_utc", "ts_ms", "group", "venue", "symbol", "trades", "buy_base", "sell_base", "buy_quote",
                     "sell_quote", "long_liq_count", "long_liq_quote", "short_liq_count", "short_liq_quote", "source"])
         rows = {}
+        # per whole source, folded to its kind here: SQLite's instr() is not PostgreSQL's strpos()
         for hour, venue, symbol, src, grp, trades, bb, sb, bq, sq in conn.execute(
-                "SELECT hour, venue, symbol, CASE instr(source, ':') WHEN 0 THEN source ELSE substr(source, 1, "
-                "instr(source, ':') - 1) END, grp, SUM(trades), SUM(buy_base), SUM(sell_base), SUM(buy_quote), "
+                "SELECT hour, venue, symbol, source, grp, SUM(trades), SUM(buy_base), SUM(sell_base), SUM(buy_quote), "
                 f"SUM(sell_quote) FROM volume_hours WHERE hour >= ? AND hour <= ?{g} GROUP BY 1, 2, 3, 4, 5", args):
-            rows[(hour, venue, symbol, src)] = [grp, trades, bb, sb, bq, sq, 0, 0.0, 0, 0.0]
+            row = rows.setdefault((hour, venue, symbol, src.split(":", 1)[0]), [grp, 0, 0.0, 0.0, 0.0, 0.0, 0, 0.0, 0, 0.0])
+            row[1] += trades
+            row[2] += bb
+            row[3] += sb
+            row[4] += bq
+            row[5] += sq
         for hour, venue, symbol, src, grp, side, count, quote in conn.execute(
                 "SELECT minute / 3600000 * 3600000, venue, symbol, source, grp, side, SUM(count), SUM(quote) "
                 f"FROM liq_minutes WHERE minute >= ? AND minute <= ?{g} GROUP BY 1, 2, 3, 4, 5, 6", args):

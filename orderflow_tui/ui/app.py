@@ -284,7 +284,9 @@ class OrderflowApp(BookKeys, App):
         except StoreError as exc:
             self.acc = (None, [], str(exc))
         except Exception as exc:  # sqlite3.Error mid-read: say so, keep going
-            self.acc = (None, [], f"store read failed: {exc}")
+            from orderflow_tui.store.db import masked
+
+            self.acc = (None, [], masked(f"store read failed: {exc}"))
 
     # ---- actions -------------------------------------------------------------------------
 
