@@ -40,8 +40,16 @@ def backfill_v4(conn) -> None:
                  "/ 60000 * 60000 GROUP BY m.source, m.minute / 3600000 * 3600000, m.grp, m.venue, m.side")
 
 
+_DAYS: dict[int, str] = {}
+
+
 def ymd(ms: int) -> str:
-    return time.strftime("%Y%m%d", time.gmtime(ms / 1000))
+    """The UTC date as §3b writes it (always YYYYMMDD), one strftime per day."""
+    day = ms // DAY
+    text = _DAYS.get(day)
+    if text is None:
+        text = _DAYS[day] = time.strftime("%Y%m%d", time.gmtime(day * 86_400))
+    return text
 
 
 @dataclass
@@ -120,16 +128,17 @@ def span_bounds(since: int | None, until: int | None) -> tuple[int | None, int |
     return lo, hi
 
 
-def group_bucket(conn, group: str, buckets: dict | None, cond: str, args: list) -> float:
+def group_bucket(group: str, buckets: dict | None, cells: dict) -> float:
     """The group's liquidation bucket (analytics.md §5): the setting, the built-in default, else the
     bucket the engine stored most (it derives one from the group's first price)."""
     if buckets and buckets.get(group):
         return float(buckets[group])
     if group in DEFAULT_ROW_SIZE:
         return DEFAULT_ROW_SIZE[group]
-    row = conn.execute(f"SELECT bucket, SUM(count) FROM liq_hours WHERE {cond} AND grp = ? AND bucket > 0 "
-                       "GROUP BY bucket ORDER BY SUM(count) DESC", [*args, group]).fetchone()
-    return float(row[0]) if row else 0.0
+    counts: dict[float, int] = {}
+    for (bucket, _), (count, _, _) in cells.items():
+        counts[bucket] = counts.get(bucket, 0) + count
+    return max(counts, key=lambda b: counts[b]) if counts else 0.0
 
 
 def desk(conn, since: int | None = None, until: int | None = None, group: str | None = None,
@@ -142,50 +151,49 @@ def desk(conn, since: int | None = None, until: int | None = None, group: str | 
     if hi is not None:
         w += " AND hour < ?"
         args.append(hi)
-    hours: dict[int, Hour] = {}
-    for ts, venue, side, count, base, quote in conn.execute(
-            f"SELECT hour, venue, side, SUM(count), SUM(base), SUM(quote) FROM liq_hours WHERE {w} "
-            "GROUP BY hour, venue, side ORDER BY hour", args):
-        h = hours.get(ts)
+    # one scan of the rollup in the span (no GROUP BY: at ~150 a day nearly every row is one
+    # liquidation, and a sort in SQL costs more than adding them up here)
+    acc: dict[int, list] = {}  # hour -> [count, base, quote, long count, short count, long q, short q, venues]
+    by_level: dict[str, dict] = {}  # group -> (bucket, level) -> [count, long quote, short quote]
+    for ts, grp, venue, side, bucket, level, count, base, quote in conn.execute(
+            f"SELECT hour, grp, venue, side, bucket, level, count, base, quote FROM liq_hours WHERE {w}", args):
+        h = acc.get(ts)
         if h is None:
-            h = hours[ts] = Hour(ts)
-        h.count += count
-        h.base += base
-        h.quote += quote
+            h = acc[ts] = [0, 0.0, 0.0, 0, 0, 0.0, 0.0, {}]
+        h[0] += count
+        h[1] += base
+        h[2] += quote
         if side == "long":
-            h.long_count += count
-            h.long_quote += quote
+            h[3] += count
+            h[5] += quote
         else:
-            h.short_count += count
-            h.short_quote += quote
-        h.venues[venue] = h.venues.get(venue, 0.0) + quote
+            h[4] += count
+            h[6] += quote
+        h[7][venue] = h[7].get(venue, 0.0) + quote
+        if bucket > 0:
+            cell = by_level.setdefault(grp, {}).setdefault((bucket, level), [0, 0.0, 0.0])
+            cell[0] += count
+            cell[1 if side == "long" else 2] += quote
+    hours = [Hour(ts, *acc[ts]) for ts in sorted(acc)]
     # price levels: the group asked for, else the configured first group when it has data, else the first
     level_group = group
     if level_group is None:
-        wa, aa = _where("hour", lo, None, None, src)
-        if hi is not None:
-            wa += " AND hour < ?"
-            aa = [*aa, hi]
-        present = sorted(r[0] for r in conn.execute(f"SELECT DISTINCT grp FROM liq_hours WHERE {wa}", aa))
+        present = sorted(by_level)
         first = (first_group or "").upper()
         level_group = first if first in present else (present[0] if present else first or None)
     bucket, levels = 0.0, []
     if level_group:
-        wg, ga = _where("hour", lo, None, level_group, src)
-        if hi is not None:
-            wg += " AND hour < ?"
-            ga.append(hi)
-        bucket = group_bucket(conn, level_group, buckets, wg, ga)
-        acc: dict[float, list] = {}
-        for stored, level, side, count, quote in conn.execute(
-                f"SELECT bucket, level, side, SUM(count), SUM(quote) FROM liq_hours WHERE {wg} AND bucket > 0 "
-                "GROUP BY bucket, level, side", ga):
+        cells = by_level.get(level_group, {})
+        bucket = group_bucket(level_group, buckets, cells)
+        merged: dict[float, list] = {}
+        for (stored, level), (count, lq, sq) in cells.items():
             # a bucket setting changed since these rows were written: their lower edges, re-bucketed
-            price = level if stored == bucket or not bucket else round(math.floor(level / bucket + 1e-9) * bucket, 10)
-            row = acc.setdefault(price, [0, 0.0, 0.0])
+            price = level if stored == bucket else round(math.floor(level / bucket + 1e-9) * bucket, 10)
+            row = merged.setdefault(price, [0, 0.0, 0.0])
             row[0] += count
-            row[1 if side == "long" else 2] += quote
-        levels = [(p, r[0], r[1], r[2]) for p, r in sorted(acc.items())]
+            row[1] += lq
+            row[2] += sq
+        levels = [(p, r[0], r[1], r[2]) for p, r in sorted(merged.items())]
     cw, cargs = _where("start_ts", lo, None, group, src)
     if hi is not None:
         cw += " AND start_ts < ?"
@@ -197,7 +205,7 @@ def desk(conn, since: int | None = None, until: int | None = None, group: str | 
         cascades.append({"start_ts": start, "end_ts": end, "count": count, "quote": quote,
                          "venues": [v for v in venues.split(",") if v], "cross_exchange": bool(cross), "risk": risk,
                          "band": band, "group": grp, "long_quote": lq, "short_quote": sq})
-    return Desk(src[0], (lo, hi), group, list(hours.values()), level_group, bucket, levels, cascades)
+    return Desk(src[0], (lo, hi), group, hours, level_group, bucket, levels, cascades)
 
 
 # ---- CSV (export --what daily|day_hour|hourly|price_levels|cascades) -------------------------------
@@ -232,3 +240,38 @@ def export_rows(d: Desk, what: str) -> tuple[list, list]:
             [[ymd(c["start_ts"]), time.strftime("%H:%M:%S", time.gmtime(c["start_ts"] / 1000)), c["start_ts"],
               c["end_ts"], c["group"], c["count"], repr(c["quote"]), repr(c["long_quote"]), repr(c["short_quote"]),
               " ".join(c["venues"]), int(c["cross_exchange"]), repr(c["risk"]), c["band"]] for c in d.cascades])
+
+
+def quote_before(conn, ts: int, group: str | None = None, source: str | None = None) -> float:
+    """Liquidated quote stored before the hour of ``ts`` (the cumulative chart's starting level)."""
+    w, args = _where("hour", None, None, group, source_filter(conn, source))
+    row = conn.execute(f"SELECT COALESCE(SUM(quote), 0) FROM liq_hours WHERE {w} AND hour < ?",
+                       [*args, ts // HOUR * HOUR]).fetchone()
+    return float(row[0])
+
+
+def vwap_hours(conn, since: int | None, group: str | None = None, source: str | None = None) -> list[tuple]:
+    """(hour, volume-weighted price) of the traded volume stored per hour: the charts' price line."""
+    w, args = _where("hour", since, None, group, source_filter(conn, source))
+    return [(h, q / b) for h, q, b in conn.execute(
+        f"SELECT hour, SUM(buy_quote + sell_quote), SUM(buy_base + sell_base) FROM volume_hours WHERE {w} "
+        "GROUP BY hour ORDER BY hour", args) if b]
+
+
+def last_price(conn, group: str) -> float | None:
+    """The price of the group's newest raw liquidation (kept for store.keep_liquidations_days)."""
+    row = conn.execute("SELECT price FROM liquidations WHERE grp = ? ORDER BY ts DESC LIMIT 1", (group,)).fetchone()
+    return row[0] if row else None
+
+
+def store_state(conn) -> tuple:
+    """A few indexed reads that change whenever a liquidation, a cascade, traded volume or retention
+    changes the store: readers keep their results while it stays the same."""
+    first, last = conn.execute("SELECT MIN(minute), MAX(minute) FROM liq_minutes").fetchone()
+    in_last = conn.execute("SELECT SUM(count) FROM liq_minutes WHERE minute = ?", (last,)).fetchone()[0] \
+        if last is not None else 0
+    cascades = tuple(conn.execute("SELECT COUNT(*), MAX(start_ts), MAX(end_ts) FROM cascades").fetchone())
+    hour = conn.execute("SELECT MAX(hour) FROM volume_hours").fetchone()[0]
+    trades = conn.execute("SELECT SUM(trades) FROM volume_hours WHERE hour = ?", (hour,)).fetchone()[0] \
+        if hour is not None else 0
+    return first, last, in_last, cascades, hour, trades

@@ -388,23 +388,30 @@ def accumulated(conn, since: int | None = None, until: int | None = None, group:
     first_ts = raw[0] if raw[0] is not None else first_last[0]
     last_ts = raw[1] if raw[1] is not None else first_last[1]
 
-    def sums(extra="", extra_args=()):
-        r = conn.execute(f"SELECT COALESCE(SUM(count),0), COALESCE(SUM(base),0), COALESCE(SUM(quote),0) "
-                         f"FROM liq_minutes WHERE {w}{extra}", [*args, *extra_args]).fetchone()
-        return {"count": r[0], "base": r[1], "quote": r[2]}
+    # one scan of the minute buckets, split by group, venue and side (a year of them is ~0.1 s)
+    cells = conn.execute(f"SELECT grp, venue, side, SUM(count), SUM(base), SUM(quote) FROM liq_minutes WHERE {w} "
+                         "GROUP BY grp, venue, side", args).fetchall()
 
-    total = sums()
-    long, short = sums(" AND side = ?", ("long",)), sums(" AND side = ?", ("short",))
+    def sums(keep) -> dict:
+        out = {"count": 0, "base": 0.0, "quote": 0.0}
+        for cell in cells:
+            if keep(cell):
+                out["count"] += cell[3]
+                out["base"] += cell[4]
+                out["quote"] += cell[5]
+        return out
+
+    total = sums(lambda c: True)
+    long, short = sums(lambda c: c[2] == "long"), sums(lambda c: c[2] == "short")
     for side in (long, short):
         side["share_pct"] = side["quote"] / total["quote"] * 100 if total["quote"] else 0.0
     venues = {}
-    for venue, count, base, quote in conn.execute(
-            f"SELECT venue, SUM(count), SUM(base), SUM(quote) FROM liq_minutes WHERE {w} GROUP BY venue "
-            f"ORDER BY SUM(quote) DESC", args):
-        venues[venue] = {"count": count, "base": base, "quote": quote,
-                         "share_pct": quote / total["quote"] * 100 if total["quote"] else 0.0}
-    groups = {g: {"count": c, "base": b, "quote": q} for g, c, b, q in conn.execute(
-        f"SELECT grp, SUM(count), SUM(base), SUM(quote) FROM liq_minutes WHERE {w} GROUP BY grp", args)}
+    for venue in sorted({c[1] for c in cells}):
+        venues[venue] = sums(lambda c: c[1] == venue)
+    venues = dict(sorted(venues.items(), key=lambda kv: -kv[1]["quote"]))
+    for v in venues.values():
+        v["share_pct"] = v["quote"] / total["quote"] * 100 if total["quote"] else 0.0
+    groups = {g: sums(lambda c: c[0] == g) for g in sorted({c[0] for c in cells})}
     cw, cargs = _where("start_ts", since, until, group, src)
     cascades = conn.execute(f"SELECT COUNT(*), COALESCE(SUM(cross_exchange),0), COALESCE(MAX(risk),0) "
                             f"FROM cascades WHERE {cw}", cargs).fetchone()

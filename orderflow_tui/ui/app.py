@@ -23,6 +23,7 @@ from orderflow_tui.ui.books import BookKeys
 from orderflow_tui.ui.screens.help import HelpScreen
 from orderflow_tui.ui.screens.palette import SafeCommandPalette
 from orderflow_tui.ui.views.accumulated_view import AccumulatedView
+from orderflow_tui.ui.widgets.accumulated_panel import CHARTS
 from orderflow_tui.ui.views.footprint_view import FootprintView
 from orderflow_tui.ui.views.heatmap_view import HeatmapView
 from orderflow_tui.ui.views.snapshot_view import SnapshotView
@@ -33,9 +34,8 @@ from orderflow_tui.ui.widgets.venue_status import VenueStatus, overall
 VIEWS = ("snapshot", "footprint", "accumulated", "heatmap")
 SEVERITIES = ("info", "warning", "high")
 APP_ACTIONS = {"view", "next_view", "next_group", "bar_setting", "step", "bar", "range", "pause", "next_theme",
-               "bell", "dom_mode"}
+               "bell", "dom_mode", "chart"}
 RANGES = ("24h", "7d", "30d", "all")
-RANGE_HOURS = {"24h": 24, "7d": 168, "30d": 720, "all": None}
 
 
 class OrderflowApp(BookKeys, App):
@@ -58,6 +58,7 @@ class OrderflowApp(BookKeys, App):
         Binding("home", "bar(1000)", "Oldest", show=False),
         Binding("end", "bar(-1000)", "Newest", show=False),
         Binding("r", "range", "Range", show=False),
+        *(Binding(str(n), f"chart({n})", f"Chart {n}", show=False) for n in range(1, 9)),  # accumulated view
         Binding("p,space", "pause", "Pause"),
         Binding("t", "next_theme", "Theme"),
         Binding("n", "bell", "Bell", show=False),
@@ -82,7 +83,8 @@ class OrderflowApp(BookKeys, App):
         self.bell_on = settings.ui.bell
         self.bar_offset = 0
         self.range_name = "24h"
-        self.acc: tuple = (None, [], "")
+        self.acc: tuple = (None, None, "")  # (totals, AccData, error) of the last store read
+        self.chart = 1  # the accumulated view's chart (keys 1-8)
         self.acc_read_at = 0.0
         self.last_key = None
         self.theme_names: list[str] = []
@@ -258,35 +260,44 @@ class OrderflowApp(BookKeys, App):
 
     def _accumulated(self) -> None:
         if self.store_path is None:
-            self.query_one(AccumulatedView).show(None, [], self.range_name, None, "no store: this session runs with --no-store, so nothing accumulates")
+            self.query_one(AccumulatedView).show(None, None, self.chart, None, "no store: this session runs with "
+                                                 "--no-store, so nothing accumulates")
             return
         if time.monotonic() - self.acc_read_at > 5:
             self.acc_read_at = time.monotonic()
             self.run_worker(self._read_store, thread=True, group="store-read", exclusive=True, exit_on_error=False)
-        stats, hours, error = self.acc
-        self.query_one(AccumulatedView).show(stats, hours, self.range_name, self.store_path, error)
+        stats, data, error = self.acc
+        if data is not None and (data.group != self.group or data.range_name != self.range_name):
+            data = None  # a key changed the group or range: "reading the store…" until the new read
+        self.query_one(AccumulatedView).show(stats, data, self.chart, self.store_path, error)
 
     def _read_store(self) -> None:
-        from orderflow_tui.store.db import StoreError, accumulated, hourly, open_interest
-        from orderflow_tui.store.postgres import connect_any as connect  # a file, or postgresql://...
+        from orderflow_tui.store.db import StoreError
+        from orderflow_tui.ui.views.accumulated_view import read_store
 
-        hours_back = RANGE_HOURS[self.range_name]
-        since = None if hours_back is None else int(self.clock() * 1000) - hours_back * 3_600_000
-        if self.engine.now and hours_back is not None:  # a replay: the range ends at the data's time
-            since = self.engine.now - hours_back * 3_600_000
+        group, range_name = self.group, self.range_name
+        now = self.engine.now or int(self.clock() * 1000)  # a replay: the range ends at the data's time
+        g = self.engine.groups.get(group)
         try:
-            conn = connect(self.store_path, readonly=True)
-            try:
-                oi = dict(open_interest(conn, since, group=self.group))
-                self.acc = (accumulated(conn), [(*h, oi.get(h[0])) for h in hourly(conn, since, group=self.group)], "")
-            finally:
-                conn.close()
+            stats, data = read_store(self.store_path, group, range_name, now, g.last_price if g else None,
+                                     self.settings)
+            acc = (stats, data, "")
         except StoreError as exc:
-            self.acc = (None, [], str(exc))
+            acc = (None, None, str(exc))
         except Exception as exc:  # sqlite3.Error mid-read: say so, keep going
             from orderflow_tui.store.db import masked
 
-            self.acc = (None, [], masked(f"store read failed: {exc}"))
+            acc = (None, None, masked(f"store read failed: {exc}"))
+        if (group, range_name) == (self.group, self.range_name):
+            self.acc = acc
+        else:
+            self.acc_read_at = 0.0  # r or g was pressed meanwhile: read again on the next tick
+        self.call_from_thread(self._store_read)
+
+    def _store_read(self) -> None:
+        if self.view == "accumulated":
+            self.last_key = None
+            self.refresh_views(even_paused=True)
 
     # ---- actions -------------------------------------------------------------------------
 
@@ -300,7 +311,8 @@ class OrderflowApp(BookKeys, App):
         self.action_view(VIEWS[(VIEWS.index(self.view) + 1) % len(VIEWS)])
 
     def action_next_group(self) -> None:
-        known = self.groups + sorted(g for g in self.engine.groups if g not in self.groups)
+        stored = self.acc[0]["groups"] if self.view == "accumulated" and self.acc[0] else {}
+        known = self.groups + sorted(g for g in {*self.engine.groups, *stored} if g not in self.groups)
         self.group = known[(known.index(self.group) + 1) % len(known)] if self.group in known else known[0]
         self.bar_offset = 0
         self.last_key = None
@@ -357,6 +369,13 @@ class OrderflowApp(BookKeys, App):
         self.last_key = None
         self.refresh_views(even_paused=True)
 
+    def action_chart(self, n: int) -> None:
+        if self.view != "accumulated":
+            return
+        self.chart = n
+        self.last_key = None
+        self.refresh_views(even_paused=True)
+
     def action_range(self) -> None:
         self.range_name = RANGES[(RANGES.index(self.range_name) + 1) % len(RANGES)]
         self.acc_read_at = 0.0
@@ -410,7 +429,7 @@ class OrderflowApp(BookKeys, App):
         yield from super().get_system_commands(screen)
         for name, text, action in (
             ("Snapshot view", "Right now: signal, CVD, pressure, footprint, liquidations", "view('snapshot')"),
-            ("Accumulated view", "The store's totals and chart", "view('accumulated')"),
+            ("Accumulated view", "The store's totals, charts 1-8 and largest cascades", "view('accumulated')"),
             ("Footprint detail", "Ladder of one bar, the DOM and the volume profiles", "view('footprint')"),
             ("Heatmap view", "Resting book over time, trades and liquidations on it (h)", "view('heatmap')"),
             ("DOM merged / per venue", "The ladder's books summed or one column per venue (d)", "dom_mode"),
@@ -423,3 +442,6 @@ class OrderflowApp(BookKeys, App):
             ("Bell on / off", "Ring the terminal bell on alerts", "bell"),
         ):
             yield SystemCommand(name, text, lambda a=action: self.run_action(a))
+        for n, (name, text, _) in CHARTS.items():  # the accumulated view's charts
+            yield SystemCommand(f"Chart {n}: {name}", text,
+                                lambda n=n: (self.action_view("accumulated"), self.action_chart(n)))

@@ -16,6 +16,9 @@ HELP = """[b]orderflow-tui keys[/b]
   + / -  coarser / finer price rows (heatmap: its own rows)
   ← / →  select a bar (footprint grid); scroll the history (heatmap); home / end: the ends
   r  chart range (24h 7d 30d all)   t  next theme      n  terminal bell on/off
+  accumulated view (a): 1 liquidation volume  2 daily heatmap (day x hour)  3 cascade
+    timeline  4 long vs short  5 market share by venue  6 daily summary  7 cumulative
+    volume  8 price levels (today's price ►); the largest cascades beside them
   ctrl+p  command palette   ?  this help               q  quit
 
 [b]What the numbers are[/b]

@@ -1,18 +1,69 @@
-"""The accumulated view: the store's long memory, read in a thread every few seconds."""
+"""The accumulated view: the store's long memory, read in a thread every few seconds: the totals, the
+chart chosen with 1-8 and the largest cascades, over the range `r` and the group `g` choose."""
 
 from __future__ import annotations
 
 from textual.app import ComposeResult
-from textual.containers import Horizontal
+from textual.containers import Horizontal, Vertical
 
-from orderflow_tui.ui.widgets.accumulated_panel import AccumulatedTotals, LiquidationChart
+from orderflow_tui.ui.widgets.acc_cascades import CascadeTable
+from orderflow_tui.ui.widgets.accumulated_panel import AccumulatedChart, AccumulatedTotals
+from orderflow_tui.ui.widgets.chart_grid import H, AccData
+
+RANGE_HOURS = {"24h": 24, "7d": 168, "30d": 720, "all": None}
 
 
 class AccumulatedView(Horizontal):
     def compose(self) -> ComposeResult:
         yield AccumulatedTotals("ACCUMULATED", id="acc-totals")
-        yield LiquidationChart("CHART  r: 24h / 7d / 30d / all", id="acc-chart")
+        with Vertical(id="acc-right"):
+            yield AccumulatedChart("CHART", id="acc-chart")
+            yield CascadeTable("LARGEST CASCADES", id="acc-cascades")
 
-    def show(self, stats, hours, range_name: str, path, error: str) -> None:
-        self.query_one(AccumulatedTotals).show(stats, path, error)
-        self.query_one(LiquidationChart).show(hours, range_name, error)
+    def show(self, stats, data: AccData | None, chart: int, path, error: str) -> None:
+        self.query_one(AccumulatedTotals).show(stats, data, path, error)
+        self.query_one(AccumulatedChart).show(data, chart, error)
+        table = self.query_one(CascadeTable)
+        if table.display:
+            table.show(data, error)
+
+
+_CACHE: dict = {}  # (what, store, ...) -> (store state, result): a quiet store is not read twice
+
+
+def read_store(path, group: str, range_name: str, now_ms: int, price: float | None, settings) -> tuple:
+    """(totals since the store began, AccData for the range and group) from one read of the store (a
+    worker thread calls it; StoreError and database errors reach the caller). The totals and the
+    analysis are read again only when the store changed or the range moved to another hour."""
+    from orderflow_tui.store.analysis import desk, last_price, quote_before, span_bounds, store_state, vwap_hours
+    from orderflow_tui.store.db import accumulated
+    from orderflow_tui.store.postgres import connect_any  # a file, or postgresql://...
+
+    hours_back = RANGE_HOURS[range_name]
+    since = None if hours_back is None else now_ms - hours_back * H
+    conn = connect_any(path, readonly=True)
+    try:
+        state = store_state(conn)
+
+        def cached(key, compute):
+            hit = _CACHE.get(key)
+            if hit is not None and hit[0] == state:
+                return hit[1]
+            if len(_CACHE) > 32:
+                _CACHE.clear()
+            value = compute()
+            _CACHE[key] = (state, value)
+            return value
+
+        stats = cached(("totals", str(path)), lambda: accumulated(conn))
+        d = cached(("desk", str(path), group, span_bounds(since, None)),
+                   lambda: desk(conn, since, None, group, None, settings.engine.liquidation_bucket))
+        start = since if since is not None else (d.hours[0].ts if d.hours else now_ms - H)
+        end = max(now_ms, d.hours[-1].ts + H if d.hours else now_ms)
+        prices = cached(("prices", str(path), group, span_bounds(since, None)), lambda: vwap_hours(conn, since, group))
+        before = quote_before(conn, start, group) if since is not None else 0.0
+        if not price:  # no trade seen by this process: the last hourly VWAP, else the last liquidation's
+            price = prices[-1][1] if prices else last_price(conn, group)
+    finally:
+        conn.close()
+    return stats, AccData(d, start, end, range_name, group, price or None, prices, before)

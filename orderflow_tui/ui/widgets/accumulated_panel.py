@@ -1,81 +1,109 @@
-"""ACCUMULATED: the store's totals since it was first written, and a TradingView-style chart.
-Both change only when the store is read again (every few seconds), and are redrawn only then."""
+"""ACCUMULATED: the store's totals since it was first written, and the analysis desk's charts (keys
+1-8). Both change only when the store is read again (every few seconds) or a key or the size
+changes, and are drawn only then."""
 
 from __future__ import annotations
 
-from plotext._figure import _figure_class
-from rich.text import Text
+from orderflow_tui.store.report import duration
+from orderflow_tui.ui.format import money, qty, stamp, ymd
+from orderflow_tui.ui.widgets import acc_cascades, acc_daily, acc_heatmaps, acc_series
+from orderflow_tui.ui.widgets.chart_grid import H, AccData, data_note
+from orderflow_tui.ui.widgets.line_panel import LinePanel, wrap
 
-from orderflow_tui.store.report import format_stats
-from orderflow_tui.ui.format import day_hour
-from orderflow_tui.ui.widgets.line_panel import LinePanel
+# key -> (name in the help and the palette, what it shows, draw(data, width, height))
+CHARTS = {
+    1: ("Liquidation volume", "hourly, longs and shorts apart, under the price", acc_series.volume),
+    2: ("Daily heatmap", "when liquidations happen: UTC day x hour", acc_heatmaps.day_hour),
+    3: ("Cascade timeline", "each finished cascade: time, risk, volume", acc_cascades.timeline),
+    4: ("Long vs short", "share and volume over time", acc_series.long_short),
+    5: ("Market share by venue", "each venue's share over time, stacked", acc_series.market_share),
+    6: ("Daily summary", "USD, coin and events per day, busiest marked", acc_daily.daily),
+    7: ("Cumulative volume", "liquidated since the store began", acc_series.cumulative),
+    8: ("Price levels", "where liquidations cluster by price bucket", acc_heatmaps.price_levels),
+}
 
 
 class AccumulatedTotals(LinePanel):
-    def show(self, stats: dict | None, path, error: str = "") -> None:
+    """The totals since the store began (every group), then the range and group the keys chose;
+    every line fits the panel (cut with … only below 120 columns)."""
+
+    def show(self, stats: dict | None, data: AccData | None, path, error: str = "") -> None:
+        width = max(10, self.cols)
         if error:
-            self.set_lines([((error, "bold red"),)])
-        elif stats is None:
+            self.set_lines([((line, "bold red"),) for line in _wrap(error, width)])
+            return
+        if stats is None:
             self.set_lines([(("reading the store…", "muted"),)])
-        else:
-            self.set_lines([((line, ""),) for line in format_stats(stats, path).splitlines()])
+            return
+        self.set_lines([((part, s),) for t, s in summary(stats, data, str(path))
+                        for part in (wrap(t, width, "       ") if t else [""])])
 
 
-class LiquidationChart(LinePanel):
-    """Price on top, volume under it, liquidation bars below (longs down, shorts up), and the open
-    interest summed over the venues (one- or two-sided: indicative, see MARKET), per hour."""
+def _wrap(text: str, width: int) -> list[str]:
+    import textwrap
+
+    return textwrap.wrap(text, width) or [""]
+
+
+def summary(r: dict, data: AccData | None, path: str) -> list[tuple[str, str]]:
+    t, lo, sh = r["total"], r["long"], r["short"]
+    out = [(f"STORE  {r.get('source', 'all')} · {path}", "muted"),
+           (f"First  {stamp(r['first_ts'])} UTC" if r["first_ts"] else "First  -", ""),
+           (f"Last   {stamp(r['last_ts'])} UTC" if r["last_ts"] else "Last   -", ""),
+           (f"Span   {duration(r['duration_ms'])}", ""),
+           ("", ""),
+           (f"TOTAL  {t['count']:,} events  {money(t['quote'])}", "bold"),
+           (f"       {r['cascades']['count']:,} cascades ({r['cascades']['cross_exchange']:,} cross-exchange)", ""),
+           (f"LONG   {lo['count']:>7,} events {money(lo['quote']):>9} {lo['share_pct']:5.1f}%", "long"),
+           (f"SHORT  {sh['count']:>7,} events {money(sh['quote']):>9} {sh['share_pct']:5.1f}%", "short")]
+    if r["groups"]:
+        out.append(("BY GROUP", "bold"))
+        for g, v in sorted(r["groups"].items()):
+            out.append((f"  {g:<5} {v['count']:>7,} {qty(v['base']):>12} {money(v['quote']):>9}", ""))
+    if r["venues"]:
+        out.append(("BY VENUE", "bold"))
+        for venue, v in r["venues"].items():
+            out.append((f"  {venue.upper():<11} {v['count']:>7,} {money(v['quote']):>9} {v['share_pct']:5.1f}%", ""))
+    hours = r["duration_ms"] / H
+    if hours >= 1:  # per-hour rates only over at least an hour: never extrapolated from minutes
+        out.append((f"RATES  {t['count'] / hours:,.1f} events/h  {money(t['quote'] / hours)}/h", ""))
+    elif t["count"]:
+        out.append(("RATES  under an hour of data: no rate yet", "muted"))
+    if data is not None:
+        days = data.desk.days()
+        total = sum(h.quote for h in data.desk.hours)
+        count = sum(h.count for h in data.desk.hours)
+        longs = sum(h.long_quote for h in data.desk.hours)
+        out += [("", ""), (f"{data.group} · last {data.range_name}", "bold"),
+                (f"  {count:,} events  {money(total)}" + (f"  longs {longs / total * 100:.0f}%" if total else ""),
+                 "")]
+        if days:
+            top = max(days, key=lambda d: d["quote"])
+            out.append((f"  busiest day {ymd(top['day_ts'])} {money(top['quote'])}", ""))
+        note = data_note(data)
+        if note:
+            out.append((f"  {note}", "muted"))
+    out += [("", ""), ("keys 1-8 charts · r range · g group", "muted")]
+    return out
+
+
+class AccumulatedChart(LinePanel):
+    """The chart chosen with 1-8, drawn only when the data, the chart or the size changed."""
 
     def __init__(self, *a, **kw) -> None:
         super().__init__(*a, **kw)
         self._drawn = None
 
-    def show(self, hours: list[tuple], range_name: str, error: str = "") -> None:
+    def show(self, data: AccData | None, chart: int, error: str = "") -> None:
         width, height = self.cols, self.rows
-        if error:
+        name = CHARTS[chart][0]
+        self.set_title(f"CHART {chart} {name.upper()} · 1-8 chart · r range · g group")
+        if error or data is None:
             self._drawn = None
-            self.set_lines([((error, "muted"),)])
+            self.set_lines([((error or "reading the store…", "muted"),)])
             return
-        key = (tuple(hours), range_name, width, height, self.app.theme)
+        key = (id(data), chart, width, height)
         if key == self._drawn:
-            return  # plotext is slow: draw only when the data or the size changed
+            return
         self._drawn = key
-        if not hours:
-            self.set_lines([((f"{range_name}: no hourly data in the store yet", "muted"),)])
-            return
-        if width < 30 or height < 9:
-            self.set_lines([(("too small for the chart", "muted"),)])
-            return
-        fig = _figure_class()  # this widget's own figure: plotext's global one is shared state
-        oi = [(x, h[6]) for x, h in enumerate(hours) if len(h) > 6 and h[6]]  # open interest, when stored
-        fig.subplots(4 if oi else 3, 1)
-        xs = list(range(len(hours)))
-        known = [(x, h[5]) for x, h in zip(xs, hours) if h[5] > 0]
-        top = fig.subplot(1, 1)
-        top.title(f"price (hourly VWAP) · volume · liquidations  [{range_name}]")
-        if known:
-            top.plot([x for x, _ in known], [p for _, p in known], color="cyan")
-        mid = fig.subplot(2, 1)
-        mid.bar(xs, [(h[3] + h[4]) / 1e6 for h in hours], color="gray")
-        mid.ylabel("vol $M")
-        low = fig.subplot(3, 1)
-        low.bar(xs, [h[2] / 1e6 for h in hours], color="green")  # shorts liquidated: up
-        low.bar(xs, [-h[1] / 1e6 for h in hours], color="red")  # longs liquidated: down
-        low.ylabel("liq $M")
-        subs = [top, mid, low]
-        if oi:
-            ctx = fig.subplot(4, 1)
-            ctx.plot([x for x, _ in oi], [v / 1e9 for _, v in oi], color="orange")
-            ctx.ylabel("OI $B*")
-            subs.append(ctx)
-        step = max(1, len(hours) // max(1, min(6, width // 18)))  # labels like 20261207 16:00 never touch
-        ticks = xs[::step]
-        labels = [day_hour(hours[i][0]) for i in ticks]
-        for sub in subs:
-            sub.xticks(ticks, labels)
-        fig.plotsize(width, height)
-        fig.theme("clear")
-        console = self.app.console
-        lines = []
-        for line in Text.from_ansi(fig.build()).split("\n")[:height]:
-            lines.append(tuple((seg.text, seg.style) for seg in line.render(console) if seg.text))
-        self.set_lines(lines)
+        self.set_lines(CHARTS[chart][2](data, width, height))
