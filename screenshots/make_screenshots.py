@@ -3,10 +3,11 @@
 The capture: the real Binance USD-M BTCUSDT trade recording in ../shared/data (hftbacktest), plus
 liquidation frames in each venue's documented format placed in its last minute (no real
 liquidation frame was recorded). One SVG per theme, view and size (120x40 and 200x60), plus the
-narrow layout at 80x24 and the accumulated view; and the simulated market of `demo` with all six
-venues (the MARKET panel filled):
+narrow layout at 80x24; every accumulated chart on a store of a year of liquidations (the store of
+tests/year_store.py) and on one hour; and the simulated market of `demo` with all six venues (the
+MARKET panel filled):
 
-    python screenshots/make_screenshots.py
+    python screenshots/make_screenshots.py [accumulated]
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from orderflow_tui.feeds.replay_source import ReplaySource  # noqa: E402
 from orderflow_tui.ui.app import OrderflowApp  # noqa: E402
 
 SHOTS = [(theme, view, size) for theme in ("dark", "light", "colorblind") for view in ("snapshot", "footprint")
-         for size in ((120, 40), (200, 60))] + [("dark", "snapshot", (80, 24)), ("dark", "accumulated", (160, 50))]
+         for size in ((120, 40), (200, 60))] + [("dark", "snapshot", (80, 24))]
 
 
 async def shoot(capture: Path, theme: str, view: str, size: tuple[int, int]) -> str:
@@ -64,7 +65,54 @@ async def shoot_demo(size: tuple[int, int], seconds: float = 75.0) -> str:
         return app.export_screenshot(title="orderflow-tui · demo, six venues")
 
 
+async def shoot_chart(db: Path, chart: int, size: tuple[int, int], range_name: str, theme: str = "dark") -> str:
+    """The accumulated view on a store (charts 1-8), the clock at the store's end."""
+    settings = config.Settings()
+    settings.ui.theme = theme
+    app = OrderflowApp(settings, Engine(settings.engine), None, store_path=Path(db.name), groups=["BTC"],
+                       mode="LIVE", clock=lambda: YEAR_END / 1000)
+    app.range_name = range_name
+    async with app.run_test(size=size) as pilot:
+        await pilot.press("a", str(chart))
+        while app.acc[1] is None and not app.acc[2]:
+            await pilot.pause(0.05)
+        app.last_key = None
+        app.refresh_views()
+        await pilot.pause(0.2)
+        return app.export_screenshot(title=f"orderflow-tui · accumulated · chart {chart} · {range_name}")
+
+
+YEAR_END = 1_723_161_600_000  # 20240809 00:00 UTC
+
+
+def charts() -> None:
+    """Every accumulated chart on a year of liquidations (200x60, range all; the heatmap also in the
+    colour-blind theme at 120x40), and chart 1 with one hour of data (120x40, range 24h)."""
+    import os
+
+    from year_store import build_hour_store, build_year_store
+
+    with tempfile.TemporaryDirectory() as tmp:
+        year = build_year_store(Path(tmp) / "year.sqlite", YEAR_END)
+        hour = build_hour_store(Path(tmp) / "hour.sqlite", YEAR_END)
+        here = os.getcwd()
+        os.chdir(tmp)  # the summary names the store file: year.sqlite, not a temporary path
+        try:
+            shots = [(year, n, (200, 60), "all", "dark") for n in range(1, 9)]
+            shots += [(year, 2, (120, 40), "30d", "colorblind"), (hour, 1, (120, 40), "24h", "dark")]
+            for db, n, size, rng, theme in shots:
+                name = f"accumulated-chart{n}-{db.stem}-{theme}-{size[0]}x{size[1]}.svg"
+                (HERE / name).write_text(asyncio.run(shoot_chart(db, n, size, rng, theme)), encoding="utf-8")
+                print("wrote", HERE / name)
+        finally:
+            os.chdir(here)
+
+
 def main() -> None:
+    if sys.argv[1:] == ["accumulated"]:  # only the accumulated charts (a few seconds)
+        charts()
+        return
+    charts()
     frames = list(hftbacktest_frames("usdm_btcusdt_20240808_trades_only.txt.gz", "binance"))
     frames += list(liquidation_frames(12, t0=frames[-1][0] - 90_000, gap=(2000, 9000)))
     with tempfile.TemporaryDirectory() as tmp:

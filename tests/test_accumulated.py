@@ -99,8 +99,8 @@ async def test_every_chart_on_a_year_store(year_db, snapshot):
 async def test_one_hour_of_data_is_one_hour_wide_and_said(hour_db, snapshot):
     app = make_app(hour_db)
     async with app.run_test(size=SIZES[0]) as pilot:
-        await pilot.press("1")  # digits act only in the accumulated view
-        assert app.chart == 1
+        await pilot.press("3")  # digits act only in the accumulated view
+        assert app.chart == 1 and app.view == "snapshot"
         await open_view(pilot, app)
         assert app.range_name == "24h"
         for size in SIZES:

@@ -302,9 +302,9 @@ def start_session(conn, source: str, mode: str, venues: str, replace_source: boo
 def apply_retention(conn, keep_liquidations_days: int, keep_buckets_days: int, now_ms: int,
                     institutional: float = 100_000.0) -> int:
     """Retention in tiers (0 keeps forever): raw liquidations below the institutional size for
-    ``keep_liquidations_days``; the minute and hour rollups, traded volume, cascades and institutional
-    liquidations for ``keep_buckets_days``. Every statistic reads the rollups, so it is the same
-    before and after raw rows go. Ages count back from each source's newest liquidation (never from
+    ``keep_liquidations_days``; the minute and hour rollups, traded volume, open interest, cascades
+    and institutional liquidations for ``keep_buckets_days``. Every statistic reads the rollups, so
+    it is the same before and after raw rows go. Ages count back from each source's newest liquidation (never from
     later than now): a replay of an old capture is not deleted by the next launch."""
     removed = 0
     conn.execute("BEGIN IMMEDIATE")
@@ -328,6 +328,8 @@ def apply_retention(conn, keep_liquidations_days: int, keep_buckets_days: int, n
                                         (source, cut)).rowcount
                 removed += conn.execute("DELETE FROM liq_hours WHERE source = ? AND hour < ?", (source, cut)).rowcount
                 removed += conn.execute("DELETE FROM cascades WHERE source = ? AND start_ts < ?",
+                                        (source, cut)).rowcount
+                removed += conn.execute("DELETE FROM context_minutes WHERE source = ? AND minute < ?",
                                         (source, cut)).rowcount
                 removed += conn.execute("DELETE FROM volume_hours WHERE (source = ? OR source LIKE ?) AND hour < ?",
                                         (*src, cut)).rowcount

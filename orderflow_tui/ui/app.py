@@ -10,8 +10,9 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from textual.app import App, ComposeResult, SystemCommand
+from textual.app import App, ComposeResult, ScreenStackError, SystemCommand
 from textual.binding import Binding
+from textual.css.query import NoMatches
 from textual.widgets import ContentSwitcher, Footer
 
 from orderflow_tui.engine.engine import Engine
@@ -295,9 +296,13 @@ class OrderflowApp(BookKeys, App):
         self.call_from_thread(self._store_read)
 
     def _store_read(self) -> None:
-        if self.view == "accumulated":
-            self.last_key = None
+        if self.view != "accumulated" or not self.is_running:
+            return
+        self.last_key = None
+        try:
             self.refresh_views(even_paused=True)
+        except (NoMatches, ScreenStackError):
+            pass  # the read ended while the app was closing: nothing left to draw
 
     # ---- actions -------------------------------------------------------------------------
 
