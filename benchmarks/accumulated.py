@@ -145,6 +145,10 @@ async def app_draws(db: Path, now_ms: int) -> tuple[float, dict]:
             await pilot.press(str(n))
             await pilot.pause()
             out[n] = time.perf_counter() - t0
+            t0 = time.perf_counter()
+            await pilot.press(str(n))  # the same key again: nothing to draw (the Pilot's own cost)
+            await pilot.pause()
+            out[-n] = time.perf_counter() - t0
     return opened, out
 
 
@@ -174,6 +178,48 @@ async def prune_stall(db: Path) -> tuple[float, float, int]:
     done.set()
     await tick
     return took, max(lateness, default=0.0), removed
+
+
+def day_size(liqs: int, seed: int = 5) -> int:
+    """Bytes one UTC day adds to a store for BTC and ETH on six venues: ``liqs`` liquidations,
+    traded volume per market and hour, open interest and funding per market and minute, ~50
+    cascades, written through the store's own write path (then the WAL checkpointed)."""
+    from orderflow_tui.store.db import Batch, connect, write_batch
+
+    rnd = random.Random(seed)
+    venues = ("binance", "bybit", "okx", "coinbase", "hyperliquid", "bitget")
+    groups = {"BTC": (60_000.0, 100.0), "ETH": (3_000.0, 10.0)}
+    day0 = 1_800_000_000_000 // D * D
+    batch = Batch()
+    for i in range(liqs):
+        t = day0 + rnd.randrange(D)
+        g = "BTC" if i % 3 else "ETH"
+        price, bucket = groups[g]
+        v = venues[i % 6]
+        px = round(price * (1 + rnd.uniform(-0.02, 0.02)), 1)
+        qty = round(rnd.lognormvariate(-1.5, 1.2), 4) or 0.0001
+        batch.liquidations.append(("live", v, f"{g}USDT", t, "long" if rnd.random() < 0.5 else "short", px, qty,
+                                   px * qty, 0, g, "", bucket, math.floor(px / bucket) * bucket))
+    for g, (price, _) in groups.items():
+        for v in venues:
+            for h in range(24):
+                batch.volumes.append(("live", day0 + h * H, v, f"{g}USDT", g, 50_000, 500.0, 500.0, 500 * price,
+                                      500 * price))
+            for m in range(1440):
+                batch.context.append(("live", day0 + m * 60_000, v, f"{g}USDT", g, 50_000.0, 50_000.0 * price,
+                                      0.0001, 8.0))
+        for k in range(25):
+            t = day0 + rnd.randrange(D)
+            batch.cascades.append(("live", g, t, t + 120_000, 12, 500_000.0, 300_000.0, 200_000.0,
+                                   "binance,bybit", 1, 0.9, "moderate"))
+    with tempfile.TemporaryDirectory() as tmp:
+        db = Path(tmp) / "day.sqlite"
+        conn = connect(db)
+        empty = os.path.getsize(db)
+        write_batch(conn, batch)
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        conn.close()
+        return os.path.getsize(db) - empty
 
 
 def main() -> None:
@@ -240,9 +286,15 @@ def main() -> None:
     rows.append(("app: a (all) until drawn, 200x60", f"{opened * 1000:.0f} ms", "< 1 s"))
     rows.append(("app: keys 1-8 until painted", " ".join(f"{presses[n] * 1000:.0f}" for n in range(1, 9)) + " ms",
                  "< 300 ms each"))
+    rows.append(("app: the same key again (baseline)", " ".join(f"{presses[-n] * 1000:.0f}" for n in range(1, 9))
+                 + " ms", "baseline"))
     took, late, removed = asyncio.run(prune_stall(db))
     rows.append(("retention 90 d / 730 d (thread)", f"{took * 1000:.0f} ms, {removed:,} rows; loop late "
                  f"{late * 1000:.1f} ms at most", ""))
+    for liqs in (2_000, 20_000):
+        size = day_size(liqs)
+        rows.append((f"one day, BTC+ETH on six venues, {liqs:,} liq.", f"{size / 1e6:.2f} MB "
+                     f"({size * 365 / 1e9:.2f} GB a year)", "volume/h, OI/min per market"))
     width = max(len(r[0]) for r in rows)
     print(f"accumulated view on {a.days} days x ~{a.per_day}/day (machine load {os.getloadavg()[0]:.1f}; "
           f"{os.cpu_count()} cores)")

@@ -426,14 +426,18 @@ def stats(
     try:
         conn = connect(path, readonly=True)
         try:
-            result = accumulated(conn, since_ms, until_ms, group, source)
             if json_out:  # the analysis desk's numbers (contract.md §3b), from the hour rollup
-                from orderflow_tui.store.analysis import desk
+                from orderflow_tui.store.analysis import HOUR, desk
 
                 d = desk(conn, since_ms, until_ms, group, source, settings.engine.liquidation_bucket,
                          settings.feeds.group.split(",")[0].strip())
+                # the totals of a span of whole hours are the rollup's: no second scan of the store
+                whole = until_ms is None and (since_ms is None or since_ms % HOUR == 0)
+                result = accumulated(conn, since_ms, until_ms, group, source, d.cells if whole else None)
                 result["cascade_summary"] = result["cascades"]  # §3b's cascades is the list of them
                 result.update(d.as_json(), span={"from_ts": d.span[0], "until_ts": d.span[1]})
+            else:
+                result = accumulated(conn, since_ms, until_ms, group, source)
         finally:
             conn.close()
     except StoreError as exc:

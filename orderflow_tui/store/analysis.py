@@ -77,6 +77,7 @@ class Desk:
     bucket: float
     levels: list  # (price, count, long_quote, short_quote), ascending price
     cascades: list  # dicts, oldest first (with group and band for the table)
+    cells: list = field(default_factory=list)  # (group, venue, side, count, base, quote) over the span
 
     def days(self) -> list[dict]:
         out: dict[str, dict] = {}
@@ -155,6 +156,7 @@ def desk(conn, since: int | None = None, until: int | None = None, group: str | 
     # liquidation, and a sort in SQL costs more than adding them up here)
     acc: dict[int, list] = {}  # hour -> [count, base, quote, long count, short count, long q, short q, venues]
     by_level: dict[str, dict] = {}  # group -> (bucket, level) -> [count, long quote, short quote]
+    cells: dict[tuple, list] = {}  # (group, venue, side) -> [count, base, quote]: the span's totals
     for ts, grp, venue, side, bucket, level, count, base, quote in conn.execute(
             f"SELECT hour, grp, venue, side, bucket, level, count, base, quote FROM liq_hours WHERE {w}", args):
         h = acc.get(ts)
@@ -170,6 +172,12 @@ def desk(conn, since: int | None = None, until: int | None = None, group: str | 
             h[4] += count
             h[6] += quote
         h[7][venue] = h[7].get(venue, 0.0) + quote
+        cell = cells.get((grp, venue, side))
+        if cell is None:
+            cell = cells[(grp, venue, side)] = [0, 0.0, 0.0]
+        cell[0] += count
+        cell[1] += base
+        cell[2] += quote
         if bucket > 0:
             cell = by_level.setdefault(grp, {}).setdefault((bucket, level), [0, 0.0, 0.0])
             cell[0] += count
@@ -183,10 +191,10 @@ def desk(conn, since: int | None = None, until: int | None = None, group: str | 
         level_group = first if first in present else (present[0] if present else first or None)
     bucket, levels = 0.0, []
     if level_group:
-        cells = by_level.get(level_group, {})
-        bucket = group_bucket(level_group, buckets, cells)
+        at_levels = by_level.get(level_group, {})
+        bucket = group_bucket(level_group, buckets, at_levels)
         merged: dict[float, list] = {}
-        for (stored, level), (count, lq, sq) in cells.items():
+        for (stored, level), (count, lq, sq) in at_levels.items():
             # a bucket setting changed since these rows were written: their lower edges, re-bucketed
             price = level if stored == bucket else round(math.floor(level / bucket + 1e-9) * bucket, 10)
             row = merged.setdefault(price, [0, 0.0, 0.0])
@@ -205,7 +213,8 @@ def desk(conn, since: int | None = None, until: int | None = None, group: str | 
         cascades.append({"start_ts": start, "end_ts": end, "count": count, "quote": quote,
                          "venues": [v for v in venues.split(",") if v], "cross_exchange": bool(cross), "risk": risk,
                          "band": band, "group": grp, "long_quote": lq, "short_quote": sq})
-    return Desk(src[0], (lo, hi), group, hours, level_group, bucket, levels, cascades)
+    return Desk(src[0], (lo, hi), group, hours, level_group, bucket, levels, cascades,
+                [(*k, *v) for k, v in sorted(cells.items())])
 
 
 # ---- CSV (export --what daily|day_hour|hourly|price_levels|cascades) -------------------------------

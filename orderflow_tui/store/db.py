@@ -379,9 +379,10 @@ def _where(column: str, since: int | None, until: int | None, group: str | None,
 
 
 def accumulated(conn, since: int | None = None, until: int | None = None, group: str | None = None,
-                source: str | None = None) -> dict:
+                source: str | None = None, cells: list | None = None) -> dict:
     """The accumulated statistics (analytics.md §10), from the minute buckets, of one source
-    (``source_filter``: live by default)."""
+    (``source_filter``: live by default). ``cells``: the same span's (group, venue, side, count,
+    base, quote) already summed from the hour rollup (store/analysis.py), which saves a scan."""
     src = source_filter(conn, source)
     w, args = _where("minute", None if since is None else since // 60_000 * 60_000, until, group, src)
     first_last = conn.execute(f"SELECT MIN(minute), MAX(minute) FROM liq_minutes WHERE {w}", args).fetchone()
@@ -391,8 +392,9 @@ def accumulated(conn, since: int | None = None, until: int | None = None, group:
     last_ts = raw[1] if raw[1] is not None else first_last[1]
 
     # one scan of the minute buckets, split by group, venue and side (a year of them is ~0.1 s)
-    cells = conn.execute(f"SELECT grp, venue, side, SUM(count), SUM(base), SUM(quote) FROM liq_minutes WHERE {w} "
-                         "GROUP BY grp, venue, side", args).fetchall()
+    if cells is None:
+        cells = conn.execute(f"SELECT grp, venue, side, SUM(count), SUM(base), SUM(quote) FROM liq_minutes "
+                             f"WHERE {w} GROUP BY grp, venue, side", args).fetchall()
 
     def sums(keep) -> dict:
         out = {"count": 0, "base": 0.0, "quote": 0.0}
