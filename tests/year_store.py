@@ -67,7 +67,7 @@ def build_hour_store(path, end_ms: int, n: int = 40, seed: int = 3):
     start = (end_ms - H) // H * H + 1
     batch = Batch()
     for i in range(n):
-        t = start + i * (H - 2) // n
+        t = start + i * (H - 2) // (n - 1)  # from the hour's first ms to its last
         venue = VENUES[i % 3]
         px = 60_000.0 + rnd.uniform(-300, 300)
         qty = round(rnd.uniform(0.01, 2.0), 3)

@@ -284,3 +284,10 @@ def store_state(conn) -> tuple:
     trades = conn.execute("SELECT SUM(trades) FROM volume_hours WHERE hour = ?", (hour,)).fetchone()[0] \
         if hour is not None else 0
     return first, last, in_last, cascades, hour, trades
+
+
+def raw_extent(conn, group: str, since: int | None) -> tuple | None:
+    """(first, last) exchange time of the group's raw liquidations since ``since``, or None."""
+    row = conn.execute("SELECT MIN(ts), MAX(ts) FROM liquidations WHERE grp = ? AND ts >= ?",
+                       (group, since or 0)).fetchone()
+    return tuple(row) if row and row[0] is not None else None

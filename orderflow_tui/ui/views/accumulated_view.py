@@ -35,7 +35,8 @@ def read_store(path, group: str, range_name: str, now_ms: int, price: float | No
     """(totals since the store began, AccData for the range and group) from one read of the store (a
     worker thread calls it; StoreError and database errors reach the caller). The totals and the
     analysis are read again only when the store changed or the range moved to another hour."""
-    from orderflow_tui.store.analysis import desk, last_price, quote_before, span_bounds, store_state, vwap_hours
+    from orderflow_tui.store.analysis import (desk, last_price, quote_before, raw_extent, span_bounds, store_state,
+                                              vwap_hours)
     from orderflow_tui.store.db import accumulated
     from orderflow_tui.store.postgres import connect_any  # a file, or postgresql://...
 
@@ -64,6 +65,9 @@ def read_store(path, group: str, range_name: str, now_ms: int, price: float | No
         before = quote_before(conn, start, group) if since is not None else 0.0
         if not price:  # no trade seen by this process: the last hourly VWAP, else the last liquidation's
             price = prices[-1][1] if prices else last_price(conn, group)
+        extent = raw_extent(conn, group, since)
+        if extent and d.hours and d.hours[0].ts + H <= extent[0]:  # raw rows aged out: the rollup's hour
+            extent = (d.hours[0].ts, extent[1])
     finally:
         conn.close()
-    return stats, AccData(d, start, end, range_name, group, price or None, prices, before)
+    return stats, AccData(d, start, end, range_name, group, price or None, prices, before, extent)

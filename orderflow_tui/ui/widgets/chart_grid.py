@@ -31,9 +31,14 @@ class AccData:
     price: float | None = None  # the group's price now (the engine's, else the last hourly VWAP)
     prices: list = field(default_factory=list)  # (hour, VWAP) for the price line of chart 1
     before: float = 0.0  # liquidation quote of the group stored before ``start`` (cumulative chart)
+    extent: tuple | None = None  # (first, last) liquidation of the group in the range, ms (raw rows)
 
 
 def span_words(ms: int) -> str:
+    if ms < 59_500:
+        return f"{round(max(0, ms) / 1000)} s"
+    if ms < H - 30_000:
+        return f"{round(ms / 60_000)} min"
     hours = round(ms / H)
     if hours < 48:
         return f"{hours} hour{'s' if hours != 1 else ''}"
@@ -41,11 +46,13 @@ def span_words(ms: int) -> str:
 
 
 def data_note(data: AccData) -> str:
-    """'n hours of data' when the range is longer than what the store holds in it."""
+    """'n hours of data' when the range is longer than what the store holds in it: from the first to
+    the last liquidation (raw rows), else from the first to the last hour holding one."""
     hours = data.desk.hours
     if not hours:
         return f"no {data.group} liquidations in this {data.range_name} range"
-    covered = hours[-1].ts + H - hours[0].ts
+    first, last = data.extent or (hours[0].ts, hours[-1].ts + H)
+    covered = last - max(first, data.start)
     if covered < data.end - data.start - H:
         return f"{span_words(covered)} of data in this {data.range_name} range"
     return ""
