@@ -191,3 +191,39 @@ def test_a_version_3_store_gets_its_hour_rollup_from_the_raw_rows_and_the_pruned
     conn.close()
     assert [(h["ts"], h["count"], h["quote"]) for h in d["hourly"]] == [(D1, 1, 60050.0), (D1 + 2 * H, 1, 60150.0)]
     assert d["price_levels"]["levels"] == [{"price": 60100.0, "count": 1, "long_quote": 0.0, "short_quote": 60150.0}]
+
+
+async def test_the_store_writer_prunes_at_start_in_a_thread(tmp_path):
+    """Raw liquidations older than 90 days (below the institutional size) go when the writer starts;
+    their hour rollup stays, so the analysis does not change."""
+    import asyncio
+
+    from orderflow_tui.store.db import Batch, write_batch
+    from orderflow_tui.store.writer import AsyncStoreWriter
+
+    db = tmp_path / "w.sqlite"
+    now = D3 + 200 * 24 * H
+    conn = connect(db)
+    rows = [("live", "binance", "BTCUSDT", t, "long", 60000.0, q, 60000.0 * q, 0, "BTC", "", 100.0, 60000.0)
+            for t, q in ((D1, 0.5), (D1 + H, 2.0), (now - H, 0.1))]  # 100+ days old: $30K, $120K; and recent
+    write_batch(conn, Batch(liquidations=rows))
+    before = desk(conn).as_json()
+    conn.close()
+    writer = AsyncStoreWriter(db, Engine(), "live", "live", "binance", keep_liquidations_days=90,
+                              keep_buckets_days=730)
+    await writer.open()
+    task = asyncio.create_task(writer.run())
+    conn = connect(db, readonly=True)
+    try:
+        for _ in range(200):
+            left = conn.execute("SELECT COUNT(*) FROM liquidations").fetchone()[0]
+            if left == 2:
+                break
+            await asyncio.sleep(0.02)
+        assert left == 2  # the $30K one went, the institutional one and the recent one stay
+        assert desk(conn).as_json() == before
+    finally:
+        conn.close()
+        writer.stop()
+        await task
+        await writer.close()

@@ -452,9 +452,14 @@ class PgAsyncStoreWriter:
                 await self.flush()
             if any(self.retention) and time.monotonic() - last_retention > 3600:
                 last_retention = time.monotonic()
-                async with self._lock:
-                    await asyncio.to_thread(apply_retention, self.conn, *self.retention, int(time.time() * 1000),
-                                    self.institutional)
+                async with self._lock:  # the connection is the writer's: held until the pass ends, even
+                    job = asyncio.ensure_future(asyncio.to_thread(  # when the writer is cancelled meanwhile
+                        apply_retention, self.conn, *self.retention, int(time.time() * 1000), self.institutional))
+                    try:
+                        await asyncio.shield(job)
+                    except asyncio.CancelledError:
+                        await asyncio.wait([job])
+                        raise
 
     async def flush(self, stopping: bool = False, extra=None) -> bool:
         """Commit everything collected so far in one transaction (``extra(conn)`` runs inside it: the

@@ -124,12 +124,21 @@ class AsyncStoreWriter:
             raise
 
     async def _retention(self) -> None:
-        sync = await asyncio.to_thread(connect, self.path)
+        """One retention pass on its own connection, opened, used and closed in one worker thread: a
+        cancelled writer (shutdown) waits for the pass instead of closing the connection under it."""
+        def prune() -> int:
+            sync = connect(self.path)
+            try:
+                return apply_retention(sync, *self.retention, int(time.time() * 1000), self.institutional)
+            finally:
+                sync.close()
+
+        job = asyncio.ensure_future(asyncio.to_thread(prune))
         try:
-            await asyncio.to_thread(apply_retention, sync, *self.retention, int(time.time() * 1000),
-                                    self.institutional)
-        finally:
-            sync.close()
+            await asyncio.shield(job)
+        except asyncio.CancelledError:
+            await asyncio.wait([job])
+            raise
 
     def stop(self) -> None:
         """Ask ``run()`` to end after its current step (then call ``close()``)."""
