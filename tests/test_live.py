@@ -363,3 +363,31 @@ def test_a_bounded_demo_ledger_keeps_the_totals_and_the_newest_fills():
         full.record(*fill)
     assert bounded.totals() == full.totals()
     assert len(bounded.trades) <= 125 and max(bounded.trades) == 5999 and len(full.trades) == 5000
+
+
+async def test_cancel_while_frames_pour_in_ends_every_connection():
+    """Stopping a run while frames arrive back to back ends every reading loop. The loop used
+    asyncio.wait_for around recv(), which on Python 3.11 swallows a cancel that lands as recv()
+    completes (CPython gh-86296): the task stayed "cancelling" and read on forever, and a test
+    hung until its timeout now and then."""
+    settings = config.Settings()
+    settings.feeds.venues = "binance,bybit,okx"
+    source = LiveSource(settings, demo=True, demo_rate=5000)
+    await source.prepare()
+    try:
+        for _ in range(4):
+            engine = Engine(settings.engine)
+            tasks = [asyncio.create_task(c.run()) for c in source.build(engine)]
+            for _ in range(400):  # until frames flow on every connection (bounded)
+                if all(c.state.frames > 0 for c in source.connections):
+                    break
+                await asyncio.sleep(0.01)
+            for _ in range(5):  # a few reads in: frames are now queued on every socket
+                await asyncio.sleep(0)
+            for t in tasks:
+                t.cancel()
+            _, pending = await asyncio.wait(tasks, timeout=5)
+            assert not pending, [t.get_coro() for t in pending]
+    finally:
+        source.stop()
+        await source.exchange.stop()

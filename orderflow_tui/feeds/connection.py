@@ -149,8 +149,11 @@ class Connection:
                 raise Rotate()
             wait = max(0.05, min(next_ping - now, self.s.stale_after_s - (now - self.last_seen)))
             try:
-                frame = await asyncio.wait_for(ws.recv(), wait)
-            except asyncio.TimeoutError:
+                # not asyncio.wait_for: on Python 3.11 it swallows a cancel that arrives as recv()
+                # completes (CPython gh-86296), and this loop then read on forever after a stop
+                async with asyncio.timeout(wait):
+                    frame = await ws.recv()
+            except TimeoutError:
                 now = time.monotonic()
                 if now - self.last_seen >= self.s.stale_after_s:
                     raise Stale() from None
