@@ -14,7 +14,7 @@ from orderflow_tui.capture import CaptureReader
 from orderflow_tui.engine.engine import Engine
 from orderflow_tui.replay import replay_capture
 from orderflow_tui.store.analysis import desk
-from orderflow_tui.store.db import apply_retention, connect
+from orderflow_tui.store.db import accumulated, apply_retention, connect
 from orderflow_tui.store.postgres import PgSyncStoreWriter
 from orderflow_tui.store.postgres import connect as pg_connect
 from servers import pg_dsn, postgres_server  # noqa: F401  (fixtures)
@@ -142,12 +142,13 @@ def test_stats_json_has_the_hand_computed_analysis_and_stays_after_pruning(captu
     rows = list(csv.DictReader(io.StringIO(cli("export", "-", "--what", "daily", "--db", db))))
     assert [r["date"] for r in rows] == ["20240301", "20240303"]
     assert float(rows[0]["quote"]) == pytest.approx(want["daily"][0]["quote"]) and rows[1]["count"] == "8"
-    # retention: raw liquidations older than one day go (the institutional one stays), the analysis does not
+    # retention: raw liquidations older than one day go (the institutional one and the store's first
+    # stay), and neither the analysis nor the totals change
     conn = connect(db)
-    before = desk(conn).as_json()
+    before, totals = desk(conn).as_json(), accumulated(conn)
     removed = apply_retention(conn, 1, 730, D3 + 23 * H + 1)
-    assert removed == 3 and conn.execute("SELECT COUNT(*) FROM liquidations").fetchone()[0] == 9
-    assert desk(conn).as_json() == before
+    assert removed == 2 and conn.execute("SELECT COUNT(*) FROM liquidations").fetchone()[0] == 10
+    assert desk(conn).as_json() == before and accumulated(conn) == totals
     conn.close()
 
 
@@ -163,7 +164,7 @@ def test_the_same_analysis_on_postgresql(capture, pg_dsn):
         want = expected()
         for key in KEYS:
             close(got[key], want[key], key)
-        assert apply_retention(conn, 1, 730, D3 + 23 * H + 1) == 3
+        assert apply_retention(conn, 1, 730, D3 + 23 * H + 1) == 2
         assert desk(conn, first_group="BTC").as_json() == got
     finally:
         conn.close()
@@ -205,7 +206,7 @@ async def test_the_store_writer_prunes_at_start_in_a_thread(tmp_path):
     now = D3 + 200 * 24 * H
     conn = connect(db)
     rows = [("live", "binance", "BTCUSDT", t, "long", 60000.0, q, 60000.0 * q, 0, "BTC", "", 100.0, 60000.0)
-            for t, q in ((D1, 0.5), (D1 + H, 2.0), (now - H, 0.1))]  # 100+ days old: $30K, $120K; and recent
+            for t, q in ((D1 - H, 0.5), (D1, 0.5), (D1 + H, 2.0), (now - H, 0.1))]  # 100+ days old; recent
     write_batch(conn, Batch(liquidations=rows))
     before = desk(conn).as_json()
     conn.close()
@@ -217,10 +218,10 @@ async def test_the_store_writer_prunes_at_start_in_a_thread(tmp_path):
     try:
         for _ in range(200):
             left = conn.execute("SELECT COUNT(*) FROM liquidations").fetchone()[0]
-            if left == 2:
+            if left == 3:
                 break
             await asyncio.sleep(0.02)
-        assert left == 2  # the $30K one went, the institutional one and the recent one stay
+        assert left == 3  # the second $30K one went; the store's first, the institutional and the recent stay
         assert desk(conn).as_json() == before
     finally:
         conn.close()

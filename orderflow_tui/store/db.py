@@ -318,8 +318,10 @@ def apply_retention(conn, keep_liquidations_days: int, keep_buckets_days: int, n
             ref = min(now_ms, newest)
             if keep_liquidations_days:
                 cut = ref - keep_liquidations_days * 86_400_000
-                removed += conn.execute("DELETE FROM liquidations WHERE source = ? AND ts < ? AND quote < ?",
-                                        (source, cut, institutional)).rowcount
+                # the source's first liquidation stays with the rollups: first_ts stays exact
+                removed += conn.execute("DELETE FROM liquidations WHERE source = ? AND ts < ? AND quote < ? AND ts > "
+                                        "(SELECT MIN(ts) FROM liquidations WHERE source = ?)",
+                                        (source, cut, institutional, source)).rowcount
             if keep_buckets_days:
                 cut = ref - keep_buckets_days * 86_400_000
                 src = (source, source + ":%")
@@ -389,6 +391,8 @@ def accumulated(conn, since: int | None = None, until: int | None = None, group:
     rw, rargs = _where("ts", since, until, group, src)
     raw = conn.execute(f"SELECT MIN(ts), MAX(ts) FROM liquidations WHERE {rw}", rargs).fetchone()
     first_ts = raw[0] if raw[0] is not None else first_last[0]
+    if first_last[0] is not None and raw[0] is not None and first_last[0] < raw[0] // 60_000 * 60_000:
+        first_ts = first_last[0]  # older raw rows aged out (retention): the first minute bucket kept
     last_ts = raw[1] if raw[1] is not None else first_last[1]
 
     # one scan of the minute buckets, split by group, venue and side (a year of them is ~0.1 s)
