@@ -60,7 +60,8 @@ def expected():
             "venues": {"binance": 150200.0, "bybit": 66099.89}}
     day3 = {"date": "20240303", "count": 8, "base": 10 + 1 + 3 + 1 + 0.01,
             "quote": 30000.0 + 3009.99 + 181500.0 + 60510.0 + 610.0,
-            "long": {"count": 4, "quote": 3009.99 + 181500.0}, "short": {"count": 4, "quote": 30000.0 + 60510.0 + 610.0},
+            "long": {"count": 4, "quote": 3009.99 + 181500.0},
+            "short": {"count": 4, "quote": 30000.0 + 60510.0 + 610.0},
             "venues": {"binance": 30000.0 + 181500.0 + 610.0, "bybit": 3009.99 + 60510.0}}
     hourly = [
         {"ts": D1, "count": 2, "quote": 90099.9, "long_quote": 30000.0, "short_quote": 60099.9},

@@ -25,7 +25,8 @@ def daily(data: AccData, width: int, height: int) -> list:
         star = d["date"] in busiest
         q = d["quote"]
         out.append(cols.row({
-            "★": "★" if star else "", "date": ymd(d["day_ts"]), "USD": money(q), data.group or "base": qty(d["base"]),
+            "★": "★" if star else "", "date": ymd(d["day_ts"]), "USD": money(q),
+            data.group or "base": qty(d["base"]),
             "events": f"{d['count']:,}", "long%": f"{d['long']['quote'] / q * 100:.0f}" if q else "-",
             "short%": f"{d['short']['quote'] / q * 100:.0f}" if q else "-",
             "": "█" * max(1, round(q / scale * bar_w)) if q and bar_w else ""},

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 
 from orderflow_tui.ui.format import money, price as fmt_price, ymd
-from orderflow_tui.ui.widgets.chart_grid import D, H, AccData, Grid, data_note, header, quantiles, shade_of
+from orderflow_tui.ui.widgets.chart_grid import D, AccData, Grid, data_note, header, quantiles, shade_of
 
 GLYPHS = " ░▒▓█"
 
