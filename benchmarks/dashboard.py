@@ -12,6 +12,12 @@ screen), CPU is read from /proc over the same seconds:
    trails the capture clock and how often the view refreshed.
 
     python benchmarks/dashboard.py [--seconds 30] [--rate 50] [--size 160x50]
+
+With ``--books`` it measures instead the cost of the order books (issue 21), every case in its own
+tmux window over the same seconds, side by side: `demo` on three venues with books off
+(``feeds.books = false``), with books on in the snapshot view, in the footprint view (the DOM
+ladder) and in the heatmap view. ``--rss MINUTES`` runs `demo` with the heatmap open for that long
+and prints the process's RSS every 30 s (memory must stay flat once the heatmap ring is full).
 """
 
 from __future__ import annotations
@@ -89,15 +95,24 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / TICKS  # utime + stime
 
 
-def in_tmux(cmd: list[str], size: str, warmup: float, seconds: float) -> dict:
-    """Run ``cmd`` in a detached tmux session of ``size``; CPU % of a core over ``seconds``."""
+def in_tmux(cmd: list[str], size: str, warmup: float, seconds: float, keys: str = "",
+            env: dict | None = None) -> dict:
+    """Run ``cmd`` in a detached tmux session of ``size``; CPU % of a core over ``seconds``.
+    ``keys`` are typed once the app is up (half the warm-up), ``env`` set for the command."""
     name = f"bench{os.getpid()}{int(time.monotonic() * 1000) % 100000}"
     w, h = size.split("x")
-    subprocess.run(["tmux", "new-session", "-d", "-s", name, "-x", w, "-y", h, "exec " + shlex.join(cmd)], check=True)
+    prefix = "exec env " + " ".join(f"{k}={shlex.quote(v)}" for k, v in (env or {}).items()) + " " if env else "exec "
+    subprocess.run(["tmux", "new-session", "-d", "-s", name, "-x", w, "-y", h, prefix + shlex.join(cmd)], check=True)
     try:
         pid = int(subprocess.run(["tmux", "list-panes", "-t", name, "-F", "#{pane_pid}"], check=True,
                                  capture_output=True, text=True).stdout.split()[0])
-        time.sleep(warmup)
+        if keys:
+            time.sleep(warmup / 2)
+            for key in keys:
+                subprocess.run(["tmux", "send-keys", "-t", name, key], check=True)
+            time.sleep(warmup / 2)
+        else:
+            time.sleep(warmup)
         c0, t0 = cpu_seconds(pid), time.monotonic()
         time.sleep(seconds)
         c1, t1 = cpu_seconds(pid), time.monotonic()
@@ -114,12 +129,60 @@ def msgs_per_s(screen: str) -> float:
     return sum(float(x) for x in re.findall(r"(?:LIVE|SIMULATED) (\d+)/s", screen))
 
 
+def books(args) -> None:
+    """The order books' cost: demo on three venues, books off against books on in each view."""
+    cmd = [*CLI, "demo", "--no-store", "--rate", str(args.rate), "--venues", "binance,bybit,okx"]
+    off = {"ORDERFLOW_FEEDS_BOOKS": "false"}
+    cases = [("books off, snapshot view", off, ""), ("books on, snapshot view", {}, ""),
+             ("books off, footprint view", off, "f"), ("books on, footprint + DOM (f)", {}, "f"),
+             ("books on, heatmap (h)", {}, "h")]
+    rows = []
+    for name, env, keys in cases:
+        r = in_tmux(cmd, args.size, 10, args.seconds, keys, env)
+        rows.append((name, r["cpu_pct"], msgs_per_s(r["screen"])))
+    base = {"snapshot": rows[0][1], "footprint": rows[2][1]}
+    print(f"terminal {args.size}, {args.seconds:.0f} s each, demo --rate {args.rate} on binance, bybit, okx "
+          f"(a shared machine: compare the ratios)\n")
+    print(f"{'case':32} {'CPU % of a core':>16} {'x books off':>12} {'msg/s':>7}")
+    for name, cpu, msgs in rows:
+        ref = base["footprint"] if "footprint" in name else base["snapshot"]
+        print(f"{name:32} {cpu:>16.1f} {cpu / ref:>12.2f} {msgs:>7.0f}")
+
+
+def rss(args) -> None:
+    """demo with the heatmap open: RSS every 30 s for ``args.rss`` minutes."""
+    cmd = [*CLI, "demo", "--no-store", "--rate", str(args.rate), "--venues", "binance,bybit,okx"]
+    name = f"rss{os.getpid()}"
+    w, h = args.size.split("x")
+    subprocess.run(["tmux", "new-session", "-d", "-s", name, "-x", w, "-y", h, "exec " + shlex.join(cmd)], check=True)
+    try:
+        pid = int(subprocess.run(["tmux", "list-panes", "-t", name, "-F", "#{pane_pid}"], check=True,
+                                 capture_output=True, text=True).stdout.split()[0])
+        time.sleep(5)
+        subprocess.run(["tmux", "send-keys", "-t", name, "h"], check=True)
+        print("minute  RSS MB  CPU s")
+        start = time.monotonic()
+        while time.monotonic() - start < args.rss * 60:
+            status = Path(f"/proc/{pid}/status").read_text()
+            kb = int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmRSS")))
+            print(f"{(time.monotonic() - start) / 60:6.1f}  {kb / 1024:6.1f}  {cpu_seconds(pid):5.0f}", flush=True)
+            time.sleep(30)
+    finally:
+        subprocess.run(["tmux", "kill-session", "-t", name], capture_output=True)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--seconds", type=float, default=30.0)
     ap.add_argument("--rate", type=float, default=50.0, help="demo base rate (50: about 100 msg/s)")
     ap.add_argument("--size", default="160x50")
+    ap.add_argument("--books", action="store_true", help="the order books' cost: books off / on, per view")
+    ap.add_argument("--rss", type=float, default=0.0, help="minutes of demo with the heatmap open, RSS printed")
     args = ap.parse_args()
+    if args.books:
+        return books(args)
+    if args.rss:
+        return rss(args)
     rate = str(args.rate)
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
