@@ -46,6 +46,10 @@ class DomLadder(LinePanel):
     def __init__(self, *args, **kw) -> None:
         super().__init__(*args, **kw)
         self._depth: dict[str, int] = {}  # market -> levels a side that covered the rows last time
+        # a row's line by what it shows: most rows are the same from one tick to the next
+        self._row_lines: dict = {}
+        self._row_params: tuple = ()
+        self._wrapped: tuple = ("", 0, [])
 
     def _top(self, book, lo: float, hi: float):
         """The book's levels down to ``lo`` (bids) and up to ``hi`` (asks): as few as cover the
@@ -92,9 +96,7 @@ class DomLadder(LinePanel):
         bid_row = _row(best_bid, scale, st)
         ask_row = _row(best_ask, scale, st)
         centre = _row(ref, scale, st)
-        reading_lines = wrap(reading, w) if reading and h >= 16 else []  # the book readings, on a tall panel
-        if len(reading_lines) > 2:
-            reading_lines = [reading_lines[0], fit(reading_lines[1] + " " + " ".join(reading_lines[2:]), w)]
+        reading_lines = self._reading(reading, w) if h >= 16 else []  # the book readings, on a tall panel
         room = max(1, h - 2 - len(reading_lines))
         top = centre + (room // 2) * st
         keys = [top - i * st for i in range(room)]
@@ -124,6 +126,20 @@ class DomLadder(LinePanel):
         lines.append(((fit(legend, w), "muted"),))
         self.set_lines(lines)
 
+    def _reading(self, reading: str, w: int) -> list:
+        if self._wrapped[:2] != (reading, w):
+            lines = wrap(reading, w) if reading else []
+            if len(lines) > 2:
+                lines = [lines[0], fit(lines[1] + " " + " ".join(lines[2:]), w)]
+            self._wrapped = (reading, w, lines)
+        return self._wrapped[2]
+
+    def _cached(self, params: tuple) -> dict:
+        if params != self._row_params or len(self._row_lines) > 4000:
+            self._row_lines.clear()
+            self._row_params = params
+        return self._row_lines
+
     def _price_runs(self, k: int, scale: float, pw, bid_row, ask_row, wall_rows) -> list:
         touch = k == bid_row or k == ask_row
         wall = (k, True) in wall_rows or (k, False) in wall_rows
@@ -140,13 +156,20 @@ class DomLadder(LinePanel):
         """The classic ladder: bid bar, bid size | price | ask size, ask bar; traded on the right."""
         fixed = 1 + CELL + 1 + pw[0] + 1 + CELL + 1 + (TRADED_W + 1 if show_traded else 0)
         bar_w = max(0, (w - fixed) // 2)
-        peak = max((max(rows.get(k, (0.0, 0.0))) for k in keys), default=0.0)
+        peak = nice_ceiling(max((max(rows.get(k, (0.0, 0.0))) for k in keys), default=0.0))
+        cache = self._cached(("merged", bar_w, pw, peak, show_traded))
         head = " " + "bids".rjust(bar_w + CELL) + " " + "price".center(pw[0]) + " " + "asks".ljust(CELL + bar_w)
         if show_traded:
             head += " " + "traded".center(TRADED_W)
         out = [((fit(head, w), "bold"),)]
         for k in keys:
             bid, ask = rows.get(k, (0.0, 0.0))
+            key = (k, bid, ask, traded.get(k), k == bid_row or k == ask_row, (k, True) in wall_rows,
+                   (k, False) in wall_rows)
+            line = cache.get(key)
+            if line is not None:
+                out.append(line)
+                continue
             mark, label = self._price_runs(k, scale, pw, bid_row, ask_row, wall_rows)
             bstyle = "bold buy" if (k, True) in wall_rows else "buy"
             astyle = "bold sell" if (k, False) in wall_rows else "sell"
@@ -157,7 +180,7 @@ class DomLadder(LinePanel):
             runs += bar_runs(ask, peak, bar_w, False, "sell")
             if show_traded:
                 runs += self._traded(k, traded)
-            out.append(tuple(runs))
+            out.append(cache.setdefault(key, tuple(runs)))
         return out
 
     def _venues(self, states, per, keys, traded, scale, pw, w, bid_row, ask_row, wall_rows, show_traded) -> list:
@@ -186,6 +209,17 @@ class DomLadder(LinePanel):
                 runs += self._traded(k, traded)
             out.append(tuple(runs))
         return out
+
+
+def nice_ceiling(x: float) -> float:
+    """The 1-2-5 value at or above x: bars keep their scale while the largest row wobbles."""
+    if x <= 0:
+        return 0.0
+    e = math.floor(math.log10(x))
+    for m in (1, 2, 5, 10):
+        if m * 10.0**e >= x:
+            return m * 10.0**e
+    return 10.0 ** (e + 1)
 
 
 def _row(p: float, scale: float, st: int) -> int | None:

@@ -56,6 +56,7 @@ class LinePanel(Widget):
         self._strips: dict[int, Strip] = {}
         self._styles: dict = {}
         self._theme = ""
+        self._base: Style | None = None  # the widget's own style: rich_style costs ~1 ms a call
 
     # ---- what subclasses use -------------------------------------------------------------
 
@@ -94,6 +95,7 @@ class LinePanel(Widget):
         """After a theme switch or a resize: every cached strip is stale."""
         self._strips.clear()
         self._styles.clear()
+        self._base = None
         self.refresh()
 
     # ---- Textual -------------------------------------------------------------------------
@@ -124,11 +126,14 @@ class LinePanel(Widget):
             self._theme = theme
             self._strips.clear()
             self._styles.clear()
+            self._base = None
         strip = self._strips.get(y)
         if strip is not None:
             return strip
         width = self.size.width
-        base = self.rich_style
+        base = self._base
+        if base is None:
+            base = self._base = self.rich_style
         if y >= len(self._lines):
             strip = Strip.blank(width, base)
         else:
