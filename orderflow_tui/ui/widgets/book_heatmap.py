@@ -195,9 +195,10 @@ class BookHeatmap(LinePanel):
         runs += [(" ", Style(bgcolor=c)) for c in self._rgb[1:]]
         unit = f" {coin}" if coin else ""
         runs.append((f" {short(lo)}…{short(hi)}{unit}  ", "muted"))
-        runs += [("▲", self._marks["buy"]), ("▼", self._marks["sell"]), (" taker buy/sell  ", "muted"),
-                 ("✖", self._marks["long"]), (" liq.  ", "muted"), ("━", self._line),
-                 (" last  × no book  ←/→ time  +/- rows", "muted")]
+        wide = w >= 110
+        runs += [("▲", self._marks["buy"]), ("▼", self._marks["sell"]), (" taker buy/sell  " if wide else " buy/sell ", "muted"),
+                 ("✖", self._marks["long"]), (" liq.  " if wide else " liq ", "muted"), ("━", self._line),
+                 (" last  × no book  ←/→ time  +/- rows" if wide else " last ×no book", "muted")]
         out, used = [], 0
         for text, style in runs:  # cut to the width
             if used + len(text) > w:

@@ -79,13 +79,13 @@ class DomLadder(LinePanel):
         states = [(b, b.status(now, stale_s)) for b in sorted(books, key=lambda b: b.venue)]
         live = [b for b, s in states if s == "live"]
         shown = [b for b, _ in states] if per_venue else live
-        if per_venue:
-            self.set_title(f"DOM · per venue · rows {snap.step:g}")
-        else:
+        if not per_venue:
             out = [f"{b.venue} {s}" for b, s in states if s != "live"]
             self.set_title(f"DOM · {len(live)}/{len(states)} books" + (f" · {', '.join(out)}" if out else "")
                            + f" · rows {snap.step:g}")
         if not live:
+            if per_venue:
+                self.set_title(f"DOM · per venue · rows {snap.step:g}")
             lines = [((fit("order book not live: nothing drawn until it is", w), "bold"),)]
             lines += [((fit(f"  {b.venue:<12} {s}", w), "muted"),) for b, s in states]
             self.set_lines(lines)
@@ -118,6 +118,8 @@ class DomLadder(LinePanel):
         if per_venue:
             lines += self._venues(states, per, keys, traded, scale, (pw, dec), w, bid_row, ask_row, wall_rows,
                                   show_traded)
+            hidden = len(states) - self._venues_shown
+            self.set_title(f"DOM · per venue · rows {snap.step:g}" + (f" · {hidden} more: widen" if hidden else ""))
         else:
             lines += self._merged(rows, keys, traded, scale, (pw, dec), w, bid_row, ask_row, wall_rows, show_traded)
         spread = best_ask - best_bid if best_bid == best_bid and best_ask == best_ask else math.nan
@@ -189,6 +191,7 @@ class DomLadder(LinePanel):
         room = w - (1 + pw[0]) - (TRADED_W + 1 if show_traded else 0)
         n = max(1, room // col_w)
         states = states[:n]
+        self._venues_shown = len(states)
         head = [(" " * (1 + pw[0]), "")]
         for b, s in states:
             head.append((" " + fit(b.venue, col_w - 1).center(col_w - 1), "bold" if s == "live" else "bold reverse"))
