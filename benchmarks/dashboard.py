@@ -14,7 +14,7 @@ screen), CPU is read from /proc over the same seconds:
     python benchmarks/dashboard.py [--seconds 30] [--rate 50] [--size 160x50]
 
 With ``--books`` it measures instead the cost of the order books (issue 21), every case in its own
-tmux window over the same seconds, side by side: `demo` on three venues with books off
+tmux session, all running side by side over the same seconds: `demo` on three venues with books off
 (``feeds.books = false``), with books on in the snapshot view, in the footprint view (the DOM
 ladder) and in the heatmap view. ``--rss MINUTES`` runs `demo` with the heatmap open for that long
 and prints the process's RSS every 30 s (memory must stay flat once the heatmap ring is full).
@@ -129,20 +129,49 @@ def msgs_per_s(screen: str) -> float:
     return sum(float(x) for x in re.findall(r"(?:LIVE|SIMULATED) (\d+)/s", screen))
 
 
+def side_by_side(cases, size: str, warmup: float, seconds: float) -> list[dict]:
+    """Each (cmd, keys, env) in its own tmux session, all at once, CPU read over the same seconds: on
+    a shared machine a case run after another meets another load."""
+    w, h = size.split("x")
+    names, pids = [], []
+    try:
+        for i, (cmd, keys, env) in enumerate(cases):
+            name = f"bench{os.getpid()}x{i}"
+            prefix = "exec env " + " ".join(f"{k}={shlex.quote(v)}" for k, v in env.items()) + " " if env else "exec "
+            subprocess.run(["tmux", "new-session", "-d", "-s", name, "-x", w, "-y", h, prefix + shlex.join(cmd)],
+                           check=True)
+            names.append(name)
+            pids.append(int(subprocess.run(["tmux", "list-panes", "-t", name, "-F", "#{pane_pid}"], check=True,
+                                           capture_output=True, text=True).stdout.split()[0]))
+        time.sleep(warmup / 2)
+        for name, (_, keys, _) in zip(names, cases):
+            for key in keys:
+                subprocess.run(["tmux", "send-keys", "-t", name, key], check=True)
+        time.sleep(warmup / 2)
+        c0, t0 = [cpu_seconds(p) for p in pids], time.monotonic()
+        time.sleep(seconds)
+        c1, t1 = [cpu_seconds(p) for p in pids], time.monotonic()
+        screens = [subprocess.run(["tmux", "capture-pane", "-p", "-t", n], capture_output=True, text=True).stdout
+                   for n in names]
+    finally:
+        for name in names:
+            subprocess.run(["tmux", "kill-session", "-t", name], capture_output=True)
+    return [{"cpu_pct": (b - a) / (t1 - t0) * 100, "screen": s} for a, b, s in zip(c0, c1, screens)]
+
+
 def books(args) -> None:
-    """The order books' cost: demo on three venues, books off against books on in each view."""
+    """The order books' cost: demo on three venues, books off against books on in each view, all
+    five running side by side over the same seconds."""
     cmd = [*CLI, "demo", "--no-store", "--rate", str(args.rate), "--venues", "binance,bybit,okx"]
     off = {"ORDERFLOW_FEEDS_BOOKS": "false"}
     cases = [("books off, snapshot view", off, ""), ("books on, snapshot view", {}, ""),
              ("books off, footprint view", off, "f"), ("books on, footprint + DOM (f)", {}, "f"),
              ("books on, heatmap (h)", {}, "h")]
-    rows = []
-    for name, env, keys in cases:
-        r = in_tmux(cmd, args.size, 10, args.seconds, keys, env)
-        rows.append((name, r["cpu_pct"], msgs_per_s(r["screen"])))
+    results = side_by_side([(cmd, keys, env) for _, env, keys in cases], args.size, 12, args.seconds)
+    rows = [(name, r["cpu_pct"], msgs_per_s(r["screen"])) for (name, _, _), r in zip(cases, results)]
     base = {"snapshot": rows[0][1], "footprint": rows[2][1]}
-    print(f"terminal {args.size}, {args.seconds:.0f} s each, demo --rate {args.rate} on binance, bybit, okx "
-          f"(a shared machine: compare the ratios)\n")
+    print(f"terminal {args.size}, the five cases side by side over the same {args.seconds:.0f} s, demo --rate "
+          f"{args.rate} on binance, bybit, okx (a shared machine: compare the ratios)\n")
     print(f"{'case':32} {'CPU % of a core':>16} {'x books off':>12} {'msg/s':>7}")
     for name, cpu, msgs in rows:
         ref = base["footprint"] if "footprint" in name else base["snapshot"]

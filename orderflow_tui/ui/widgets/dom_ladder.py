@@ -50,6 +50,7 @@ class DomLadder(LinePanel):
         self._row_lines: dict = {}
         self._row_params: tuple = ()
         self._wrapped: tuple = ("", 0, [])
+        self._frame: tuple = (0, 0, 0)  # (row step, rows, top row) of the window on screen
 
     def _top(self, book, lo: float, hi: float):
         """The book's levels down to ``lo`` (bids) and up to ``hi`` (asks): as few as cover the
@@ -98,7 +99,7 @@ class DomLadder(LinePanel):
         centre = _row(ref, scale, st)
         reading_lines = self._reading(reading, w) if h >= 16 else []  # the book readings, on a tall panel
         room = max(1, h - 2 - len(reading_lines))
-        top = centre + (room // 2) * st
+        top = self._window(centre, room, st)
         keys = [top - i * st for i in range(room)]
         rows: dict[int, list[float]] = {}  # row ticks -> [bid, ask] summed
         per: dict[str, dict] = {}
@@ -127,6 +128,27 @@ class DomLadder(LinePanel):
         lines += [((text, "bold"),) for text in reading_lines]
         lines.append(((fit(legend, w), "muted"),))
         self.set_lines(lines)
+
+    def _window(self, centre: int | None, room: int, st: int) -> int:
+        """The top row: kept while the touch stays in the middle half of the ladder, re-centred when
+        it leaves it. A ladder that re-centred on every tick shifted every line (all repainted) and
+        was hard to read; this is the DOM's usual auto-centre."""
+        old_st, old_room, top = self._frame
+        if centre is None:
+            return top
+        inside = old_st == st and old_room == room and top - (3 * room // 4) * st <= centre <= top - (room // 4) * st
+        if not inside:
+            top = centre + (room // 2) * st
+            self._frame = (st, room, top)
+        return top
+
+    def _scale(self, largest: float) -> float:
+        """The bars' full length: a 1-2-5 ceiling of the largest row, kept until a row outgrows it or
+        the largest falls under a fifth of it (steady bars, fewer lines to repaint)."""
+        peak = getattr(self, "_peak", 0.0)
+        if largest > peak or largest < peak / 5:
+            peak = self._peak = nice_ceiling(largest)
+        return peak
 
     def _reading(self, reading: str, w: int) -> list:
         if self._wrapped[:2] != (reading, w):
@@ -158,7 +180,7 @@ class DomLadder(LinePanel):
         """The classic ladder: bid bar, bid size | price | ask size, ask bar; traded on the right."""
         fixed = 1 + CELL + 1 + pw[0] + 1 + CELL + 1 + (TRADED_W + 1 if show_traded else 0)
         bar_w = max(0, (w - fixed) // 2)
-        peak = nice_ceiling(max((max(rows.get(k, (0.0, 0.0))) for k in keys), default=0.0))
+        peak = self._scale(max((max(rows.get(k, (0.0, 0.0))) for k in keys), default=0.0))
         cache = self._cached(("merged", bar_w, pw, peak, show_traded))
         head = " " + "bids".rjust(bar_w + CELL) + " " + "price".center(pw[0]) + " " + "asks".ljust(CELL + bar_w)
         if show_traded:
@@ -198,7 +220,8 @@ class DomLadder(LinePanel):
         if show_traded:
             head.append((" " + "traded".center(TRADED_W), "bold"))
         out = [tuple(head)]
-        peak = max((max(v) for rows in per.values() for k, v in rows.items() if k in set(keys)), default=0.0)
+        shown = set(keys)
+        peak = self._scale(max((max(v) for rows in per.values() for k, v in rows.items() if k in shown), default=0.0))
         for k in keys:
             runs = self._price_runs(k, scale, pw, bid_row, ask_row, wall_rows)
             for b, s in states:
