@@ -5,22 +5,27 @@ liquidation frames in each venue's documented format placed in its last minute (
 liquidation frame was recorded). One SVG per theme, view and size (120x40 and 200x60), plus the
 narrow layout at 80x24; every accumulated chart on a store of a year of liquidations (the store of
 tests/year_store.py) and on one hour; and the simulated market of `demo` with all six venues (the
-MARKET panel filled):
+MARKET panel filled); and the order books (the DOM ladder and the heatmap) from the real Binance
+USD-M recording with its depth stream and REST snapshot (hftbacktest's usdm_btcusdt_20240808, six
+minutes), replayed with the books sampled once per exchange second:
 
-    python screenshots/make_screenshots.py [accumulated]
+    python screenshots/make_screenshots.py [accumulated | books]
 """
 
 from __future__ import annotations
 
 import asyncio
+import gzip
+import json
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "tests"))
 
-from captures import hftbacktest_frames, write_capture  # noqa: E402
+from captures import DATA, hftbacktest_frames, write_capture  # noqa: E402
 from liquidation_capture import liquidation_frames  # noqa: E402
 
 from orderflow_tui import config  # noqa: E402
@@ -108,11 +113,75 @@ def charts() -> None:
             os.chdir(here)
 
 
+BOOK_SHOTS = [("dark", "footprint", (200, 60)), ("dark", "heatmap", (200, 60)), ("dark", "footprint", (120, 40)),
+              ("dark", "heatmap", (120, 40)), ("light", "heatmap", (120, 40)), ("colorblind", "heatmap", (120, 40))]
+
+
+def book_capture(path: Path) -> Path:
+    """The whole recording: trades, depth frames, and its REST snapshot as a "k": "book" line."""
+    with gzip.open(DATA / "hftbacktest" / "usdm_btcusdt_20240808.gz", "rt") as fh, open(path, "w") as out:
+        out.write(json.dumps({"capture": "orderflow-tui", "version": 1, "started_ms": 0, "instruments": {}}) + "\n")
+        for line in fh:
+            ns, _, frame = line.rstrip("\n").partition(" ")
+            t = int(ns) // 1_000_000
+            if frame.startswith('{"lastUpdateId"'):
+                out.write(json.dumps({"t": t, "x": "binance", "k": "book", "m": "binance:BTCUSDT", "f": frame}) + "\n")
+            else:
+                out.write(json.dumps({"t": t, "x": "binance", "f": frame}) + "\n")
+    return path
+
+
+async def shoot_books(capture: Path, theme: str, view: str, size: tuple[int, int]) -> str:
+    from orderflow_tui.capture import CaptureReader
+    from orderflow_tui.replay import replay_capture
+
+    settings = config.Settings()
+    settings.ui.theme = theme
+    engine = Engine(settings.engine, row_divisor=10)
+    app = OrderflowApp(settings, engine, None, groups=["BTC"], mode="REPLAY", clock=lambda: 1_723_161_600.0)
+    async with app.run_test(size=size) as pilot:
+        app.books_timer.pause()  # sampled below, once per second of the recording
+        seen = [0]
+
+        def on_frame(t_ms, venue) -> None:
+            sec = engine.now // 1000
+            if sec != seen[0] and engine.books:
+                seen[0] = sec
+                app.book_watch.sample(engine, time.monotonic())
+
+        with CaptureReader(capture) as reader:
+            replay_capture(reader, engine, on_frame=on_frame)
+        app.book_watch.sample(engine, time.monotonic())
+        await pilot.press(view[0])
+        app.last_key = None
+        app.refresh_views()
+        await pilot.pause(0.3)
+        app.last_key = None
+        app.refresh_views()
+        await pilot.pause(0.2)
+        what = "DOM ladder" if view == "footprint" else "heatmap"
+        return app.export_screenshot(title=f"orderflow-tui · {what} · {theme} · Binance USD-M BTCUSDT, real depth")
+
+
+def books() -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        capture = book_capture(Path(tmp) / "books.jsonl")
+        for theme, view, size in BOOK_SHOTS:
+            svg = asyncio.run(shoot_books(capture, theme, view, size))
+            name = f"books-{'ladder' if view == 'footprint' else 'heatmap'}-{theme}-{size[0]}x{size[1]}.svg"
+            (HERE / name).write_text(svg, encoding="utf-8")
+            print("wrote", HERE / name)
+
+
 def main() -> None:
     if sys.argv[1:] == ["accumulated"]:  # only the accumulated charts (a few seconds)
         charts()
         return
+    if sys.argv[1:] == ["books"]:  # only the order books (about 30 s)
+        books()
+        return
     charts()
+    books()
     frames = list(hftbacktest_frames("usdm_btcusdt_20240808_trades_only.txt.gz", "binance"))
     frames += list(liquidation_frames(12, t0=frames[-1][0] - 90_000, gap=(2000, 9000)))
     with tempfile.TemporaryDirectory() as tmp:

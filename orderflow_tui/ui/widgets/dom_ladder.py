@@ -31,10 +31,12 @@ def bin_side(levels, scale: float, st: int, rows: dict, slot: int) -> None:
 
 
 def bar_runs(size: float, peak: float, width: int, left: bool, style: str) -> list:
-    """A bar of ``size`` in ``width`` cells (half-cell steps), growing left or right."""
+    """A bar of ``size`` in ``width`` cells (half-cell steps), growing left or right. Its length
+    goes with the square root of the size: a wall 50× the rest would leave every other bar empty
+    on a linear scale; the order of the sizes is kept and the numbers are beside the bars."""
     if width <= 0:
         return []
-    halves = int(round(size / peak * width * 2)) if peak > 0 else 0
+    halves = int(round(math.sqrt(size / peak) * width * 2)) if peak > 0 else 0
     halves = max(1 if size > 0 else 0, min(width * 2, halves))
     full, half = divmod(halves, 2)
     body = "█" * full + ("▐" if left else "▌") * half
@@ -124,7 +126,7 @@ class DomLadder(LinePanel):
         else:
             lines += self._merged(rows, keys, traded, scale, (pw, dec), w, bid_row, ask_row, wall_rows, show_traded)
         spread = best_ask - best_bid if best_bid == best_bid and best_ask == best_ask else math.nan
-        legend = (f"spread {spread:g}  " if spread == spread else "") + "reverse = touch  W wall  d: per venue / merged"
+        legend = (f"spread {spread:g}  " if spread == spread else "") + "reverse = touch  W wall  bars √size  d: per venue / merged"
         lines += [((text, "bold"),) for text in reading_lines]
         lines.append(((fit(legend, w), "muted"),))
         self.set_lines(lines)
