@@ -13,7 +13,7 @@ from captures import write_capture
 from orderflow_tui.capture import CaptureReader
 from orderflow_tui.engine.engine import Engine
 from orderflow_tui.replay import replay_capture
-from orderflow_tui.store.analysis import desk
+from orderflow_tui.store.analysis import desk, export_rows
 from orderflow_tui.store.db import accumulated, apply_retention, connect
 from orderflow_tui.store.postgres import PgSyncStoreWriter
 from orderflow_tui.store.postgres import connect as pg_connect
@@ -143,6 +143,16 @@ def test_stats_json_has_the_hand_computed_analysis_and_stays_after_pruning(captu
     rows = list(csv.DictReader(io.StringIO(cli("export", "-", "--what", "daily", "--db", db))))
     assert [r["date"] for r in rows] == ["20240301", "20240303"]
     assert float(rows[0]["quote"]) == pytest.approx(want["daily"][0]["quote"]) and rows[1]["count"] == "8"
+    # every analysis table as CSV: a header and one row per entry of its §3b key
+    conn = connect(db, readonly=True)
+    d = desk(conn, first_group="BTC")
+    conn.close()
+    for what, n, first in (("daily", 2, "date"), ("day_hour", 2, "date"), ("hourly", 6, "date"),
+                           ("price_levels", 5, "group"), ("cascades", 1, "date")):
+        header, table = export_rows(d, what)
+        assert header[0] == first and len(table) == n and all(len(r) == len(header) for r in table), what
+    cumulative = float(export_rows(d, "hourly")[1][-1][-1])  # the running sum's last value: the total
+    assert cumulative == pytest.approx(sum(h["quote"] for h in want["hourly"]))
     # retention: raw liquidations older than one day go (the institutional one and the store's first
     # stay), and neither the analysis nor the totals change
     conn = connect(db)
