@@ -86,6 +86,8 @@ class OrderflowApp(BookKeys, App):
         self.range_name = "24h"
         self.acc: tuple = (None, None, "")  # (totals, AccData, error) of the last store read
         self.chart = 1  # the accumulated view's chart (keys 1-8)
+        self.acc_every = 5.0  # seconds between store reads
+        self.acc_asked = None  # (group, range) of the last read started
         self.acc_read_at = 0.0
         self.last_key = None
         self.theme_names: list[str] = []
@@ -264,8 +266,9 @@ class OrderflowApp(BookKeys, App):
             self.query_one(AccumulatedView).show(None, None, self.chart, None, "no store: this session runs with "
                                                  "--no-store, so nothing accumulates")
             return
-        if time.monotonic() - self.acc_read_at > 5:
-            self.acc_read_at = time.monotonic()
+        want = (self.group, self.range_name)  # a new group or range is read at once, not on the next turn
+        if time.monotonic() - self.acc_read_at > self.acc_every or self.acc_asked != want:
+            self.acc_read_at, self.acc_asked = time.monotonic(), want
             self.run_worker(self._read_store, thread=True, group="store-read", exclusive=True, exit_on_error=False)
         stats, data, error = self.acc
         if data is not None and (data.group != self.group or data.range_name != self.range_name):
@@ -279,20 +282,23 @@ class OrderflowApp(BookKeys, App):
         group, range_name = self.group, self.range_name
         now = self.engine.now or int(self.clock() * 1000)  # a replay: the range ends at the data's time
         g = self.engine.groups.get(group)
+        t0 = time.monotonic()
         try:
-            stats, data = read_store(self.store_path, group, range_name, now, g.last_price if g else None,
-                                     self.settings)
-            acc = (stats, data, "")
+            out = read_store(self.store_path, group, range_name, now, g.last_price if g else None, self.settings,
+                             lambda: (group, range_name) == (self.group, self.range_name))
+            if out is None:
+                return  # r or g was pressed again while the previous read ran: this one is not wanted
+            acc = (*out, "")
         except StoreError as exc:
             acc = (None, None, str(exc))
         except Exception as exc:  # sqlite3.Error mid-read: say so, keep going
             from orderflow_tui.store.db import masked
 
             acc = (None, None, masked(f"store read failed: {exc}"))
-        if (group, range_name) == (self.group, self.range_name):
-            self.acc = acc
-        else:
-            self.acc_read_at = 0.0  # r or g was pressed meanwhile: read again on the next tick
+        # every 5 s, or less often when a read is long (a year of a busy store): at most ~10 % of a core
+        self.acc_every = max(5.0, 10 * (time.monotonic() - t0))
+        if (group, range_name) == (self.group, self.range_name):  # else r or g was pressed meanwhile: the
+            self.acc = acc  # read for the new choice is already asked for (_accumulated)
         self.call_from_thread(self._store_read)
 
     def _store_read(self) -> None:

@@ -36,13 +36,17 @@ _OPEN: dict = {}  # SQLite file -> its read-only connection, kept between reads 
 _LOCK = threading.Lock()  # one read at a time: a read for a range no longer shown may still be running
 
 
-def read_store(path, group: str, range_name: str, now_ms: int, price: float | None, settings) -> tuple:
+def read_store(path, group: str, range_name: str, now_ms: int, price: float | None, settings,
+               wanted=lambda: True) -> tuple | None:
     """(totals since the store began, AccData for the range and group) from one read of the store (a
     worker thread calls it; StoreError and database errors reach the caller). The totals and the
-    analysis are read again only when the store changed or the range moved to another hour."""
+    analysis are read again only when the store changed or the range moved to another hour. None
+    when ``wanted()`` says, once the previous read is done, that this one is no longer needed."""
     from orderflow_tui.store.postgres import connect_any, dsn_of  # a file, or postgresql://...
 
     with _LOCK:
+        if not wanted():
+            return None
         keep = not dsn_of(path)
         name = str(Path(path).resolve()) if keep else ""
         conn = _OPEN.pop(name, None) if keep else None
