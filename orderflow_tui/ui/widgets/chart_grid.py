@@ -35,6 +35,8 @@ class AccData:
 
 
 def span_words(ms: int) -> str:
+    if ms < 1000:
+        return "under 1 s"  # a single liquidation, or several in one second
     if ms < 59_500:
         return f"{round(max(0, ms) / 1000)} s"
     if ms < H - 30_000:
