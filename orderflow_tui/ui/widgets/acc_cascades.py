@@ -15,7 +15,8 @@ BANDS = ((1.5, "extreme"), (1.0, "high"), (0.7, "moderate"), (0.0, "low"))
 
 def timeline(data: AccData, width: int, height: int) -> list:
     cascades = data.desk.cascades
-    top = header(f"3 CASCADE TIMELINE  {data.group}  {data.range_name}  {len(cascades)} cascades",
+    n = len(cascades)
+    top = header(f"3 CASCADE TIMELINE  {data.group}  {data.range_name}  {n} cascade{'s' if n != 1 else ''}",
                  data_note(data), width)
     rows = height - len(top) - 2
     plot_w = width - Y_LABEL

@@ -12,7 +12,7 @@ BUSIEST = 3
 
 def daily(data: AccData, width: int, height: int) -> list:
     days = data.desk.days()
-    top = header(f"6 DAILY SUMMARY  {data.group}  {data.range_name}  {len(days)} days with liquidations",
+    top = header(f"6 DAILY SUMMARY  {data.group}  {data.range_name}  {len(days)} day{'s' if len(days) != 1 else ''} with liquidations",
                  data_note(data), width)
     busiest = {d["date"] for d in sorted(days, key=lambda d: -d["quote"])[:BUSIEST]}
     bar_w = max(0, width - 62)
@@ -33,7 +33,8 @@ def daily(data: AccData, width: int, height: int) -> list:
             {"★": "bold", "date": "bold" if star else "", "": "long" if d["long"]["quote"] >= d["short"]["quote"]
              else "short"}))
     hidden = len(days) - rows
-    foot = f"★ the {min(BUSIEST, len(days))} busiest days of the range · bar: USD, coloured by the larger side"
+    foot = (f"★ the {min(BUSIEST, len(days))} busiest days of the range" if len(days) > 1 else "★ the busiest day") \
+        + " · bar: USD, coloured by the larger side"
     if hidden > 0:
         foot += f" · {hidden} older days below (export --what daily)"
     out.append(((foot[:width], "muted"),))
