@@ -1,7 +1,9 @@
 """Attach to the bus: rebuild the session from the stream, then follow it live, in the same engine.
 
 A viewer reads the stream with its own ephemeral consumer from a start (the stream's first event,
-a time, or a sequence) and feeds each event to the engine entry points the websocket path uses.
+a time, or a sequence) and feeds each event of each batch to the engine entry points the
+websocket path uses, dropping an event published twice by its natural key (a trade id in the
+engine; a liquidation or an id-less print here).
 It remembers the last stream sequence it processed; when the bus goes away it reconnects and asks
 for the next one, so nothing is seen twice or skipped (within the stream's retention).
 """
@@ -11,17 +13,19 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections import deque
 from datetime import datetime, timezone
 
 from orderflow_tui.bus import codec
-from orderflow_tui.bus.stream import BusSettings, connect
-from orderflow_tui.events import Trade
+from orderflow_tui.bus.stream import BusSettings, cancelled, connect
+from orderflow_tui.events import Liquidation, Trade
 from orderflow_tui.feeds.status import VenueState
 from orderflow_tui.instruments import Instruments
 
 log = logging.getLogger("orderflow_tui")
 
-FETCH = 2000
+FETCH = 64  # messages per pull of the store writer: up to 64,000 events between two looks at the loop
+RECENT_KEYS = 8192  # natural keys remembered to drop a liquidation published twice
 
 
 class BusSource:
@@ -42,6 +46,10 @@ class BusSource:
         self.collectors: dict[tuple[str, str], dict] = {}  # (venue, collector) -> its latest status
         self.instruments = Instruments()
         self.bad_messages = 0
+        self.unknown_rows = 0  # rows of a kind a newer collector writes and this version does not know
+        self.duplicates = 0  # events without a venue id that arrived twice (dropped here)
+        self.keys: set = set()  # natural keys of recent liquidations and id-less prints
+        self.keys_order: deque = deque()
         self.events = 0
         self.lag_ms = 0.0  # wall clock minus the stream time of the last message
         self.window: list[list[int]] = []  # [monotonic second, messages]
@@ -98,6 +106,8 @@ class BusSource:
 
     async def _consume(self, engine) -> None:
         while not self.stopping:
+            if cancelled():  # swallowed inside nats-py (bus/stream.py): stop all the same
+                raise asyncio.CancelledError
             nc = None
             try:
                 nc = await connect(self.bus, "viewer", disconnected_cb=self._disconnected,
@@ -117,6 +127,8 @@ class BusSource:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # server gone, stream missing, consumer lost: resume after last_seq
+                if cancelled():  # a cancellation nats-py turned into its own error
+                    raise asyncio.CancelledError from None
                 self.state.state = "reconnecting"
                 self.state.reconnects += 1
                 self.state.detail = f"{type(exc).__name__}: {exc}"[:80] + f"; resume after seq {self.last_seq}"
@@ -124,7 +136,8 @@ class BusSource:
             finally:
                 if nc is not None:
                     try:
-                        await asyncio.wait_for(nc.close(), 5.0)  # a half-dead connection must not hang us
+                        async with asyncio.timeout(5.0):  # a half-dead connection must not hang us
+                            await nc.close()
                     except Exception:
                         pass
             if not self.stopping:
@@ -167,7 +180,7 @@ class BusSource:
         from nats.errors import TimeoutError as NatsTimeout
 
         idle = 0
-        while not self.stopping:
+        while not self.stopping and not cancelled():
             try:
                 msgs = await sub.fetch(FETCH, timeout=1.0)
             except (NatsTimeout, asyncio.TimeoutError):
@@ -197,7 +210,7 @@ class BusSource:
                                  config=self._config(), idle_heartbeat=2.0, cb=on_msg)
         try:
             seen, idle_since = self.last_seq, time.monotonic()
-            while not self.stopping and not error:
+            while not self.stopping and not error and not cancelled():
                 await asyncio.sleep(0.5)
                 if self.last_seq != seen:
                     seen, idle_since = self.last_seq, time.monotonic()
@@ -210,7 +223,8 @@ class BusSource:
                 raise error[0]
         finally:
             try:
-                await asyncio.wait_for(sub.unsubscribe(), 5.0)
+                async with asyncio.timeout(5.0):
+                    await sub.unsubscribe()
             except Exception:
                 pass
 
@@ -226,18 +240,30 @@ class BusSource:
             self.last_seq = seq
             self.last_msg = msg
             try:
-                ev = codec.decode(msg.data)
+                batch = codec.decode(msg.data)
             except codec.BadMessage as exc:
                 self.bad_messages += 1
                 log.warning("bus: message %d on %s skipped: %s", seq, msg.subject, exc)
                 continue
-            n += 1
-            if type(ev) is Trade:
-                on_trade(ev)
-            elif type(ev) is tuple:
-                self._on_status(*ev[1:])
-            else:
-                on_events((ev,))
+            if type(batch) is tuple:
+                self._on_status(*batch[1:])
+                continue
+            self.unknown_rows += batch.unknown
+            for ev in batch:
+                t = type(ev)
+                if t is Trade:
+                    # a trade id is its natural key, checked by the engine (gaps, duplicates); a
+                    # print without one is checked here
+                    if ev.trade_id is None and self._seen(("t", ev.market, ev.ts, ev.price, ev.qty, ev.is_buy)):
+                        continue
+                    on_trade(ev)
+                elif t is Liquidation:
+                    if self._seen(("l", ev.market, ev.ts, ev.is_long, ev.price, ev.qty)):
+                        continue
+                    on_events((ev,))
+                else:
+                    on_events((ev,))
+                n += 1
         self.events += n
         if meta is not None:
             self.lag_ms = max(0.0, time.time() * 1000 - meta.timestamp.timestamp() * 1000)
@@ -247,6 +273,17 @@ class BusSource:
             else:
                 self.window.append([sec, n])
                 del self.window[:-6]
+
+    def _seen(self, key) -> bool:
+        """An event without a venue id seen before: two collectors, or one restarted, published it."""
+        if key in self.keys:
+            self.duplicates += 1
+            return True
+        self.keys.add(key)
+        self.keys_order.append(key)
+        if len(self.keys_order) > RECENT_KEYS:
+            self.keys.discard(self.keys_order.popleft())
+        return False
 
     def _on_status(self, venue: str, collector: str, state: dict) -> None:
         self.collectors[(venue, collector)] = state

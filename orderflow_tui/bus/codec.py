@@ -1,5 +1,15 @@
-"""Events on the bus: one subject per venue, market and kind; compact JSON arrays; a Nats-Msg-Id from
-the event's natural key, so a restarted or doubled collector publishes nothing twice.
+"""Events on the bus: batches of one market's events, in arrival order, as compact JSON arrays.
+
+A message is ``[2, venue, symbol, rows]`` on ``flow.<venue>.<symbol>.events``; each row is one event,
+its kind first (ROWS below). Its Nats-Msg-Id is a hash of the payload: a batch sent again after a
+lost acknowledgement or a server restart is the same message, and the server stores it once.
+Events are deduplicated one by one on the consuming side by their natural key (trade ids in the
+engine, liquidations in attach.py), so two collectors batching differently, or a restarted one,
+count nothing twice.
+
+Adding a kind (say a sampled top of book): a letter, an encoder in ``row`` and a decoder in
+``_decoders``. A viewer that does not know a kind skips its rows and counts them (``Batch.unknown``):
+old viewers keep working on a stream that carries new kinds.
 
 Floats go through orjson, which writes the shortest text that reads back to the same double: a
 viewer's engine adds exactly the numbers the collector's parser produced.
@@ -7,11 +17,14 @@ viewer's engine adds exactly the numbers the collector's parser produced.
 
 from __future__ import annotations
 
+import hashlib
+
 import orjson
 
 from orderflow_tui.events import Context, IdOnly, Liquidation, Trade
 
 PREFIX = "flow"
+VERSION = 2  # the first element of a batch; per-event messages of version 1 began with a kind letter
 
 
 def _token(text: str) -> str:
@@ -19,41 +32,41 @@ def _token(text: str) -> str:
     return "".join("_" if c in ".*> \t" else c for c in text)
 
 
-def trade_subject(venue: str, symbol: str) -> str:
-    return f"{PREFIX}.{venue}.{_token(symbol)}.trade"
+def events_subject(venue: str, symbol: str) -> str:
+    return f"{PREFIX}.{venue}.{_token(symbol)}.events"
 
 
 def market_subjects(venue: str, symbol: str) -> str:
-    """Every subject of one market (trades, liquidations, ids, context)."""
+    """Every subject of one market (its batches, and the per-event subjects of version 1)."""
     return f"{PREFIX}.{venue}.{_token(symbol)}.*"
 
 
-def encode(ev) -> tuple[str, bytes, str] | None:
-    """(subject, payload, msg id) of a normalized event; None for an event the bus does not carry."""
+def row(ev) -> tuple[str, str, tuple] | None:
+    """(venue, symbol, row) of a normalized event; None for an event the bus does not carry."""
     t = type(ev)
-    if t is Trade:
-        key = ev.trade_id if ev.trade_id is not None else f"{ev.ts}:{ev.price!r}:{ev.qty!r}:{int(ev.is_buy)}"
-        return (f"{PREFIX}.{ev.venue}.{_token(ev.symbol)}.trade",
-                orjson.dumps(("t", ev.venue, ev.symbol, ev.ts, ev.price, ev.qty, ev.quote, ev.is_buy, ev.trade_id,
-                              ev.fills)),
-                f"t:{ev.venue}:{ev.symbol}:{key}")
+    if t is Trade:  # fills: an OKX message of n fills is ids trade_id-n+1 .. trade_id
+        return ev.venue, ev.symbol, ("t", ev.ts, ev.price, ev.qty, ev.quote, ev.is_buy, ev.trade_id, ev.fills)
     if t is Liquidation:
-        side = "long" if ev.is_long else "short"
-        # the store's natural key (store/schema.py): venue, symbol, ts, side, price, qty
-        return (f"{PREFIX}.{ev.venue}.{_token(ev.symbol)}.liquidation",
-                orjson.dumps(("l", ev.venue, ev.symbol, ev.ts, ev.price, ev.qty, ev.quote, ev.is_long, ev.sampled)),
-                f"l:{ev.venue}:{ev.symbol}:{ev.ts}:{side}:{ev.price!r}:{ev.qty!r}")
+        return ev.venue, ev.symbol, ("l", ev.ts, ev.price, ev.qty, ev.quote, ev.is_long, ev.sampled)
     if t is Context:
-        fields = (ev.oi_base, ev.oi_usd, ev.mark, ev.funding, ev.interval_h, ev.next_ts)
-        # a push is identified by its time and content: the same push received twice is one
-        return (f"{PREFIX}.{ev.venue}.{_token(ev.symbol)}.context",
-                orjson.dumps(("c", ev.venue, ev.symbol, ev.ts, *fields)),
-                f"c:{ev.venue}:{ev.symbol}:{ev.ts}:" + ":".join(repr(f) for f in fields))
+        return ev.venue, ev.symbol, ("c", ev.ts, ev.oi_base, ev.oi_usd, ev.mark, ev.funding, ev.interval_h,
+                                     ev.next_ts)
     if t is IdOnly:
         venue, _, symbol = ev.market.partition(":")
-        return (f"{PREFIX}.{venue}.{_token(symbol)}.tradeid", orjson.dumps(("i", venue, symbol, ev.trade_id)),
-                f"i:{venue}:{symbol}:{ev.trade_id}")
+        return venue, symbol, ("i", ev.trade_id)
     return None
+
+
+def encode_batch(venue: str, symbol: str, rows: list) -> tuple[str, bytes, str]:
+    """(subject, payload, msg id) of one market's rows; the id is the payload's hash."""
+    payload = orjson.dumps((VERSION, venue, symbol, rows))
+    return events_subject(venue, symbol), payload, "b:" + hashlib.blake2b(payload, digest_size=16).hexdigest()
+
+
+def encode(ev) -> tuple[str, bytes, str] | None:
+    """One event as a batch of one (tests, tools)."""
+    r = row(ev)
+    return None if r is None else encode_batch(r[0], r[1], [r[2]])
 
 
 def status_message(venue: str, collector: str, state: dict) -> tuple[str, bytes]:
@@ -65,36 +78,79 @@ class BadMessage(ValueError):
     pass
 
 
+class Batch(list):
+    """The events of one message, in order; ``unknown``: rows of a kind this version does not know."""
+
+    unknown = 0
+
+
+def _trade(market, venue, symbol, r):
+    _, ts, price, qty, quote, is_buy, tid, fills = r
+    if type(fills) is not int or fills < 1:
+        raise BadMessage(f"trade of {fills!r} fills")
+    return Trade(market, venue, symbol, int(ts), float(price), float(qty), float(quote), bool(is_buy), tid, fills)
+
+
+def _liquidation(market, venue, symbol, r):
+    _, ts, price, qty, quote, is_long, sampled = r
+    return Liquidation(market, venue, symbol, int(ts), float(price), float(qty), float(quote), bool(is_long),
+                       bool(sampled))
+
+
+def _context(market, venue, symbol, r):
+    _, ts, oi_base, oi_usd, mark, funding, interval_h, next_ts = r
+    opt = [None if x is None else float(x) for x in (oi_base, oi_usd, mark, funding, interval_h)]
+    return Context(market, venue, symbol, int(ts), *opt, None if next_ts is None else int(next_ts))
+
+
+def _id_only(market, venue, symbol, r):
+    _, tid = r
+    return IdOnly(market, int(tid))
+
+
+_decoders = {"t": _trade, "l": _liquidation, "c": _context, "i": _id_only}
+
+
 def decode(data: bytes):
-    """The event of a bus message, or ("status", venue, collector, state). Raises BadMessage."""
+    """The events of a bus message (a Batch), or ("status", venue, collector, state). Raises BadMessage:
+    a message is applied whole or not at all."""
     try:
         m = orjson.loads(data)
         if type(m) is not list or not m:
             raise BadMessage("not a JSON array")
         kind = m[0]
-        if kind == "t":  # fills: an OKX message of n fills is ids tid-n+1 .. tid (absent before issue 22)
-            _, venue, symbol, ts, price, qty, quote, is_buy, tid, *rest = m
-            fills = int(rest[0]) if rest else 1
-            if len(rest) > 1 or fills < 1:
-                raise BadMessage(f"trade with {len(m)} fields or {fills} fills")
-            return Trade(f"{venue}:{symbol}", venue, symbol, int(ts), float(price), float(qty), float(quote),
-                         bool(is_buy), tid, fills)
-        if kind == "l":
-            _, venue, symbol, ts, price, qty, quote, is_long, sampled = m
-            return Liquidation(f"{venue}:{symbol}", venue, symbol, int(ts), float(price), float(qty), float(quote),
-                               bool(is_long), bool(sampled))
-        if kind == "c":
-            _, venue, symbol, ts, oi_base, oi_usd, mark, funding, interval_h, next_ts = m
-            opt = [None if x is None else float(x) for x in (oi_base, oi_usd, mark, funding, interval_h)]
-            return Context(f"{venue}:{symbol}", venue, symbol, int(ts), *opt, None if next_ts is None else int(next_ts))
-        if kind == "i":
-            _, venue, symbol, tid = m
-            return IdOnly(f"{venue}:{symbol}", int(tid))
+        if kind == VERSION:
+            _, venue, symbol, rows = m
+            if type(venue) is not str or type(symbol) is not str or type(rows) is not list:
+                raise BadMessage("batch without venue, symbol and rows")
+            market = f"{venue}:{symbol}"
+            out = Batch()
+            trade = _trade  # the common row, without the table lookup
+            for r in rows:
+                k = r[0]
+                if k == "t":
+                    out.append(trade(market, venue, symbol, r))
+                else:
+                    dec = _decoders.get(k)
+                    if dec is None:
+                        out.unknown += 1
+                    else:
+                        out.append(dec(market, venue, symbol, r))
+            return out
         if kind == "s":
             _, venue, collector, state = m
             if type(state) is not dict:
                 raise BadMessage("status without a state object")
             return ("status", str(venue), str(collector), state)
-    except (orjson.JSONDecodeError, TypeError, ValueError, IndexError) as exc:
+        if kind in _decoders:  # version 1: one event per message, venue and symbol in the row
+            _, venue, symbol, *rest = m
+            if kind == "t" and len(rest) == 6:  # before fills were carried: one fill
+                rest.append(1)
+            out = Batch()
+            out.append(_decoders[kind](f"{venue}:{symbol}", venue, symbol, [kind, *rest]))
+            return out
+    except BadMessage:
+        raise
+    except (orjson.JSONDecodeError, TypeError, ValueError, IndexError, KeyError) as exc:
         raise BadMessage(f"{type(exc).__name__}: {exc}"[:120]) from None
     raise BadMessage(f"unknown message kind {kind!r}"[:120])

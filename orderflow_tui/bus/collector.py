@@ -2,12 +2,16 @@
 
 feed -> parser -> engine as in one process; the collector's own engine keeps doing what the live
 path needs (trade-id continuity, REST gap fills, duplicate drops) and every event it accepted is
-published, in arrival order, with a Nats-Msg-Id from its natural key (bus/codec.py).
+published, in arrival order, in batches of one market's events (bus/codec.py). A batch closes when
+it holds max_events, or LINGER_S after its first event when the publisher is idle: about one
+event per message at a quiet market's pace (latency first), up to max_events in a burst (rate
+first). Each round publishes every closed batch without waiting, then awaits all their
+acknowledgements at once (pipelined, not one round trip per message).
 
-While the bus is down, events wait in a bounded local buffer (BusSettings.buffer_events); when it
-is full the oldest are dropped, counted and logged. A batch is taken off the buffer only when the
-server acknowledged it, so a batch lost in a server restart is sent again (the Msg-Id makes that
-harmless).
+While the bus is down, batches wait in a bounded local buffer (BusSettings.buffer_events events);
+when it is full the oldest batches are dropped, counted (in events) and logged. A batch leaves the
+buffer only when the server acknowledged it, so a batch lost in a server restart is sent again:
+the same bytes under the same Nats-Msg-Id, stored once.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ import time
 from collections import deque
 
 from orderflow_tui.bus import codec
-from orderflow_tui.bus.stream import BusSettings, connect, ensure_stream
+from orderflow_tui.bus.stream import BusSettings, cancelled, connect, ensure_stream
 from orderflow_tui.engine.engine import Engine
 from orderflow_tui.engine.market import RECENT_IDS
 from orderflow_tui.events import Liquidation, Trade
@@ -29,7 +33,9 @@ from orderflow_tui.feeds.venue_feed import symbol_for
 
 log = logging.getLogger("orderflow_tui")
 
-BATCH = 1000  # messages in flight per acknowledgement round
+MAX_EVENTS = 1000  # events per message at most (about 100 KB of JSON)
+ROUND = 256  # messages in flight per acknowledgement round
+LINGER_S = 0.002  # an idle publisher waits this long for a batch to fill (rebuilds read fewer messages)
 STATUS_EVERY_S = 1.0
 SEED_FILLS = RECENT_IDS  # fills read back per market at a restart: what the engine remembers of ids
 LIQ_KEYS = 4096  # liquidations remembered by natural key, so a venue's replay publishes none twice
@@ -42,9 +48,13 @@ async def stream_tail(js, stream: str, venue: str, symbol: str, fills: int) -> l
     from nats.js.api import ConsumerConfig, DeliverPolicy
     from nats.js.errors import NotFoundError
 
-    try:
-        last = (await js.get_last_msg(stream, codec.trade_subject(venue, symbol))).seq
-    except NotFoundError:
+    last = 0
+    for subject in (codec.events_subject(venue, symbol), f"{codec.PREFIX}.{venue}.{symbol}.trade"):  # v1 too
+        try:
+            last = max(last, (await js.get_last_msg(stream, subject)).seq)
+        except NotFoundError:
+            pass
+    if not last:
         return []
     info = await js.stream_info(stream)
     first, top = info.state.first_seq, info.state.last_seq
@@ -59,12 +69,12 @@ async def stream_tail(js, stream: str, venue: str, symbol: str, fills: int) -> l
             while True:
                 msg = await sub.next_msg(timeout=5.0)
                 try:
-                    ev = codec.decode(msg.data)
+                    batch = codec.decode(msg.data)
                 except codec.BadMessage:
-                    ev = None
-                if ev is not None and type(ev) is not tuple:
-                    events.append(ev)
-                    n += ev.fills if type(ev) is Trade else 0
+                    batch = ()
+                if type(batch) is not tuple:
+                    events += batch
+                    n += sum(ev.fills for ev in batch if type(ev) is Trade)
                 if msg.metadata.num_pending == 0 or msg.metadata.sequence.stream >= top:
                     break
         finally:
@@ -75,38 +85,79 @@ async def stream_tail(js, stream: str, venue: str, symbol: str, fills: int) -> l
 
 
 class Publisher:
-    """The bounded buffer and the task that empties it into JetStream."""
+    """The open batches, the bounded buffer of closed ones, and the task that empties it into JetStream."""
 
     def __init__(self, bus: BusSettings, name: str):
         self.bus = bus
         self.name = name
-        self.buf: deque = deque()  # (n, subject, payload, msg id or None)
-        self.n = 0  # numbers every buffered message, so an acknowledged batch is found after drops
-        self.dropped = 0
-        self.published = 0
-        self.duplicates = 0  # acknowledged as a duplicate by the server (Nats-Msg-Id)
+        # a tenth of the buffer at most per batch, so that dropping the oldest batch drops little
+        self.max_events = max(1, min(MAX_EVENTS, bus.buffer_events // 10))
+        self.open: dict[tuple[str, str], list] = {}  # (venue, symbol) -> rows not yet in a message
+        self.open_n = 0
+        self.open_since = 0.0
+        self.buf: deque = deque()  # (n, subject, payload, msg id or None, events)
+        self.buffered = 0  # events in buf
+        self.n = 0  # numbers every message, so an acknowledged round is found after drops
+        self.dropped = 0  # events
+        self.published = 0  # events stored by the server
+        self.duplicates = 0  # events in batches the server already held (a batch sent again)
+        self.messages = 0
         self.state = "connecting"
         self.detail = ""
         self.nc = None
         self.js = None
         self.wake = asyncio.Event()
 
-    def put(self, subject: str, payload: bytes, msg_id: str | None) -> None:
-        if len(self.buf) >= self.bus.buffer_events:
-            self.buf.popleft()
-            self.dropped += 1
-            if self.dropped in (1, 10, 100, 1000) or self.dropped % 10_000 == 0:
+    def pending(self) -> int:
+        """Events not yet acknowledged by the server."""
+        return self.buffered + self.open_n
+
+    def put_event(self, ev) -> None:
+        r = codec.row(ev)
+        if r is None:
+            return
+        key = (r[0], r[1])
+        rows = self.open.get(key)
+        if rows is None:
+            rows = self.open[key] = []
+        rows.append(r[2])
+        if not self.open_n:
+            self.open_since = time.monotonic()
+            self.wake.set()
+        self.open_n += 1
+        if len(rows) >= self.max_events:
+            self._close(key)
+
+    def put_status(self, subject: str, payload: bytes) -> None:
+        self._append(subject, payload, None, 0)
+
+    def _close(self, key) -> None:
+        rows = self.open.pop(key)
+        self.open_n -= len(rows)
+        self._append(*codec.encode_batch(key[0], key[1], rows), len(rows))
+
+    def _close_all(self) -> None:
+        for key in list(self.open):
+            self._close(key)
+
+    def _append(self, subject: str, payload: bytes, msg_id: str | None, events: int) -> None:
+        self.n += 1
+        self.buf.append((self.n, subject, payload, msg_id, events))
+        self.buffered += events
+        while self.buffered + self.open_n > self.bus.buffer_events and len(self.buf) > 1:
+            lost = self.buf.popleft()[4]
+            self.buffered -= lost
+            before, self.dropped = self.dropped, self.dropped + lost
+            if before == 0 or len(str(before)) != len(str(self.dropped)) or before // 10_000 != self.dropped // 10_000:
                 log.warning("bus buffer full (%d events): %d oldest events dropped", self.bus.buffer_events,
                             self.dropped)
-        self.n += 1
-        self.buf.append((self.n, subject, payload, msg_id))
         self.wake.set()
 
     async def _connect(self) -> None:
         async def on_error(exc):  # nats-py retries by itself: say it once per outage
             if not self.detail.startswith(type(exc).__name__):
                 log.warning("bus %s: %s; buffering %d events", self.bus.url, f"{type(exc).__name__}: {exc}"[:80],
-                            len(self.buf))
+                            self.pending())
             self.detail = f"{type(exc).__name__}: {exc}"[:80]
 
         async def on_disconnect():
@@ -114,7 +165,7 @@ class Publisher:
 
         async def on_reconnect():
             self.state, self.detail = "connected", ""
-            log.info("bus %s: connected again; %d events buffered", self.bus.url, len(self.buf))
+            log.info("bus %s: connected again; %d events buffered", self.bus.url, self.pending())
 
         while self.js is None:
             # nats-py retries the first connection by itself until the server answers; events wait here
@@ -127,54 +178,72 @@ class Publisher:
                 self.state, self.detail = "connected", ""
                 log.info("bus %s: connected, stream %s", self.bus.url, self.bus.stream)
             except Exception as exc:  # refused, timeout, JetStream off: keep buffering and retry
+                if cancelled():
+                    raise asyncio.CancelledError from None
                 self.state, self.detail = "buffering", f"{type(exc).__name__}: {exc}"[:80]
                 if self.nc is not None:
                     await self.nc.close()
                 self.nc = self.js = None
-                log.warning("bus %s: %s; buffering %d events", self.bus.url, self.detail, len(self.buf))
+                log.warning("bus %s: %s; buffering %d events", self.bus.url, self.detail, self.pending())
                 await asyncio.sleep(1.0)
 
     async def run(self) -> None:
         await self._connect()
         while True:
-            if not self.buf:
+            if cancelled():  # swallowed inside nats-py (bus/stream.py): stop all the same
+                raise asyncio.CancelledError
+            if not self.buf and not self.open_n:
                 self.wake.clear()
                 await self.wake.wait()
-            batch = [self.buf[i] for i in range(min(len(self.buf), BATCH))]
+            if not self.buf:  # an idle publisher lets the first batch gather a little
+                wait = self.open_since + LINGER_S - time.monotonic()
+                if wait > 0:
+                    await asyncio.sleep(wait)
+            self._close_all()
+            if not self.buf:
+                continue
+            batch = [self.buf[i] for i in range(min(len(self.buf), ROUND))]
             if await self._send(batch):
                 last = batch[-1][0]
                 while self.buf and self.buf[0][0] <= last:
-                    self.buf.popleft()
+                    self.buffered -= self.buf.popleft()[4]
             else:
                 await asyncio.sleep(0.5)
 
     async def _send(self, batch) -> bool:
         js = self.js
         futures = []
-        try:
-            for _, subject, payload, msg_id in batch:
+        try:  # every message sent before the first acknowledgement is awaited
+            for _, subject, payload, msg_id, _ in batch:
                 futures.append(await js.publish_async(subject, payload, wait_stall=self.bus.ack_timeout_s,
                                                       headers={"Nats-Msg-Id": msg_id} if msg_id else None))
-            acks = await asyncio.wait_for(asyncio.gather(*futures), self.bus.ack_timeout_s)
+            async with asyncio.timeout(self.bus.ack_timeout_s):  # not wait_for: see bus/stream.py
+                acks = await asyncio.gather(*futures)
         except Exception as exc:  # timeout, disconnected, outbound buffer full: send the batch again later
             for f in futures:
                 f.cancel()  # frees nats-py's in-flight slots
+            if cancelled():  # nats-py said TooManyStalledMsgsError for our own cancellation
+                raise asyncio.CancelledError from None
             if self.state != "buffering":
-                log.warning("bus: %s; buffering %d events", f"{type(exc).__name__}: {exc}"[:80], len(self.buf))
+                log.warning("bus: %s; buffering %d events", f"{type(exc).__name__}: {exc}"[:80], self.pending())
             self.state = "buffering"
             self.detail = f"{type(exc).__name__}"
             return False
         self.state = "connected"
-        self.published += sum(1 for a in acks if not a.duplicate)
-        self.duplicates += sum(1 for a in acks if a.duplicate)
+        self.messages += len(batch)
+        for (*_, events), ack in zip(batch, acks):
+            if ack.duplicate:
+                self.duplicates += events
+            else:
+                self.published += events
         return True
 
     async def drain(self, timeout: float) -> bool:
         """Wait until everything buffered is acknowledged (shutdown)."""
         deadline = time.monotonic() + timeout
-        while self.buf and time.monotonic() < deadline:
-            await asyncio.sleep(0.05)
-        return not self.buf
+        while self.pending() and time.monotonic() < deadline:
+            await asyncio.sleep(0.02)
+        return not self.pending()
 
     async def close(self) -> None:
         if self.nc is not None:
@@ -187,7 +256,7 @@ class PublishingEngine:
 
     def __init__(self, engine: Engine, publisher: Publisher):
         self._engine = engine
-        self._put = publisher.put
+        self._put = publisher.put_event
         self.markets = engine.markets
         self.liq_keys: set = set()  # natural keys of recent liquidations (the store's key)
         self.liq_order: deque = deque()
@@ -220,9 +289,7 @@ class PublishingEngine:
                 eng.on_liquidation(ev)
             else:  # IdOnly, Context
                 eng.on_events((ev,))
-            msg = codec.encode(ev)
-            if msg is not None:
-                self._put(*msg)
+            self._put(ev)
 
     def __getattr__(self, name):  # now, tick, groups... for the feeds' recovery code
         return getattr(self._engine, name)
@@ -295,7 +362,7 @@ class Collector:
             out[st.venue] = {"state": st.state, "detail": st.detail, "frames": st.frames, "rejected": st.rejected,
                              "reconnects": st.reconnects, "gaps_filled": st.gaps_filled,
                              "unrecovered": st.unrecovered, "msgs_per_s": st.msgs_per_s,
-                             "bus_buffered": len(self.publisher.buf), "bus_dropped": self.publisher.dropped,
+                             "bus_buffered": self.publisher.pending(), "bus_dropped": self.publisher.dropped,
                              "instruments": {k: v for k, v in self.source.instruments.to_header().items()
                                              if k.startswith(st.venue + ":")},
                              "at_ms": int(time.time() * 1000)}
@@ -303,7 +370,7 @@ class Collector:
 
     def publish_status(self) -> None:
         for venue, state in self.status().items():
-            self.publisher.put(*codec.status_message(venue, self.name, state), None)
+            self.publisher.put_status(*codec.status_message(venue, self.name, state))
 
     async def _status(self) -> None:
         while True:
@@ -316,7 +383,7 @@ class Collector:
         self.publish_status()
         ok = await self.publisher.drain(drain_s)
         if not ok:
-            log.warning("bus: %d events not acknowledged at exit", len(self.publisher.buf))
+            log.warning("bus: %d events not acknowledged at exit", self.publisher.pending())
         return ok
 
 
@@ -354,8 +421,8 @@ async def _collect(settings, bus: BusSettings, duration, demo) -> int:
     if collector.source.exchange is not None:
         await collector.source.exchange.stop()
     p = collector.publisher
-    log.info("collector: %d events published, %d duplicates dropped by the server, %d dropped locally, %d unsent",
-             p.published, p.duplicates, p.dropped, len(p.buf))
+    log.info("collector: %d events published in %d messages, %d sent again and dropped by the server, "
+             "%d dropped locally, %d unsent", p.published, p.messages, p.duplicates, p.dropped, p.pending())
     return 0 if drained and not p.dropped else 1
 
 
@@ -365,4 +432,4 @@ async def _log_status(collector: Collector) -> None:
         p = collector.publisher
         parts = [f"{s.venue}={s.state} {s.msgs_per_s:.0f}/s" for s in collector.source.statuses()]
         log.info("%s | bus=%s published=%d buffered=%d dropped=%d", " ".join(parts), p.state, p.published,
-                 len(p.buf), p.dropped)
+                 p.pending(), p.dropped)

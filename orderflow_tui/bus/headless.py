@@ -55,7 +55,8 @@ class WriterLease:
         from nats.js.errors import BadRequestError, KeyNotFoundError, KeyWrongLastSequenceError
 
         try:  # nats-py would retry a first connection forever: the writer says at once that it cannot start
-            self.nc = await asyncio.wait_for(connect(self.bus, f"store-writer-lease {self.key}"), CONNECT_S)
+            async with asyncio.timeout(CONNECT_S):
+                self.nc = await connect(self.bus, f"store-writer-lease {self.key}")
         except asyncio.TimeoutError:
             raise BusError(f"bus {self.bus.url}: no answer within {CONNECT_S:g} s; is nats-server -js running "
                            "there? (the store writer needs the bus to know it is alone)") from None
@@ -119,7 +120,8 @@ class WriterLease:
                 pass
         if self.nc is not None:
             try:
-                await asyncio.wait_for(self.nc.close(), 5.0)
+                async with asyncio.timeout(5.0):
+                    await self.nc.close()
             except Exception:
                 pass
             self.nc = None
@@ -181,13 +183,15 @@ async def _main(settings, bus, duration, report, db, since_ms, durable) -> int:
         keeper = asyncio.create_task(lease.keep(), name="store-writer-lease")
     task = asyncio.create_task(source.run(engine), name="bus")
     try:
-        await asyncio.wait_for(stop.wait(), duration) if duration else await stop.wait()
+        async with asyncio.timeout(duration):
+            await stop.wait()
     except asyncio.TimeoutError:
         pass
     await _catch_up(bus, source, task)
     source.stop()  # the consumer ends its fetch, commits and acknowledges (at most ~1 s)
     try:
-        await asyncio.wait_for(asyncio.shield(task), 10.0)
+        async with asyncio.timeout(10.0):
+            await asyncio.shield(task)
     except (asyncio.TimeoutError, Exception):
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
@@ -219,7 +223,8 @@ async def _catch_up(bus, source: BusSource, task, limit_s: float = CATCH_UP_S) -
     from orderflow_tui.bus.attach import stream_last_seq
 
     try:
-        target = await asyncio.wait_for(stream_last_seq(bus), 2.0)
+        async with asyncio.timeout(2.0):
+            target = await stream_last_seq(bus)
     except Exception:
         return
     deadline = time.monotonic() + limit_s

@@ -2,10 +2,18 @@
 
 nats-py is imported here and only here on first use: it is in the optional `server` extra, and a
 user who never passes --bus needs none of it.
+
+Cancellation is never lost: nats-py turns a cancellation inside ``publish_async`` into
+TooManyStalledMsgsError (an ordinary exception), and on Python 3.11 ``asyncio.wait_for`` drops one
+that arrives as its awaitable finishes (CPython gh-86296). A cancelled publisher then went on
+waiting for events forever and the collector's stop, which awaits it, hung (tests/test_bus.py,
+deterministically at stop_collector once publishing was pipelined). So every ``except Exception``
+around nats-py asks ``cancelled()`` and re-raises, and waits are bounded with ``asyncio.timeout``.
 """
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from urllib.parse import urlparse
 
@@ -32,6 +40,12 @@ class BusSettings:
     duplicate_window_s: float = 3_600
     buffer_events: int = 500_000  # the collector's local buffer while the bus is down (oldest dropped)
     ack_timeout_s: float = 5.0
+
+
+def cancelled() -> bool:
+    """This task was asked to stop, even if a library swallowed the CancelledError."""
+    task = asyncio.current_task()
+    return task is not None and task.cancelling() > 0
 
 
 def check_url(url: str) -> str:
