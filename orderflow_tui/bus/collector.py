@@ -35,7 +35,7 @@ log = logging.getLogger("orderflow_tui")
 
 MAX_EVENTS = 1000  # events per message at most (about 100 KB of JSON)
 ROUND = 256  # messages in flight per acknowledgement round
-LINGER_S = 0.002  # an idle publisher waits this long for a batch to fill (rebuilds read fewer messages)
+LINGER_S = 0.001  # an idle publisher waits this long for a batch to fill (rebuilds read fewer messages)
 STATUS_EVERY_S = 1.0
 SEED_FILLS = RECENT_IDS  # fills read back per market at a restart: what the engine remembers of ids
 LIQ_KEYS = 4096  # liquidations remembered by natural key, so a venue's replay publishes none twice
