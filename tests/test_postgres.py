@@ -249,7 +249,8 @@ async def test_the_dashboard_writes_and_reads_a_postgresql_store(pg_dsn, tmp_pat
     cap = liquidation_capture(tmp_path / "liq.jsonl")
     settings = config.Settings()
     engine = Engine(settings.engine, collect_facts=True, row_divisor=10)
-    path, writer = _writer(settings, engine, pg_dsn, False, "replay-view:liq.jsonl", "replay", "", "replay")
+    dsn = pg_dsn.replace("postgresql://postgres@", f"postgresql://postgres:{SECRET}@")  # shown masked
+    path, writer = _writer(settings, engine, dsn, False, "replay-view:liq.jsonl", "replay", "", "replay")
     assert isinstance(writer, PgAsyncStoreWriter)
     await asyncio.to_thread(_check_store, path)  # as before the screen opens: no event loop running
     app = OrderflowApp(settings, engine, ReplaySource(cap, None), store_path=path, writer=writer, groups=["BTC"],
@@ -272,3 +273,4 @@ async def test_the_dashboard_writes_and_reads_a_postgresql_store(pg_dsn, tmp_pat
             if "300 events" in shown:
                 break
         assert "300 events" in shown, shown
+        assert SECRET not in shown and "postgres:***@" in shown, shown

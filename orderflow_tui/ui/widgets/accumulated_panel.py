@@ -46,8 +46,10 @@ def _wrap(text: str, width: int) -> list[str]:
 
 
 def summary(r: dict, data: AccData | None, path: str) -> list[tuple[str, str]]:
+    from orderflow_tui.store.db import masked  # a postgresql:// store is shown without its password
+
     t, lo, sh = r["total"], r["long"], r["short"]
-    out = [(f"STORE  {r.get('source', 'all')} · {path}", "muted"),
+    out = [(f"STORE  {r.get('source', 'all')} · {masked(path)}", "muted"),
            (f"First  {stamp(r['first_ts'])} UTC" if r["first_ts"] else "First  -", ""),
            (f"Last   {stamp(r['last_ts'])} UTC" if r["last_ts"] else "Last   -", ""),
            (f"Span   {duration(r['duration_ms'])}", ""),
