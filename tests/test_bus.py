@@ -394,6 +394,34 @@ async def test_the_collector_buffers_while_the_bus_is_down_within_its_bound(nats
     await earlier.kill()
 
 
+async def test_a_start_inside_the_stream_counts_late_fills_and_no_duplicate(nats_server):
+    """A store writer restarted (or a viewer started) between a Binance trade that opened an id gap
+    and the REST fills of that gap: the fills count, the trades before the start count nothing."""
+    from orderflow_tui.bus.collector import Publisher
+
+    bus = BusSettings(url=nats_server.url)
+    pub = Publisher(bus, "gap-test")
+    task = asyncio.create_task(pub.run())
+
+    def t(i):
+        return Trade("binance:BTCUSDT", "binance", "BTCUSDT", 1_700_000_000_000 + i, 60000.0, 0.01, 600.0, True, i)
+
+    seqs = []
+    for ids in (range(1, 11), (20,), range(11, 20), (10, 21)):  # 10 again: a duplicate after the start
+        for i in ids:
+            pub.put_event(t(i))
+        await wait_for(lambda: not pub.pending(), what="the batch acknowledged")
+        seqs.append(await stream_last_seq(bus))
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+    await pub.close()
+    viewer = Viewer(bus, start_seq=seqs[0] + 1)  # at the trade that opens the gap, before its fills
+    await viewer.caught_up(bus)
+    await viewer.kill()
+    m = viewer.engine.markets["binance:BTCUSDT"]
+    assert (m.trades, m.missing, m.duplicates) == (11, 0, 1)  # 20, 11..19 and 21; 10 was counted before
+
+
 async def test_the_dashboard_attaches_and_shows_the_bus_like_a_venue(nats_server):
     from orderflow_tui.ui.app import OrderflowApp
     from orderflow_tui.ui.widgets.venue_status import VenueStatus

@@ -18,7 +18,7 @@ from datetime import datetime, timezone
 
 from orderflow_tui.bus import codec
 from orderflow_tui.bus.stream import BusSettings, cancelled, connect
-from orderflow_tui.events import Liquidation, Trade
+from orderflow_tui.events import IdOnly, Liquidation, Trade
 from orderflow_tui.feeds.status import VenueState
 from orderflow_tui.instruments import Instruments
 
@@ -26,6 +26,7 @@ log = logging.getLogger("orderflow_tui")
 
 FETCH = 64  # messages per pull of the store writer: up to 64,000 events between two looks at the loop
 RECENT_KEYS = 8192  # natural keys remembered to drop a liquidation published twice
+WARM_MSGS = 20_000  # messages read back for their ids before a start inside the stream
 
 
 class BusSource:
@@ -40,6 +41,7 @@ class BusSource:
         self.on_batch = on_batch  # awaited after each fetched batch (the store consumer commits and acks)
         self.durable = durable  # a durable consumer acknowledging explicitly (the store writer), else ephemeral
         self.fresh = True  # a durable consumer is re-created once, at the first sequence not yet committed
+        self.warm = True  # a start after the stream's first message reads the ids before it once
         self.committed_seq: int | None = None  # what the store says it holds (PostgreSQL): overrides the ack floor
         self.state = VenueState("bus")
         self.venue_states: dict[str, VenueState] = {}
@@ -115,6 +117,9 @@ class BusSource:
                 js = nc.jetstream()
                 if self.durable and self.fresh:
                     await self._restart_durable(js)
+                if self.warm and self.last_seq:  # resuming mid-stream: learn the ids before it first
+                    await self._warm_up(js, engine)
+                self.warm = False
                 self.state.state, self.state.detail = "connected", ""
                 if self.durable:  # pulled in batches, acknowledged after each commit
                     sub = await js.pull_subscribe(self.bus.subjects, durable=self.durable, stream=self.bus.stream,
@@ -159,6 +164,60 @@ class BusSource:
         except NotFoundError:
             pass
         self.fresh = False
+
+    async def _warm_up(self, js, engine) -> None:
+        """Before applying from a sequence inside the stream (a restarted store writer, a viewer
+        given a start), read up to WARM_MSGS messages before it for their ids only: a Binance REST
+        fill that arrives after the resume point, for a gap that opened before it, is then a late
+        fill, not a duplicate; an id or a liquidation already counted before it stays a duplicate."""
+        from nats.js.api import ConsumerConfig, DeliverPolicy
+
+        upto = self.last_seq
+        info = await js.stream_info(self.bus.stream)
+        start = max(info.state.first_seq, upto - WARM_MSGS + 1)
+        if start > upto or info.state.last_seq < start:
+            return
+        sub = await js.subscribe(self.bus.subjects, stream=self.bus.stream, ordered_consumer=True,
+                                 config=ConsumerConfig(deliver_policy=DeliverPolicy.BY_START_SEQUENCE,
+                                                       opt_start_seq=start))
+        try:
+            while True:
+                msg = await sub.next_msg(timeout=5.0)
+                seq = msg.metadata.sequence.stream
+                if seq > upto:
+                    break
+                self._learn(msg.data, engine)
+                if seq >= upto:
+                    break
+        finally:
+            async with asyncio.timeout(5.0):
+                await sub.unsubscribe()
+
+    def _learn(self, data: bytes, engine) -> None:
+        """The natural keys of a message, without counting anything."""
+        try:
+            batch = codec.decode(data)
+        except codec.BadMessage:
+            return
+        if type(batch) is tuple:
+            return
+        markets = engine.markets
+        for ev in batch:
+            t = type(ev)
+            if t is Trade:
+                if ev.trade_id is None:
+                    self._remember(("t", ev.market, ev.ts, ev.price, ev.qty, ev.is_buy))
+                    continue
+                m = markets.get(ev.market)
+                if m is None:
+                    m = engine._add_market(ev.market, ev.venue, ev.symbol, ev.price)
+                m.accept_id(ev.trade_id, ev.fills)
+            elif t is Liquidation:
+                self._remember(("l", ev.market, ev.ts, ev.is_long, ev.price, ev.qty))
+            elif t is IdOnly:
+                m = markets.get(ev.market)
+                if m is not None:
+                    m.accept_id(ev.trade_id)
 
     async def _error(self, exc) -> None:
         # nats-py retries by itself; say once per outage why, not once per attempt
@@ -279,11 +338,14 @@ class BusSource:
         if key in self.keys:
             self.duplicates += 1
             return True
+        self._remember(key)
+        return False
+
+    def _remember(self, key) -> None:
         self.keys.add(key)
         self.keys_order.append(key)
         if len(self.keys_order) > RECENT_KEYS:
             self.keys.discard(self.keys_order.popleft())
-        return False
 
     def _on_status(self, venue: str, collector: str, state: dict) -> None:
         self.collectors[(venue, collector)] = state
