@@ -25,7 +25,7 @@ import time
 import orjson
 
 from orderflow_tui.bus.attach import BusSource
-from orderflow_tui.bus.stream import BusError, BusSettings, connect
+from orderflow_tui.bus.stream import BusError, BusSettings, cancelled, connect
 from orderflow_tui.engine.engine import Engine
 
 log = logging.getLogger("orderflow_tui")
@@ -34,6 +34,7 @@ LEASE_BUCKET = "FLOW_WRITERS"  # a JetStream key-value bucket: one key per durab
 LEASE_EVERY_S = 0.5  # the holder renews this often
 LEASE_DEAD_S = 3.0  # a lease not renewed for this long belongs to a writer that is gone (SIGKILL)
 CONNECT_S = 5.0  # the store writer's first connection to the bus
+ACQUIRE_S = 60.0  # how long the lease may take while the bus restarts
 CATCH_UP_S = 10.0  # at a stop, how long to go on applying what the stream already held
 
 
@@ -51,22 +52,39 @@ class WriterLease:
         self.rev = 0
 
     async def acquire(self) -> None:
-        from nats.js.api import KeyValueConfig, StorageType
-        from nats.js.errors import BadRequestError, KeyNotFoundError, KeyWrongLastSequenceError
-
         try:  # nats-py would retry a first connection forever: the writer says at once that it cannot start
             async with asyncio.timeout(CONNECT_S):
                 self.nc = await connect(self.bus, f"store-writer-lease {self.key}")
         except asyncio.TimeoutError:
             raise BusError(f"bus {self.bus.url}: no answer within {CONNECT_S:g} s; is nats-server -js running "
                            "there? (the store writer needs the bus to know it is alone)") from None
+        value = f"{self.me} since {time.strftime('%Y-%m-%d %H:%M:%S UTC', time.gmtime())}".encode()
+        deadline = time.monotonic() + ACQUIRE_S
+        while True:  # a server restart meanwhile (timeouts, a lost connection) is waited out
+            try:
+                return await self._acquire(value)
+            except BusError:
+                await self.close()
+                raise
+            except Exception as exc:
+                if cancelled():
+                    raise asyncio.CancelledError from None
+                if time.monotonic() > deadline:
+                    await self.close()
+                    raise BusError(f"bus {self.bus.url}: cannot take the store writer's lease within {ACQUIRE_S:g} s "
+                                   f"({type(exc).__name__}: {exc})") from None
+                await asyncio.sleep(0.5)
+
+    async def _acquire(self, value: bytes) -> None:
+        from nats.js.api import KeyValueConfig, StorageType
+        from nats.js.errors import BadRequestError, KeyNotFoundError, KeyWrongLastSequenceError
+
         js = self.nc.jetstream()
         try:
             self.kv = await js.create_key_value(KeyValueConfig(bucket=LEASE_BUCKET, history=1,
                                                                storage=StorageType.FILE))
         except BadRequestError:  # made by another version with other settings
             self.kv = await js.key_value(LEASE_BUCKET)
-        value = f"{self.me} since {time.strftime('%Y-%m-%d %H:%M:%S UTC', time.gmtime())}".encode()
         try:
             self.rev = await self.kv.create(self.key, value)
             return
@@ -76,6 +94,9 @@ class WriterLease:
             entry = await self.kv.get(self.key)
         except KeyNotFoundError:  # released (deleted) just now: a delete marker holds the key
             entry = None
+        if entry is not None and entry.value == value:  # our own create, whose answer was lost
+            self.rev = entry.revision
+            return
         seen_at, rev = time.monotonic(), entry.revision if entry else 0
         holder = entry.value.decode(errors="replace") if entry and entry.value else "?"
         while entry is not None and time.monotonic() - seen_at < LEASE_DEAD_S:
@@ -91,7 +112,6 @@ class WriterLease:
                 raise KeyWrongLastSequenceError()
             self.rev = await self.kv.update(self.key, value, last=rev)  # the holder is gone: take over
         except KeyWrongLastSequenceError:
-            await self.close()
             raise BusError(f"another store writer ({holder}) is consuming {self.key!r} on {self.bus.url}; one store "
                            f"writer per durable: stop it, or give this one its own --durable NAME and store") from None
         log.info("store writer %r: taken over from %s, which stopped renewing", self.key, holder)
