@@ -50,6 +50,7 @@ class WriterLease:
         self.me = f"{socket.gethostname()}:{os.getpid()}"
         self.nc = self.kv = None
         self.rev = 0
+        self.value = b""
 
     async def acquire(self) -> None:
         try:  # nats-py would retry a first connection forever: the writer says at once that it cannot start
@@ -58,7 +59,7 @@ class WriterLease:
         except asyncio.TimeoutError:
             raise BusError(f"bus {self.bus.url}: no answer within {CONNECT_S:g} s; is nats-server -js running "
                            "there? (the store writer needs the bus to know it is alone)") from None
-        value = f"{self.me} since {time.strftime('%Y-%m-%d %H:%M:%S UTC', time.gmtime())}".encode()
+        value = self.value = f"{self.me} since {time.strftime('%Y-%m-%d %H:%M:%S UTC', time.gmtime())}".encode()
         deadline = time.monotonic() + ACQUIRE_S
         while True:  # a server restart meanwhile (timeouts, a lost connection) is waited out
             try:
@@ -125,7 +126,7 @@ class WriterLease:
         while True:
             await asyncio.sleep(LEASE_EVERY_S)
             try:
-                self.rev = await self.kv.update(self.key, f"{self.me} renewing".encode(), last=self.rev)
+                self.rev = await self.kv.update(self.key, self.value, last=self.rev)
             except KeyWrongLastSequenceError:
                 log.error("store writer %r: another writer took over the durable consumer; stopping", self.key)
                 os._exit(3)
@@ -200,6 +201,8 @@ async def _main(settings, bus, duration, report, db, since_ms, durable) -> int:
             committed = row.fetchone()
             source.last_seq = source.committed_seq = committed[0] if committed else 0
         source.on_batch = _committer(writer, source, durable)
+        log.info("store writer %r on %s: writing %s, resuming after stream sequence %s", durable, bus.url,
+                 masked(db), source.committed_seq if source.committed_seq is not None else "its consumer's ack floor")
         keeper = asyncio.create_task(lease.keep(), name="store-writer-lease")
     task = asyncio.create_task(source.run(engine), name="bus")
     try:

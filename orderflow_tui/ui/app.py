@@ -263,8 +263,9 @@ class OrderflowApp(BookKeys, App):
 
     def _accumulated(self) -> None:
         if self.store_path is None:
-            self.query_one(AccumulatedView).show(None, None, self.chart, None, "no store: this session runs with "
-                                                 "--no-store, so nothing accumulates")
+            why = "no store: viewers on the bus write none (its store writer does)" if self.mode == "BUS" else \
+                "no store: this session runs with --no-store, so nothing accumulates"
+            self.query_one(AccumulatedView).show(None, None, self.chart, None, why)
             return
         want = (self.group, self.range_name)  # a new group or range is read at once, not on the next turn
         if time.monotonic() - self.acc_read_at > self.acc_every or self.acc_asked != want:
