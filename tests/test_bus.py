@@ -10,6 +10,7 @@ import os
 import signal
 import subprocess
 import sys
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -415,11 +416,18 @@ async def test_a_start_inside_the_stream_counts_late_fills_and_no_duplicate(nats
     task.cancel()
     await asyncio.gather(task, return_exceptions=True)
     await pub.close()
-    viewer = Viewer(bus, start_seq=seqs[0] + 1)  # at the trade that opens the gap, before its fills
-    await viewer.caught_up(bus)
-    await viewer.kill()
-    m = viewer.engine.markets["binance:BTCUSDT"]
-    assert (m.trades, m.missing, m.duplicates) == (11, 0, 1)  # 20, 11..19 and 21; 10 was counted before
+    import nats
+
+    nc = await nats.connect(bus.url)
+    opened = (await nc.jetstream().get_msg(bus.stream, seqs[0] + 1)).time  # the gap-opening message's time
+    await nc.close()
+    since_ms = int(datetime.fromisoformat(opened.replace("Z", "+00:00")[:26] + "+00:00").timestamp() * 1000) \
+        if isinstance(opened, str) else int(opened.timestamp() * 1000)
+    for viewer in (Viewer(bus, start_seq=seqs[0] + 1), Viewer(bus, since_ms=since_ms)):  # at the trade that
+        await viewer.caught_up(bus)  # opens the gap, before its fills: by sequence, and by --since time
+        await viewer.kill()
+        m = viewer.engine.markets["binance:BTCUSDT"]
+        assert (m.trades, m.missing, m.duplicates) == (11, 0, 1)  # 20, 11..19 and 21; 10 counted before
 
 
 async def test_the_dashboard_attaches_and_shows_the_bus_like_a_venue(nats_server):

@@ -117,6 +117,8 @@ class BusSource:
                 js = nc.jetstream()
                 if self.durable and self.fresh:
                     await self._restart_durable(js)
+                if self.warm and not self.last_seq and self.since_ms is not None:
+                    self.last_seq = await self._seq_at(js, self.since_ms)  # --since: from that message on
                 if self.warm and self.last_seq:  # resuming mid-stream: learn the ids before it first
                     await self._warm_up(js, engine)
                 self.warm = False
@@ -164,6 +166,23 @@ class BusSource:
         except NotFoundError:
             pass
         self.fresh = False
+
+    async def _seq_at(self, js, since_ms: int) -> int:
+        """The sequence just before the first message stored at or after ``since_ms`` (0: none)."""
+        from nats.errors import TimeoutError as NatsTimeout
+        from nats.js.api import ConsumerConfig, DeliverPolicy
+
+        start = datetime.fromtimestamp(since_ms / 1000, timezone.utc).isoformat().replace("+00:00", "Z")
+        sub = await js.subscribe(self.bus.subjects, stream=self.bus.stream, ordered_consumer=True,
+                                 config=ConsumerConfig(deliver_policy=DeliverPolicy.BY_START_TIME,
+                                                       opt_start_time=start))
+        try:
+            return (await sub.next_msg(timeout=2.0)).metadata.sequence.stream - 1
+        except (NatsTimeout, asyncio.TimeoutError):
+            return 0  # nothing stored since then: follow from the time, as asked
+        finally:
+            async with asyncio.timeout(5.0):
+                await sub.unsubscribe()
 
     async def _warm_up(self, js, engine) -> None:
         """Before applying from a sequence inside the stream (a restarted store writer, a viewer
