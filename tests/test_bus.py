@@ -57,7 +57,8 @@ class Viewer:
 
     async def kill(self):
         self.task.cancel()
-        await asyncio.wait_for(asyncio.gather(self.task, return_exceptions=True), 15)
+        async with asyncio.timeout(15):
+            await asyncio.gather(self.task, return_exceptions=True)
 
     async def caught_up(self, bus):
         last = await stream_last_seq(bus)

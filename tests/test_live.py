@@ -391,3 +391,60 @@ async def test_cancel_while_frames_pour_in_ends_every_connection():
     finally:
         source.stop()
         await source.exchange.stop()
+
+
+# ---- the suite's random hang (issue 19) ---------------------------------------------------------------
+
+
+async def test_asyncio_timeout_keeps_a_cancel_that_wait_for_drops():
+    """The cause of the random 300 s hang: on Python 3.11, asyncio.wait_for returns the result when a
+    cancel lands as the awaited thing completes, and the cancel is lost; a connection cancelled that
+    way read on for ever and `gather` waited on it. The package awaits with asyncio.timeout, which
+    keeps the cancel."""
+    import sys
+
+    loop = asyncio.get_running_loop()
+
+    async def read(fut, use_wait_for):
+        if use_wait_for:
+            return await asyncio.wait_for(fut, 10)
+        async with asyncio.timeout(10):
+            return await fut
+
+    for use_wait_for, lost in ((True, sys.version_info < (3, 12)), (False, False)):
+        fut = loop.create_future()
+        task = asyncio.create_task(read(fut, use_wait_for))
+        await asyncio.sleep(0)  # the task waits
+        fut.set_result("frame")  # a frame arrives...
+        task.cancel()  # ...and the cancel lands before the task runs again
+        [result] = await asyncio.gather(task, return_exceptions=True)
+        assert isinstance(result, asyncio.CancelledError) is not lost, (use_wait_for, result)
+
+
+async def test_a_stopped_connection_ends_while_frames_still_flow():
+    """stop() ends a connection's reading loop by itself, even when no cancel reaches it (the state
+    a lost cancel leaves): before, it read on as long as the venue sent frames."""
+    exchange = await DemoExchange(seed=5, rate_per_s=300.0, venues=("bybit",)).start()
+    settings = fast_settings(("bybit",))
+    exchange.endpoints(settings)
+    source = LiveSource(settings)
+    await source.prepare()
+    engine = Engine(settings.engine)
+    [conn] = [c for c in source.build(engine) if "trade" in c.stream.expects]
+    task = asyncio.create_task(conn.run())
+    try:
+        for _ in range(200):
+            if conn.state.frames > 20:
+                break
+            await asyncio.sleep(0.05)
+        assert conn.state.frames > 20
+        source.stop()  # no cancel
+        done, _ = await asyncio.wait({task}, timeout=5.0)
+        assert task in done, "the connection read on after stop()"
+        frames = conn.state.frames
+        await asyncio.sleep(0.2)
+        assert conn.state.frames == frames and exchange.servers["bybit"].ledger.count > frames
+    finally:
+        await exchange.stop()  # closes the socket: even a loop that reads on ends
+        task.cancel()
+        await asyncio.wait({task}, timeout=5.0)

@@ -143,7 +143,7 @@ class Connection:
     async def _read(self, ws, connected_at: float) -> None:
         ping_every = self.stream.ping_every_s
         next_ping = time.monotonic() + ping_every
-        while True:
+        while not self.stopping:  # stop() ends the loop even when a cancellation was lost
             now = time.monotonic()
             if now - connected_at >= self.s.rotate_after_s:
                 raise Rotate()

@@ -72,8 +72,9 @@ async def _main(settings, duration, report, db, demo, no_store, demo_rate=40.0, 
         tasks.append(asyncio.create_task(writer.run(), name="store-writer"))
     status_task = asyncio.create_task(_log_status(source, engine))
     try:
-        await asyncio.wait_for(stop.wait(), duration) if duration else await stop.wait()
-    except asyncio.TimeoutError:
+        async with asyncio.timeout(duration or None):  # not wait_for: it can drop a cancel (connection.py)
+            await stop.wait()
+    except TimeoutError:
         pass
     log.info("stopping: flushing the store")
     if source.exchange is not None:

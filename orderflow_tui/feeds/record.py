@@ -29,8 +29,9 @@ async def _record(settings, out, duration, demo) -> tuple[int, dict[str, str]]:
     tasks = [asyncio.create_task(c.run()) for c in source.build(engine)]
     flusher = asyncio.create_task(_flush(writer))
     try:
-        await asyncio.wait_for(stop.wait(), duration) if duration else await stop.wait()
-    except asyncio.TimeoutError:
+        async with asyncio.timeout(duration or None):  # not wait_for: it can drop a cancel (connection.py)
+            await stop.wait()
+    except TimeoutError:
         pass
     source.stop()
     for t in tasks + [flusher]:

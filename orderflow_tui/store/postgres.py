@@ -443,8 +443,9 @@ class PgAsyncStoreWriter:
         last_retention = last_commit - 3600  # prune once at start, then hourly
         while not self._stop.is_set():
             try:
-                await asyncio.wait_for(self._stop.wait(), self.DRAIN_S)
-            except asyncio.TimeoutError:
+                async with asyncio.timeout(self.DRAIN_S):  # not wait_for: it can drop a cancel
+                    await self._stop.wait()
+            except TimeoutError:
                 pass
             self.pending.extend(self.builder.collect(self.engine))
             if time.monotonic() - last_commit >= self.interval_s:
