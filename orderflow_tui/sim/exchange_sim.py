@@ -36,6 +36,9 @@ class Faults:
     """Misbehaviour to switch on (tests). Counts are in frames sent on the current connection."""
 
     drop_after: int | None = None  # cut the TCP connection without a close frame
+    # trades at the moment of the cut, sent to nobody: an outage always costs trades to fetch over
+    # REST, however fast the client reconnects (a test asserting a refill no longer depends on timing)
+    burst_on_drop: int = 5
     silent_after: int | None = None  # stop sending anything (and stop answering pings)
     close_after: int | None = None  # close with close_code
     close_code: int = 1011
@@ -167,6 +170,11 @@ class VenueServer:
         if f.drop_after is not None and client.sent > f.drop_after:
             client.ws.transport.abort()
             self.clients.discard(client)
+            if f.burst_on_drop and self.history and not client.silent:
+                client.silent = True  # once per cut: the frames still queued for it go nowhere
+                last = self.history[-1][1]
+                await self.publish([SimTrade(self.venue, last.ts + i + 1, last.price, last.qty, i % 2 == 0)
+                                    for i in range(f.burst_on_drop)])
             return
         if f.close_after is not None and client.sent > f.close_after:
             self.clients.discard(client)
