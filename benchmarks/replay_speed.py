@@ -83,7 +83,7 @@ def full_replay(path: Path) -> dict:
 def peak_rss_mb(path: Path) -> float:
     # VmHWM, not ru_maxrss: the latter is inherited from this (large) parent across fork
     code = ("import sys;from orderflow_tui.cli import main;sys.argv=['x','replay',sys.argv[1],'--headless',"
-            "'--no-store','--step','10'];\ntry: main()\nexcept SystemExit: pass\n"
+            "'--no-store','--step','10','--report','json'];\ntry: main()\nexcept SystemExit: pass\n"
             "hwm=[l for l in open('/proc/self/status') if l.startswith('VmHWM')][0].split()[1]\n"
             "print(int(hwm)/1024,file=sys.stderr)")
     proc = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True, check=True)

@@ -79,8 +79,9 @@ GroupOpt = typer.Option(None, "--group", help="Groups, e.g. BTC or BTC,ETH.")
 @app.command()
 def replay(
     capture: Path = typer.Argument(..., help="Capture file (.jsonl or .jsonl.gz)."),
-    headless: bool = typer.Option(False, "--headless", help="No UI: read as fast as possible and print a report."),
-    report: str = typer.Option("json", "--report", help="Report format (headless): json."),
+    headless: bool = typer.Option(False, "--headless", help="No UI: read as fast as possible (the report: --report json)."),
+    report: Optional[str] = typer.Option(None, "--report", help="Print the report (headless): json. Without it a "
+                                         "headless replay fills the store and keeps only the dashboard's bars."),
     tf: str = typer.Option("1m", "--tf", help="Footprint bar setting for the report: 1m 5m 15m 1h 4h 1d."),
     step: Optional[float] = typer.Option(None, "--step", help="Footprint row size (default: the group's row size)."),
     speed: str = typer.Option("1", "--speed", help="Dashboard replay pace: a multiple of real time, or max."),
@@ -103,7 +104,7 @@ def replay(
         fail(f"--tf {tf!r}: use one of {', '.join(TIMEFRAMES_MS)}")
     if step is not None and not STEP_MIN <= step <= STEP_MAX:
         fail(f"--step {step!r}: a row size from {STEP_MIN:g} to {STEP_MAX:g}")
-    if report != "json":
+    if report not in (None, "json"):
         fail(f"--report {report!r}: only json is available")
     pace = _speed(speed)
     try:
@@ -119,7 +120,10 @@ def replay(
 
         raise typer.Exit(launch_replay(settings, reader, pace, db, no_store, source, groups_given=bool(group)))
     writer = None
-    engine = Engine(settings.engine, report_tf=tf, report_step=step, collect_facts=not no_store)
+    # every bar of the capture only for a report that lists them: without one, memory and time follow
+    # the trades, not the span (a sparse capture of 278 days kept 200,000 bars)
+    engine = Engine(settings.engine, report_tf=tf if report else None, report_step=step if report else None,
+                    collect_facts=not no_store)
     if not no_store:
         writer = _open_store(settings, db, source)
     with reader:
@@ -133,9 +137,9 @@ def replay(
             writer.close_sync(engine)
         except StoreError as exc:
             fail(str(exc))
-    out = build_report(engine, stats, reader.instruments)
-    sys.stdout.buffer.write(orjson.dumps(out) + b"\n")
-    sys.stdout.flush()
+    if report:
+        sys.stdout.buffer.write(orjson.dumps(build_report(engine, stats, reader.instruments)) + b"\n")
+        sys.stdout.flush()
     typer.echo(f"replayed {stats.frames} frames ({stats.rejected} rejected) from {capture}", err=True)
     if stats.truncated:  # the report holds everything before the cut; the exit status says it is partial
         fail(stats.truncated, 1)

@@ -448,3 +448,35 @@ def test_a_cached_closed_bar_view_follows_a_late_trade():
     assert (after.bid, after.ask, after.low, after.trades) == (3.0, 1.0, 99.0, 2)
     assert not snapshot(e, "BTC", profiles=False).session_profile.rows
     assert snapshot(e, "BTC").session_profile.rows
+
+
+def _cvd_from_scratch(series):
+    """CVD at each retained bar the way it was computed before the cache (issue 19): every bar, every call."""
+    out, cvd, day = [], series.dropped_delta, series.dropped_day
+    for bar in series.bars:
+        if series.daily and bar.open_ts // DAY != day:
+            cvd, day = 0.0, bar.open_ts // DAY
+        cvd += bar.delta
+        out.append(cvd)
+    return out
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), daily=st.booleans(), keep=st.integers(3, 12))
+def test_cached_bar_cvd_equals_the_sum_from_scratch_after_late_trades_drops_and_days(seed, daily, keep):
+    """The bar CVD is cached for all but the newest bar (a sparse capture closes a bar with each trade:
+    summing every kept bar at each close made its cost follow the span). After late trades into
+    older bars, bars falling off, and UTC days, it is exactly the sum from scratch, every time."""
+    rnd = random.Random(seed)
+    e = engine(footprint_bars=keep, session="utc-day" if daily else "start")
+    clock = MIDNIGHT - 20 * 60_000
+    for _ in range(150):
+        clock += rnd.choice((0, 500, 20_000, 60_000, 7 * 60_000, 3 * 3_600_000))
+        ts = clock - rnd.choice((0, 0, 0, 30_000, 90_000, 200_000))  # some land in older bars
+        e.on_trade(trade(ts, 100.0 + rnd.randint(-20, 20), rnd.choice((0.1, 0.3, 1.7)), rnd.random() < 0.5))
+        series = e.markets["binance:BTCUSDT"].footprint
+        if rnd.random() < 0.5:
+            assert series.cvd_by_bar() == _cvd_from_scratch(series)  # exactly: same sums, same order
+        n = rnd.randint(1, keep + 2)
+        assert series.cvd_by_bar(n) == _cvd_from_scratch(series)[-n:]
+        assert series.last_bars(n) == list(series.bars)[-n:]

@@ -171,3 +171,30 @@ def test_lines_decoded_in_blocks_count_the_same_as_one_by_one(tmp_path, monkeypa
     assert dict(stats.reasons) == {"capture line is not JSON": 1, "capture line is not an object": 2,
                                    "capture line without a frame": 1}
     assert sum(m.trades for m in engine.markets.values()) == 40
+
+
+def test_a_sparse_capture_keeps_every_bar_only_for_the_report(tmp_path):
+    """Issue 19: trades two minutes apart make one bar each. Without --report a headless replay keeps
+    the dashboard's bars (engine.footprint_bars) and prints nothing on stdout; the report still lists
+    every bar. (The time and memory figures: benchmarks/sparse_replay.py.)"""
+    from orderflow_tui.capture import CaptureReader
+    from orderflow_tui.config import EngineSettings
+    from orderflow_tui.engine.engine import Engine
+    from orderflow_tui.replay import replay_capture
+
+    n, t0 = 1500, 1_700_000_040_000
+    frames = [(t0 + i * 120_000, "binance", json.dumps({"stream": "btcusdt@aggTrade", "data": {
+        "e": "aggTrade", "E": t0 + i * 120_000, "a": 10 + i, "s": "BTCUSDT", "p": f"{60000 + i % 50}.5",
+        "q": "0.010", "f": 1, "l": 1, "T": t0 + i * 120_000, "m": i % 3 == 0}})) for i in range(n)]
+    path = write_capture(tmp_path / "sparse.jsonl", frames)
+    bounded = Engine(EngineSettings(footprint_bars=100))
+    with CaptureReader(path) as reader:
+        replay_capture(reader, bounded)
+    series = bounded.markets["binance:BTCUSDT"].footprint
+    assert bounded.markets["binance:BTCUSDT"].trades == n
+    assert len(series.bars) == 100 and series.history is None
+    proc = run_report(path)
+    assert len(json.loads(proc.stdout)["markets"]["binance:BTCUSDT"]["footprint"]) == n  # one bar per trade
+    quiet = subprocess.run([sys.executable, "-m", "orderflow_tui", "replay", str(path), "--headless", "--no-store"],
+                           capture_output=True, text=True, timeout=120)
+    assert quiet.returncode == 0 and quiet.stdout == "" and f"replayed {n} frames" in quiet.stderr

@@ -84,13 +84,27 @@ def cvd_state(g, s) -> tuple[float, str, str]:
 def divergence(bars, cvds, n: int) -> str:
     """Over the last n bars: price higher high with CVD lower high -> 'bearish';
     price lower low with CVD higher low -> 'bullish'; else ''."""
-    if len(bars) < 3:
+    k = len(bars)
+    if k < 3:
         return ""
-    bars, cvds = bars[-n:], cvds[-n:]
-    last, prev = bars[-1], bars[:-1]
-    if last.high > max(b.high for b in prev) and cvds[-1] < max(cvds[:-1]):
+    # one plain loop, no slices nor generators: it runs at every bar close (with each trade of a
+    # sparse capture)
+    start = k - n if k > n else 0
+    high, low, cvd_high, cvd_low = bars[start].high, bars[start].low, cvds[start], cvds[start]
+    for i in range(start + 1, k - 1):
+        b, c = bars[i], cvds[i]
+        if b.high > high:
+            high = b.high
+        if b.low < low:
+            low = b.low
+        if c > cvd_high:
+            cvd_high = c
+        if c < cvd_low:
+            cvd_low = c
+    last, cvd = bars[k - 1], cvds[k - 1]
+    if last.high > high and cvd < cvd_high:
         return "bearish"
-    if last.low < min(b.low for b in prev) and cvds[-1] > min(cvds[:-1]):
+    if last.low < low and cvd > cvd_low:
         return "bullish"
     return ""
 

@@ -118,6 +118,10 @@ class FootprintSeries:
         # (a venue a few ms late) goes there too, as the bar's other rows went when it closed
         self.profile: dict[int, Level] | None = None
         self.history: list[Bar] | None = [] if keep_all else None  # every bar, for the replay report
+        # CVD at the close of bars[i] for i < len(_cvd), never the newest bar (it still changes): a
+        # call of cvd_by_bar costs the bars opened since the previous one, not all that are kept (a
+        # sparse capture closes a bar with each trade). A late trade into an older bar clears it.
+        self._cvd: deque[float] = deque()
 
     def add(self, ts: int, price: float, qty: float, is_buy: bool, fills: int = 1) -> Bar | None:
         """Add one trade (``fills`` venue fills); returns the bar this trade closed, if any."""
@@ -201,6 +205,8 @@ class FootprintSeries:
                 self.dropped_delta = 0.0
             self.dropped_day = day
             self.dropped_delta += gone.delta
+            if self._cvd:  # the same sums from the new first bar on: dropped_delta took gone's
+                self._cvd.popleft()
         self.bars.append(bar)
         self.current = bar
         self.bar_end = open_ts + self.tf if self.tf else 1 << 62
@@ -210,6 +216,7 @@ class FootprintSeries:
 
     def _late(self, open_ts: int, price: float, ts: int) -> Bar:
         """A trade for an earlier bar (venues interleave by a few ms): find it, or insert it in order."""
+        self._cvd.clear()
         for bar in reversed(self.bars):
             if bar.open_ts == open_ts:
                 return bar
@@ -247,20 +254,36 @@ class FootprintSeries:
                 else:
                     lv.add(level)
         self.dropped_delta, self.dropped_day, self.daily = base.dropped_delta, base.dropped_day, base.daily
+        self._cvd.clear()
         if self.current is not None and base.current is None:
             self.close_current()
 
-    def cvd_by_bar(self) -> list[float]:
-        """CVD at the close of each retained bar, running from the session start (utc-day: restarting
-        with the first bar of each UTC day)."""
-        out: list[float] = []
-        cvd, day, daily = self.dropped_delta, self.dropped_day, self.daily
-        for bar in self.bars:
+    def cvd_by_bar(self, last: int = 0) -> list[float]:
+        """CVD at the close of each retained bar (of the newest ``last`` when given), running from the
+        session start (utc-day: restarting with the first bar of each UTC day)."""
+        bars, cache, daily = self.bars, self._cvd, self.daily
+        n, k = len(bars), len(self._cvd)
+        if k:
+            cvd, day = cache[k - 1], bars[k - 1].open_ts // DAY_MS
+        else:
+            cvd, day = self.dropped_delta, self.dropped_day
+        for i in range(k, n):
+            bar = bars[i]
             if daily and bar.open_ts // DAY_MS != day:
                 cvd, day = 0.0, bar.open_ts // DAY_MS
             cvd += bar.delta
+            if i < n - 1:
+                cache.append(cvd)
+        first = max(0, n - last) if last > 0 else 0
+        out = [cache[i] for i in range(first, n - 1)]
+        if n:
             out.append(cvd)
         return out
+
+    def last_bars(self, last: int) -> list[Bar]:
+        """The newest ``last`` bars, oldest first (without copying all that are kept)."""
+        bars = self.bars
+        return [bars[i] for i in range(max(0, len(bars) - last), len(bars))]
 
 
 # ---- read-side analysis: pure functions of a bar's rows ------------------------------------
@@ -393,7 +416,7 @@ def merge_bars(series_list, n: int) -> tuple[list[Bar], list[float]]:
     from the earliest and the latest trade across the markets."""
     if len(series_list) == 1:
         s = series_list[0]
-        return list(s.bars)[-n:], s.cvd_by_bar()[-n:]
+        return s.last_bars(n), s.cvd_by_bar(n)
     opens = sorted({b.open_ts for s in series_list for b in s.bars})[-n:]
     if not opens:
         return [], []

@@ -210,7 +210,7 @@ class GroupState:
     def bars(self, n: int) -> tuple[list[Bar], list[float]]:
         """The last n group bars shown (oldest first, strictly by open time) and the CVD (base) at each."""
         if self.footprint is not None:
-            return list(self.footprint.bars)[-n:], self.footprint.cvd_by_bar()[-n:]
+            return self.footprint.last_bars(n), self.footprint.cvd_by_bar(n)
         return merge_bars(self.series(), n)
 
     def series(self) -> list[FootprintSeries]:
