@@ -74,6 +74,18 @@ def main_callback(ctx: typer.Context, config: Optional[Path] = ConfigOpt, bus: O
 
 
 GroupOpt = typer.Option(None, "--group", help="Groups, e.g. BTC or BTC,ETH.")
+WatchOpt = typer.Option(False, "--watch", help="Watch the ten largest perpetuals (with --group's first) and "
+                        "open on the comparison view.")
+
+
+def _watched(group: Optional[str], watch: bool) -> Optional[str]:
+    """--group, plus the default watchlist with --watch (the groups given first, none twice)."""
+    if not watch:
+        return group
+    from orderflow_tui.instruments import WATCHLIST
+
+    given = [g.strip().upper() for g in (group or "").split(",") if g.strip()]
+    return ",".join(dict.fromkeys(given + list(WATCHLIST)))
 
 
 @app.command()
@@ -187,6 +199,7 @@ def run(
     duration: Optional[float] = typer.Option(None, "--duration", help="Stop after this many seconds."),
     report: Optional[str] = typer.Option(None, "--report", help="Print the replay-style report at the end: json."),
     group: Optional[str] = typer.Option(None, "--group", help="Groups, e.g. BTC or BTC,ETH."),
+    watch: bool = WatchOpt,
     venues: Optional[str] = typer.Option(None, "--venues", help="Venues, e.g. binance,bybit,okx."),
     db: Optional[Path] = typer.Option(None, "--db", help="Store for liquidation statistics (with --bus: makes "
                                       "this run the bus's store writer)."),
@@ -202,7 +215,8 @@ def run(
     """The live dashboard (the default command); --headless for servers; --bus to attach to collectors."""
     if bus:
         _attach(config, bus, since, headless, duration, report, db, no_store, no_mouse, log_file, durable)
-    _live(config, headless, duration, report, group, venues, db, no_store, no_mouse, log_file, demo=False)
+    _live(config, headless, duration, report, _watched(group, watch), venues, db, no_store, no_mouse, log_file,
+          demo=False, compare=watch)
 
 
 @app.command()
@@ -215,6 +229,7 @@ def demo(
     rate: float = typer.Option(40.0, "--rate", help="Simulated base trade rate per second (clustered around it)."),
     seed: int = typer.Option(7, "--seed", help="Seed of the simulated market."),
     group: Optional[str] = typer.Option(None, "--group", help="Simulated groups, e.g. BTC or BTC,ETH (default BTC)."),
+    watch: bool = WatchOpt,
     log_file: Optional[str] = typer.Option(None, "--log-file", help="Also log to this file (headless)."),
     venues: Optional[str] = typer.Option(None, "--venues", help="Simulated venues, e.g. "
                                          "binance,bybit,okx,coinbase,hyperliquid,bitget (default binance,bybit,okx)."),
@@ -225,20 +240,19 @@ def demo(
     demo.sqlite in the user data directory unless --db names one; never the live store."""
     if not 0 < rate <= 100_000:
         fail(f"--rate {rate!r}: a number of trades per second above 0, at most 100000")
+    group = _watched(group, watch)
     if group:
-        from orderflow_tui.instruments import group_of
-        from orderflow_tui.sim.exchange_sim import SYMBOLS
+        from orderflow_tui.sim.market_model import DEMO_PRICES
 
-        simulated = {group_of(v, sym) for v, sym in SYMBOLS.items()}
-        unknown = [g for g in (x.strip().upper() for x in group.split(",")) if g and g not in simulated]
+        unknown = [g for g in (x.strip().upper() for x in group.split(",")) if g and g not in DEMO_PRICES]
         if unknown:
-            fail(f"--group {','.join(unknown)}: the simulated market has only {', '.join(sorted(simulated))}")
+            fail(f"--group {','.join(unknown)}: the simulated market lists only {', '.join(DEMO_PRICES)}")
     _live(config, headless, duration, report, group or "BTC", venues or "binance,bybit,okx", db, no_store, False,
-          log_file, demo=True, demo_rate=rate, demo_seed=seed)
+          log_file, demo=True, demo_rate=rate, demo_seed=seed, compare=watch)
 
 
 def _live(config, headless, duration, report, group, venues, db, no_store, no_mouse, log_file, demo,
-          demo_rate=40.0, demo_seed=7):
+          demo_rate=40.0, demo_seed=7, compare=False):
     settings = load_settings(config, group, venues, live=True)
     if report not in (None, "json"):
         fail(f"--report {report!r}: only json is available")
@@ -252,7 +266,7 @@ def _live(config, headless, duration, report, group, venues, db, no_store, no_mo
     from orderflow_tui.ui.launch import launch_live
 
     raise typer.Exit(launch_live(settings, db, no_mouse=no_mouse, demo=demo, demo_rate=demo_rate, demo_seed=demo_seed,
-                                 no_store=no_store))
+                                 no_store=no_store, view="compare" if compare else "snapshot"))
 
 
 def _bus_settings(settings, url: str, retention: Optional[str] = None, buffer: Optional[int] = None):

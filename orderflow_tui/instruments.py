@@ -34,6 +34,9 @@ class Contract:
 
 BASE = Contract()
 
+# --watch: the ten largest perpetuals by open interest (a default, docs/decisions.md "Many markets")
+WATCHLIST = ("BTC", "ETH", "SOL", "XRP", "DOGE", "BNB", "HYPE", "SUI", "ADA", "LINK")
+
 # OKX linear swaps: ctVal in the base coin (GET /api/v5/public/instruments?instType=SWAP).
 _OKX_LINEAR = {
     "BTC-USDT-SWAP": 0.01, "ETH-USDT-SWAP": 0.1, "SOL-USDT-SWAP": 1.0, "XRP-USDT-SWAP": 100.0,

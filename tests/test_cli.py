@@ -91,7 +91,7 @@ def test_a_directory_as_db_blames_the_directory(tmp_path, capture, command):
     ["replay", "CAP", "--headless", "--tf", "7m"], ["replay", "CAP", "--headless", "--report", "xml"],
     ["stats", "--source", "sim"], ["stats", "--since", "yesterday"], ["export", "-", "--what", "trades"],
     ["demo", "--rate", "0", "--headless"], ["demo", "--rate", "1e308", "--headless"],
-    ["stats", "--since", "99999999999999999999d"], ["demo", "--group", "DOGE", "--headless"],
+    ["stats", "--since", "99999999999999999999d"], ["demo", "--group", "NOPE", "--headless"],
     ["run", "--duration", "-1", "--headless"], ["record", "OUT", "--duration", "0"],
     ["replay", "CAP", "--speed", "fast"], ["replay"], ["stats", "--db"], ["bogus-command"],
     ["replay", "CAP", "--headless", "--step", "abc"],

@@ -79,7 +79,7 @@ class LiveSource:
 
             # the newest 20,000 fills per venue (more than any REST refill asks): flat memory for weeks
             self.exchange = await DemoExchange(self.demo_seed, self.demo_rate, venues=tuple(self.venues),
-                                               keep_trades=20_000).start()
+                                               keep_trades=20_000, groups=tuple(self.groups)).start()
             self.exchange.endpoints(self.settings)
             from orderflow_tui.sim.context_sim import attach
 

@@ -37,10 +37,10 @@ def _bybit_oi(oi: float, mark: float) -> dict:
 
 
 class VenueContext:
-    def __init__(self, venue: str, rnd: random.Random):
+    def __init__(self, venue: str, rnd: random.Random, scale: float = 1.0):
         self.venue = venue
         self.rnd = rnd
-        self.oi = START_OI[venue] * (0.9 + 0.2 * rnd.random())
+        self.oi = START_OI[venue] * scale * (0.9 + 0.2 * rnd.random())
         self.funding = 0.0001 / 8 * INTERVAL_H[venue]
         self.liquidations_seen = 0
         self.sent_snapshot: set = set()  # Bybit clients that had their snapshot
@@ -58,7 +58,11 @@ class ContextSim:
     def __init__(self, exchange, seed: int = 7):
         self.exchange = exchange
         self.rnd = random.Random(seed * 31 + 1)
-        self.venues = {v: VenueContext(v, self.rnd) for v in exchange.servers if v in START_OI}
+        self.venues = {v: VenueContext(v, self.rnd) for v in exchange.servers if v in START_OI}  # BTC
+        # the other groups of a multi-group demo, on the venues that serve them: (venue, group) -> context
+        self.others = {(v, g): VenueContext(v, random.Random(f"{seed}:{v}:{g}"), 20.0 / exchange.models[g].price)
+                       for v, server in exchange.servers.items() if v in START_OI
+                       for g in server.groups if g != "BTC"}
         self.task = None
         self.sent = 0  # context frames sent (over every client)
         self.every_s = 1.0
@@ -69,11 +73,13 @@ class ContextSim:
     def _binance_rest(self, inner):
         def rest(path, query):
             if path == "/fapi/v1/openInterest":
-                if query.get("symbol") != "BTCUSDT":
+                symbol = query.get("symbol")
+                group = self.exchange.servers["binance"].group_of(symbol or "")
+                ctx = self.venues["binance"] if group == "BTC" else self.others.get(("binance", group))
+                if ctx is None:
                     return 400, {"code": -1121, "msg": "Invalid symbol."}
-                ctx = self.venues["binance"]
                 oi = ctx.sent["oi"] = round(ctx.oi, 3)
-                return 200, {"openInterest": f"{oi:.3f}", "symbol": "BTCUSDT", "time": int(time.time() * 1000)}
+                return 200, {"openInterest": f"{oi:.3f}", "symbol": symbol, "time": int(time.time() * 1000)}
             return inner(path, query)
         return rest
 
@@ -102,18 +108,37 @@ class ContextSim:
             server = self.exchange.servers[venue]
             liqs = server.ledger.liquidations[ctx.liquidations_seen:]
             ctx.liquidations_seen = len(server.ledger.liquidations)
-            ctx.step(sum(x.qty for x in liqs))
+            ctx.step(sum(x.qty for x in liqs if x.group == "BTC"))
             ctx.ticks += 1
+            others = [(g, c) for (v, g), c in self.others.items() if v == venue]
+            for g, c in others:
+                c.step(sum(x.qty for x in liqs if x.group == g))
+                c.ticks += 1
             for client in list(server.clients):
                 if client.silent:
                     continue
-                for frame in self.frames(venue, ctx, client, now_ms):
+                frames = self.frames(venue, ctx, client, now_ms) if client.groups is None or "BTC" in client.groups \
+                    else []
+                for g, c in others:
+                    if client.groups is None or g in client.groups:
+                        frames += self.frames(venue, c, client, now_ms, g)
+                for frame in frames:
                     if client in server.clients:
                         await server.send(client, frame)
                         self.sent += 1
 
-    def frames(self, venue: str, ctx: VenueContext, client, now_ms: int) -> list[str]:
-        mark = self.price()
+    def frames(self, venue: str, ctx: VenueContext, client, now_ms: int, group: str = "BTC") -> list[str]:
+        if group != "BTC":  # BTC's frames with the group's symbol, price and contract size
+            from orderflow_tui.sim.exchange_sim import _ct_val, symbol_for
+
+            mark = self.exchange.models[group].price
+            out = self._frames(venue, ctx, client, now_ms, mark, _ct_val(group))
+            sym = symbol_for(venue, group)
+            return [f.replace("BTC-USDT-SWAP", sym).replace("BTCUSDT", sym).replace("btcusdt", sym.lower())
+                    for f in out]
+        return self._frames(venue, ctx, client, now_ms, self.price(), OKX_CT_VAL)
+
+    def _frames(self, venue: str, ctx: VenueContext, client, now_ms: int, mark: float, ct_val: float) -> list[str]:
         funding = ctx.funding
         if venue in ("binance", "hyperliquid", "bitget") or venue == "okx" and ctx.ticks % 10 == 1 or venue == "bybit" and (
                 client not in ctx.sent_snapshot or ctx.ticks % 5 == 0):
@@ -154,7 +179,7 @@ class ContextSim:
         if venue == "okx":
             out = []
             if ctx.ticks % 3 == 1:
-                contracts = ctx.oi / OKX_CT_VAL
+                contracts = ctx.oi / ct_val
                 out.append(_compact({"arg": {"channel": "open-interest", "instId": "BTC-USDT-SWAP"}, "data": [
                     {"instType": "SWAP", "instId": "BTC-USDT-SWAP", "oi": f"{contracts:.2f}",
                      "oiCcy": f"{ctx.oi:.4f}", "oiUsd": f"{ctx.oi * mark:.2f}", "ts": str(now_ms)}]}))

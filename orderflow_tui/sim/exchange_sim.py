@@ -24,7 +24,9 @@ from websockets.exceptions import ConnectionClosed
 from websockets.frames import Frame, Opcode
 from websockets.http11 import Response
 
-from orderflow_tui.sim.market_model import MarketModel, SimLiquidation, SimTrade
+from orderflow_tui.feeds.venue_feed import symbol_for
+from orderflow_tui.instruments import builtin_contract
+from orderflow_tui.sim.market_model import DEMO_PRICES, SimLiquidation, SimTrade, group_model
 
 SYMBOLS = {"binance": "BTCUSDT", "bybit": "BTCUSDT", "okx": "BTC-USDT-SWAP"}
 FIRST_AGG_ID = 1_000_000
@@ -104,8 +106,24 @@ class _Counted(ServerConnection):
         super().process_event(event)
 
 
+def _px(ev) -> str:
+    """A price as the venue prints it: BTC with one decimal, a small coin with more."""
+    return f"{ev.price:.{_DECIMALS.get(ev.group, 1)}f}"
+
+
+_DECIMALS: dict = {}  # group -> price decimals of the demo (set by DemoExchange)
+
+
+def _qty(ev) -> str:
+    return f"{ev.qty:.{_QTY_DECIMALS.get(ev.group, 3)}f}"
+
+
+_QTY_DECIMALS: dict = {}
+
+
 class VenueServer:
     venue = ""
+    multi = False  # serves every group of the demo (binance, bybit, okx); else BTC only
 
     def __init__(self, faults: Faults | None = None):
         self.faults = faults or Faults()
@@ -118,6 +136,12 @@ class VenueServer:
         self.rest_log: list = []  # (monotonic time, path, status) of every REST call
         self.close_codes: list = []  # the close code of each client connection that ended
         self.pings = 0  # protocol pings received from clients
+        self.groups: tuple = ("BTC",)  # the groups this demo trades (DemoExchange sets them)
+        self.subscribes = 0  # subscribe requests received (one per connection and venue limit, tests)
+
+    def group_of(self, symbol: str) -> str | None:
+        """The demo group of a venue symbol, or None when the demo does not trade it."""
+        return next((g for g in self.groups if symbol_for(self.venue, g).lower() == symbol.lower()), None)
 
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> "VenueServer":
         self.server = await serve(self._handle, host, port, process_request=self._rest, ping_interval=20,
@@ -204,16 +228,18 @@ class VenueServer:
                     self.history.append((tid, fill))
                 if len(self.history) > 5000:
                     del self.history[:1000]
-                frames.append(("trade", fills[-1][0], self.trade_frame(fills[-1][0], ev, len(fills))))
+                frames.append(("trade", fills[-1][0], self.trade_frame(fills[-1][0], ev, len(fills)), ev.group))
             elif isinstance(ev, SimLiquidation):
                 self.ledger.liquidations.append(ev)
-                frames.append(("liquidation", None, self.liquidation_frame(ev)))
+                frames.append(("liquidation", None, self.liquidation_frame(ev), ev.group))
         for client in list(self.clients):
             if client.silent:
                 continue
-            for kind, tid, frame in frames:
+            for kind, tid, frame, group in frames:
                 if kind == "trade" and tid in client.faults.skip_ids:
                     continue
+                if client.groups is not None and group not in client.groups:
+                    continue  # a symbol this client did not subscribe to
                 if client in self.clients:
                     await self.send(client, frame)
 
@@ -264,6 +290,7 @@ class _Client:
         self.faults = faults
         self.sent = 0
         self.silent = False
+        self.groups: set | None = None  # None: every frame (the BTC-only venues)
 
 
 async def _never(*args, **kwargs):
@@ -272,16 +299,28 @@ async def _never(*args, **kwargs):
 
 class BinanceServer(VenueServer):
     venue = "binance"
+    multi = True
 
     def __init__(self, faults=None):
         super().__init__(faults)
-        self._ids = itertools.count(FIRST_AGG_ID)
+        self._ids: dict = {}  # group -> its aggTrade ids (per symbol, as Binance's)
+        self._last: dict = {}  # group -> the last id given
 
-    def next_id(self):
-        return next(self._ids)
+    def next_id(self, group: str = "BTC"):
+        ids = self._ids.get(group)
+        if ids is None:  # BTC's ids start at FIRST_AGG_ID; each other group has its own range
+            ids = self._ids[group] = itertools.count(FIRST_AGG_ID + 1_000_000_000 * self.groups.index(group))
+        tid = self._last[group] = next(ids)
+        return tid
+
+    def fills(self, ev):
+        return [(self.next_id(ev.group), ev)]
 
     async def on_connect(self, client, path: str) -> None:
         if "streams=" in path:  # /market/stream?streams=a/b: subscribed by the URL
+            names = parse_qs(urlsplit(path).query).get("streams", [""])[0].split("/")
+            client.groups = {g for n in names if (g := self.group_of(n.split("@")[0])) is not None}
+            self.subscribes += 1
             if client.faults.refuse_subscription:
                 await client.ws.send(json.dumps({"code": -1121, "msg": "Invalid symbol."}))
                 await client.ws.close(1008, "invalid")
@@ -298,35 +337,40 @@ class BinanceServer(VenueServer):
             self.clients.add(client)
 
     def trade_frame(self, tid, ev, count) -> str:
-        data = {"e": "aggTrade", "E": ev.ts + 3, "a": tid, "s": "BTCUSDT", "p": f"{ev.price:.1f}",
-                "q": f"{ev.qty:.3f}", "f": tid * 2, "l": tid * 2 + 1, "T": ev.ts, "m": not ev.is_buy}
-        return json.dumps({"stream": "btcusdt@aggTrade", "data": data}, separators=(",", ":"))
+        symbol = symbol_for("binance", ev.group)
+        data = {"e": "aggTrade", "E": ev.ts + 3, "a": tid, "s": symbol, "p": _px(ev),
+                "q": _qty(ev), "f": tid * 2, "l": tid * 2 + 1, "T": ev.ts, "m": not ev.is_buy}
+        return json.dumps({"stream": f"{symbol.lower()}@aggTrade", "data": data}, separators=(",", ":"))
 
     def liquidation_frame(self, ev) -> str:
-        o = {"s": "BTCUSDT", "S": "SELL" if ev.is_long else "BUY", "o": "LIMIT", "f": "IOC", "q": f"{ev.qty:.3f}",
-             "p": f"{ev.price:.1f}", "ap": f"{ev.price:.1f}", "X": "FILLED", "l": f"{ev.qty:.3f}",
-             "z": f"{ev.qty:.3f}", "T": ev.ts}
-        return json.dumps({"stream": "btcusdt@forceOrder", "data": {"e": "forceOrder", "E": ev.ts, "o": o}},
+        symbol = symbol_for("binance", ev.group)
+        o = {"s": symbol, "S": "SELL" if ev.is_long else "BUY", "o": "LIMIT", "f": "IOC", "q": _qty(ev),
+             "p": _px(ev), "ap": _px(ev), "X": "FILLED", "l": _qty(ev), "z": _qty(ev), "T": ev.ts}
+        return json.dumps({"stream": f"{symbol.lower()}@forceOrder", "data": {"e": "forceOrder", "E": ev.ts, "o": o}},
                           separators=(",", ":"))
 
     def rest(self, path, query):
         if path == "/fapi/v1/aggTrades":
             limit = min(int(query.get("limit", 500)), 1000)
-            first = max(int(query["fromId"]), FIRST_AGG_ID)  # ids are consecutive: index by arithmetic
+            group = self.group_of(query.get("symbol", "BTCUSDT")) or "BTC"
+            base = FIRST_AGG_ID + 1_000_000_000 * self.groups.index(group) if group in self.groups else FIRST_AGG_ID
+            first = max(int(query["fromId"]), base)  # ids are consecutive: index by arithmetic
             rows = []
-            last = next(reversed(self.ledger.trades), FIRST_AGG_ID - 1)
+            last = self._last.get(group, base - 1)
             for tid in range(first, min(first + limit, last + 1)):
                 if tid not in self.ledger.trades:
                     continue  # older than a bounded demo ledger keeps, like a venue's REST window
                 p, q, b, ts = self.ledger.trades[tid]
-                rows.append({"a": tid, "p": f"{p:.1f}", "q": f"{q:.3f}", "f": tid * 2, "l": tid * 2 + 1, "T": ts,
-                             "m": not b})
+                d = _DECIMALS.get(group, 1)
+                rows.append({"a": tid, "p": f"{p:.{d}f}", "q": f"{q:.{_QTY_DECIMALS.get(group, 3)}f}", "f": tid * 2,
+                             "l": tid * 2 + 1, "T": ts, "m": not b})
             return 200, rows
         return 404, {"code": -1, "msg": "not found"}
 
 
 class BybitServer(VenueServer):
     venue = "bybit"
+    multi = True
 
     def next_id(self):
         return str(uuid.uuid4())
@@ -338,8 +382,12 @@ class BybitServer(VenueServer):
             if not client.silent:
                 await client.ws.send(json.dumps({"success": True, "ret_msg": "pong", "conn_id": "sim", "op": "ping"}))
         elif op == "subscribe":  # a request with an unknown symbol is refused whole, naming it
-            bad = [a for a in msg.get("args", []) if not str(a).endswith(".BTCUSDT")]
+            self.subscribes += 1
+            args = [str(a) for a in msg.get("args", [])]
+            bad = [a for a in args if self.group_of(a.rsplit(".", 1)[-1]) is None]
             ok = not client.faults.refuse_subscription and not bad
+            if ok:
+                client.groups = (client.groups or set()) | {self.group_of(a.rsplit(".", 1)[-1]) for a in args}
             reason = f"Invalid symbol :[{bad[0]}]" if bad else "error:handler not found"
             await client.ws.send(json.dumps({"success": ok, "ret_msg": "" if ok else reason,
                                              "conn_id": "sim", "req_id": msg.get("req_id", ""), "op": "subscribe"}))
@@ -347,29 +395,39 @@ class BybitServer(VenueServer):
                 self.clients.add(client)
 
     def trade_frame(self, tid, ev, count) -> str:
-        d = {"T": ev.ts, "s": "BTCUSDT", "S": "Buy" if ev.is_buy else "Sell", "v": f"{ev.qty:.3f}",
-             "p": f"{ev.price:.1f}", "L": "PlusTick", "i": tid, "BT": False, "RPI": False, "seq": int(time.time() * 1e3)}
-        return json.dumps({"topic": "publicTrade.BTCUSDT", "type": "snapshot", "ts": ev.ts + 2, "data": [d]},
+        symbol = symbol_for("bybit", ev.group)
+        d = {"T": ev.ts, "s": symbol, "S": "Buy" if ev.is_buy else "Sell", "v": _qty(ev),
+             "p": _px(ev), "L": "PlusTick", "i": tid, "BT": False, "RPI": False, "seq": int(time.time() * 1e3)}
+        return json.dumps({"topic": f"publicTrade.{symbol}", "type": "snapshot", "ts": ev.ts + 2, "data": [d]},
                           separators=(",", ":"))
 
     def liquidation_frame(self, ev) -> str:
-        d = {"T": ev.ts, "s": "BTCUSDT", "S": "Buy" if ev.is_long else "Sell", "v": f"{ev.qty:.3f}",
-             "p": f"{ev.price:.1f}"}
-        return json.dumps({"topic": "allLiquidation.BTCUSDT", "type": "snapshot", "ts": ev.ts + 5, "data": [d]},
+        symbol = symbol_for("bybit", ev.group)
+        d = {"T": ev.ts, "s": symbol, "S": "Buy" if ev.is_long else "Sell", "v": _qty(ev), "p": _px(ev)}
+        return json.dumps({"topic": f"allLiquidation.{symbol}", "type": "snapshot", "ts": ev.ts + 5, "data": [d]},
                           separators=(",", ":"))
 
     def rest(self, path, query):
         if path == "/v5/market/recent-trade":
             limit = min(int(query.get("limit", 500)), 1000)
-            rows = [{"execId": tid, "symbol": "BTCUSDT", "price": f"{ev.price:.1f}", "size": f"{ev.qty:.3f}",
+            group = self.group_of(query.get("symbol", "BTCUSDT"))
+            mine = [(tid, ev) for tid, ev in self.history if ev.group == group]
+            rows = [{"execId": tid, "symbol": symbol_for("bybit", ev.group), "price": _px(ev), "size": _qty(ev),
                      "side": "Buy" if ev.is_buy else "Sell", "time": str(ev.ts), "isBlockTrade": False}
-                    for tid, ev in reversed(self.history[-limit:])]
+                    for tid, ev in reversed(mine[-limit:])]
             return 200, {"retCode": 0, "retMsg": "OK", "result": {"category": "linear", "list": rows}}
         return 404, {"retCode": 10001, "retMsg": "not found"}
 
 
+def _ct_val(group: str) -> float:
+    """OKX contract size of a group's USDT swap, as the client's built-in table knows it."""
+    c = builtin_contract("okx", symbol_for("okx", group))
+    return c.size if c is not None else 1.0
+
+
 class OkxServer(VenueServer):
     venue = "okx"
+    multi = True
 
     def __init__(self, faults=None):
         super().__init__(faults)
@@ -382,11 +440,13 @@ class OkxServer(VenueServer):
     def fills(self, ev):
         """As OKX: one message per taker order and price, standing for ``count`` fills (makers)
         with consecutive ids; REST lists the fills one by one."""
-        lots = round(ev.qty * 1000)  # 0.001 BTC = 0.1 contract, the lot size
+        lot = _ct_val(ev.group) / 10  # 0.1 contract, the lot size (0.001 BTC)
+        lots = max(1, round(ev.qty / lot))
         n = 1 if self.rnd.random() < 0.4 else min(lots, self.rnd.randint(2, 8))
         cuts = sorted(self.rnd.sample(range(1, lots), n - 1)) if n > 1 else []
         parts = [b - a for a, b in zip([0] + cuts, cuts + [lots])]
-        return [(self.next_id(), SimTrade(ev.venue, ev.ts, ev.price, part / 1000, ev.is_buy)) for part in parts]
+        return [(self.next_id(), SimTrade(ev.venue, ev.ts, ev.price, part * lot if lot >= 1 else part / round(1 / lot),
+                                          ev.is_buy, ev.group)) for part in parts]
 
     async def on_message(self, client, message) -> None:
         if message == "ping":
@@ -395,9 +455,11 @@ class OkxServer(VenueServer):
             return
         msg = json.loads(message)
         if msg.get("op") == "subscribe":
+            self.subscribes += 1
+            client.groups = client.groups or set()
             for arg in msg.get("args", []):
                 inst = arg.get("instId")
-                if client.faults.refuse_subscription or inst not in (None, "BTC-USDT-SWAP"):
+                if client.faults.refuse_subscription or inst is not None and self.group_of(inst) is None:
                     where = f",instId:{inst} doesn't exist" if inst else ""
                     await client.ws.send(json.dumps({"event": "error", "code": "60018", "connId": "s",
                                                      "msg": f"Wrong URL or channel:{arg.get('channel')}{where}. "
@@ -405,47 +467,60 @@ class OkxServer(VenueServer):
                                                             "referring to API document."}))
                     return
                 await client.ws.send(json.dumps({"event": "subscribe", "arg": arg, "connId": "sim"}))
+                if inst is not None:
+                    client.groups.add(self.group_of(inst))
+                elif arg.get("channel") == "liquidation-orders":  # the SWAP channel: every instrument
+                    client.groups = None
             self.clients.add(client)
 
     def trade_frame(self, tid, ev, count) -> str:
-        d = {"instId": "BTC-USDT-SWAP", "tradeId": tid, "px": f"{ev.price:.1f}", "sz": _contracts(ev.qty),
+        inst = symbol_for("okx", ev.group)
+        lots = max(1, round(ev.qty / (_ct_val(ev.group) / 10)))  # as the fills: whole lots
+        d = {"instId": inst, "tradeId": tid, "px": _px(ev), "sz": f"{lots / 10:.1f}",
              "side": "buy" if ev.is_buy else "sell", "ts": str(ev.ts), "count": str(count), "source": "0",
              "seqId": 1}
-        return json.dumps({"arg": {"channel": "trades", "instId": "BTC-USDT-SWAP"}, "data": [d]}, separators=(",", ":"))
+        return json.dumps({"arg": {"channel": "trades", "instId": inst}, "data": [d]}, separators=(",", ":"))
 
     def liquidation_frame(self, ev) -> str:
-        """As OKX: the SWAP channel delivers every instrument's liquidations (here also ETH)."""
-        detail = {"bkLoss": "0", "bkPx": f"{ev.price:.1f}", "ccy": "", "posSide": "long" if ev.is_long else "short",
-                  "side": "sell" if ev.is_long else "buy", "sz": _contracts(ev.qty), "ts": str(ev.ts)}
-        eth = dict(detail, bkPx=f"{ev.price / 20:.2f}", sz="3")
+        """As OKX: the SWAP channel delivers every instrument's liquidations (here also PEPE, or ETH
+        when the demo does not trade ETH)."""
+        inst = symbol_for("okx", ev.group)
+        detail = {"bkLoss": "0", "bkPx": _px(ev), "ccy": "", "posSide": "long" if ev.is_long else "short",
+                  "side": "sell" if ev.is_long else "buy", "sz": _contracts(ev.qty, ev.group), "ts": str(ev.ts)}
+        other = "ETH" if "ETH" not in self.groups else "PEPE"
+        extra = dict(detail, bkPx=f"{ev.price / 20:.2f}" if other == "ETH" else "0.0000123", sz="3")
         return json.dumps({"arg": {"channel": "liquidation-orders", "instType": "SWAP"},
-                           "data": [{"details": [eth], "instFamily": "ETH-USDT", "instId": "ETH-USDT-SWAP",
-                                     "instType": "SWAP", "uly": "ETH-USDT"},
-                                    {"details": [detail], "instFamily": "BTC-USDT", "instId": "BTC-USDT-SWAP",
-                                     "instType": "SWAP", "uly": "BTC-USDT"}]}, separators=(",", ":"))
+                           "data": [{"details": [extra], "instFamily": f"{other}-USDT", "instId": f"{other}-USDT-SWAP",
+                                     "instType": "SWAP", "uly": f"{other}-USDT"},
+                                    {"details": [detail], "instFamily": inst[:-5], "instId": inst,
+                                     "instType": "SWAP", "uly": inst[:-5]}]}, separators=(",", ":"))
 
     def rest(self, path, query):
         if path == "/api/v5/public/instruments":
             return 200, {"code": "0", "msg": "", "data": [
-                {"instId": "BTC-USDT-SWAP", "ctVal": str(OKX_CT_VAL), "ctType": "linear", "ctValCcy": "BTC"},
+                {"instId": symbol_for("okx", g), "ctVal": f"{_ct_val(g):g}", "ctType": "linear", "ctValCcy": g}
+                for g in self.groups] + [
                 {"instId": "BTC-USD-SWAP", "ctVal": "100", "ctType": "inverse", "ctValCcy": "USD"}]}
+        group = self.group_of(query.get("instId", "BTC-USDT-SWAP"))
         if path == "/api/v5/market/trades":
             limit = min(int(query.get("limit", 100)), 500)
-            rows = [{"instId": "BTC-USDT-SWAP", "tradeId": tid, "px": f"{ev.price:.1f}", "sz": _contracts(ev.qty),
-                     "side": "buy" if ev.is_buy else "sell", "ts": str(ev.ts)} for tid, ev in reversed(self.history[-limit:])]
-            return 200, {"code": "0", "msg": "", "data": rows}
+            mine = [(tid, ev) for tid, ev in self.history if ev.group == group][-limit:]
+            return 200, {"code": "0", "msg": "", "data": [self._row(tid, ev) for tid, ev in reversed(mine)]}
         if path == "/api/v5/market/history-trades":  # older than `after`, newest first
             after = int(query["after"])
             limit = min(int(query.get("limit", 100)), 100)
-            older = [(tid, ev) for tid, ev in self.history if int(tid) < after][-limit:]
-            rows = [{"instId": "BTC-USDT-SWAP", "tradeId": tid, "px": f"{ev.price:.1f}", "sz": _contracts(ev.qty),
-                     "side": "buy" if ev.is_buy else "sell", "ts": str(ev.ts)} for tid, ev in reversed(older)]
-            return 200, {"code": "0", "msg": "", "data": rows}
+            older = [(tid, ev) for tid, ev in self.history if int(tid) < after and ev.group == group][-limit:]
+            return 200, {"code": "0", "msg": "", "data": [self._row(tid, ev) for tid, ev in reversed(older)]}
         return 404, {"code": "51000", "msg": "not found"}
 
+    @staticmethod
+    def _row(tid, ev) -> dict:
+        return {"instId": symbol_for("okx", ev.group), "tradeId": tid, "px": _px(ev),
+                "sz": _contracts(ev.qty, ev.group), "side": "buy" if ev.is_buy else "sell", "ts": str(ev.ts)}
 
-def _contracts(qty: float) -> str:
-    return f"{qty / OKX_CT_VAL:.1f}"
+
+def _contracts(qty: float, group: str = "BTC") -> str:
+    return f"{qty / _ct_val(group):.1f}"
 
 
 SERVERS = {"binance": BinanceServer, "bybit": BybitServer, "okx": OkxServer}
@@ -455,11 +530,16 @@ class DemoExchange:
     """The three venues driven by one seeded model."""
 
     def __init__(self, seed: int = 7, rate_per_s: float = 40.0, faults: dict | None = None,
-                 venues=("binance", "bybit", "okx"), keep_trades: int = 0):
-        self.model = MarketModel(seed, venues, rate_per_s=rate_per_s)
+                 venues=("binance", "bybit", "okx"), keep_trades: int = 0, groups=("BTC",)):
+        self.groups = tuple(g for g in groups if g in DEMO_PRICES) or ("BTC",)  # the coins the demo lists
+        self.models = {g: group_model(g, i, seed, venues, rate_per_s) for i, g in enumerate(self.groups)}
+        self.model = self.models[self.groups[0]]
+        for m in self.models.values():
+            _DECIMALS[m.group], _QTY_DECIMALS[m.group] = m.decimals, m.qd
         self.servers = {v: SERVERS[v]((faults or {}).get(v)) for v in venues}
         for server in self.servers.values():
             server.ledger.keep = keep_trades
+            server.groups = self.groups if server.multi else ("BTC",)
         self.running = False
         self._task = None
         self.tick_s = 0.05
@@ -483,11 +563,12 @@ class DemoExchange:
             now = time.time()
             # at most 0.25 s of market per step: a starved simulator slows down instead of producing
             # ever larger bursts that take ever longer to send (a runaway on a loaded machine)
-            events = self.model.step(int(now * 1000), min(now - last, 0.25))
-            last = now
             by_venue: dict = {}
-            for ev in events:
-                by_venue.setdefault(ev.venue, []).append(ev)
+            for model in self.models.values():
+                for ev in model.step(int(now * 1000), min(now - last, 0.25)):
+                    if ev.group == "BTC" or self.servers[ev.venue].multi:  # the BTC-only venues: BTC
+                        by_venue.setdefault(ev.venue, []).append(ev)
+            last = now
             for venue, evs in by_venue.items():
                 await self.servers[venue].publish(evs)
 

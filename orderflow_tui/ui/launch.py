@@ -143,7 +143,7 @@ def launch_replay(settings, reader, pace: float | None, db, no_store: bool, sour
 
 
 def launch_live(settings, db, no_mouse: bool = False, demo: bool = False, demo_rate: float = 40.0,
-                demo_seed: int = 7, no_store: bool = False) -> int:
+                demo_seed: int = 7, no_store: bool = False, view: str = "snapshot") -> int:
     """The live dashboard, or the simulated market (demo: its own store, demo.sqlite, unless --db)."""
     from orderflow_tui.feeds.session import LiveSource
     from orderflow_tui.ui.app import OrderflowApp
@@ -159,5 +159,5 @@ def launch_live(settings, db, no_mouse: bool = False, demo: bool = False, demo_r
     source = LiveSource(settings, demo=demo, demo_rate=demo_rate, demo_seed=demo_seed)
     groups = [g.strip().upper() for g in settings.feeds.group.split(",") if g.strip()]
     app = OrderflowApp(settings, engine, source, store_path=path, writer=writer, groups=groups,
-                       mode="SIMULATED DATA" if demo else "LIVE")
+                       mode="SIMULATED DATA" if demo else "LIVE", view=view)
     return run_app(app, settings.ui.mouse and not no_mouse)
