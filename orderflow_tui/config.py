@@ -185,6 +185,25 @@ class UISettings:
 
 
 @dataclass
+class AlertSettings:
+    """Alerts at price levels (docs/decisions.md, "Alerts at levels")."""
+
+    levels: dict = _d(dict)  # group -> prices a trader marks, e.g. {"BTC": [100000.0, 95000.0]}
+    engine_levels: bool = _f(True, doc="also the session POC, value-area edges, HVN/LVN, liquidation clusters")
+    level_rows: int = _f(1, lo=0, hi=100, doc="price within this many footprint rows of a level is at it")
+    level_norm_s: int = _f(600, lo=30, hi=86_400, doc="seconds of history behind a level's 'recent norm'")
+    level_volume_ratio: float = _f(3.0, lo=1, doc="a second's taker volume this many times the norm is aggressive")
+    level_min_quote: float = _f(50_000.0, lo=0, doc="and at least this much quote in the second")
+    level_absorb_s: int = _f(10, lo=2, hi=3600, doc="seconds price must stay at a level to call absorption")
+    level_absorb_ratio: float = _f(2.0, lo=0, doc="taker volume over the stay, times the norm for as long")
+    level_absorb_net: float = _f(30.0, lo=0, hi=100, doc="net % of that volume one side must press with")
+    level_spike_ratio: float = _f(2.5, lo=1, doc="60 s flow net % this many times its recent mean is a spike")
+    level_spike_net: float = _f(25.0, lo=0, hi=100, doc="and at least this net %")
+    level_interval_s: int = _f(300, lo=0, hi=86_400, doc="one alert per level and rule at most this often")
+    cluster_levels: int = _f(3, lo=0, hi=10, doc="the largest liquidation clusters that count as levels")
+
+
+@dataclass
 class StoreSettings:
     db: str = _f("", doc="empty: the user data directory")
     commit_interval_s: float = _f(1.0, lo=0.05, hi=60)
@@ -202,6 +221,7 @@ class Settings:
     venues: VenueOptions = _d(VenueOptions)
     ui: UISettings = _d(UISettings)
     store: StoreSettings = _d(StoreSettings)
+    alerts: AlertSettings = _d(AlertSettings)
 
 
 def _coerce(key: str, f: dataclasses.Field, value):
@@ -231,6 +251,14 @@ def _coerce(key: str, f: dataclasses.Field, value):
         choices = f.metadata.get("choices")
         if choices and value not in choices:
             raise ConfigError(f"config key {key}: {value!r} is not one of {', '.join(choices)}")
+    elif want is dict and key == "alerts.levels":  # group -> a list of prices
+        if not isinstance(value, dict):
+            raise ConfigError(f"config key {key}: expected a table like {{ BTC = [100000, 95000] }}, got {value!r}")
+        for k, v in value.items():
+            if not isinstance(v, list) or not all(not isinstance(p, bool) and isinstance(p, (int, float))
+                                                  and 0 < p < 1e12 and math.isfinite(p) for p in v):
+                raise ConfigError(f"config key {key}.{k}: expected a list of positive prices, got {v!r}")
+        value = {str(k).upper(): sorted({float(p) for p in v}) for k, v in value.items()}
     elif want is dict:
         if not isinstance(value, dict):
             raise ConfigError(f"config key {key}: expected a table, got {value!r}")

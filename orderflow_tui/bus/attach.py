@@ -407,10 +407,12 @@ def launch_attached(settings, bus: BusSettings, since_ms: int | None, no_mouse: 
     ephemeral consumer; the status line shows the bus like a venue. A viewer: it writes no store
     (the bus's one store writer does)."""
     from orderflow_tui.engine.engine import Engine
+    from orderflow_tui.engine.levels import LevelWatch
     from orderflow_tui.ui.app import OrderflowApp
     from orderflow_tui.ui.launch import run_app
 
     engine = Engine(settings.engine, row_divisor=10)
+    engine.levels = LevelWatch(settings.alerts, settings.engine)  # alerts at price levels
     source = BusSource(bus, since_ms=since_ms)
     groups = [g.strip().upper() for g in settings.feeds.group.split(",") if g.strip()]
     app = OrderflowApp(settings, engine, source, store_path=None, writer=None, groups=groups, mode="BUS")

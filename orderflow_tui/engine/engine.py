@@ -21,6 +21,7 @@ from orderflow_tui.config import EngineSettings
 from orderflow_tui.engine.context import ContextBook
 from orderflow_tui.engine.flow import RollingFlow, net_pct
 from orderflow_tui.engine.footprint import Bar, FootprintSeries, PriceGrid, merge_levels, parse_bar_setting
+from orderflow_tui.engine.levels import LevelWatch
 from orderflow_tui.engine.liquidations import band_rank
 from orderflow_tui.engine.market import DAY_MS, GroupState, MarketState, Print
 from orderflow_tui.events import Context, Depth, IdOnly, Liquidation, Trade
@@ -69,6 +70,9 @@ class Engine:
         # L2 books by market key, made on a market's first depth event; never touch a trade number
         self.books: dict[str, L2Book] = {}
         self.book_syncs: dict[str, BookSync] = {}  # each book's venue sync machine (books/sync.py)
+        # alerts at price levels (engine/levels.py), once per second per group; None: off (the
+        # replay report has none)
+        self.levels: LevelWatch | None = None
 
     # ---- input ---------------------------------------------------------------------------
 
@@ -306,6 +310,13 @@ class Engine:
             g.new_day(now // DAY_MS)
         bq, sq, _, _ = g.totals()
         g.cvd_history.append((sec, bq - sq))
+        minutes = g.cvd_minutes
+        minute = sec // 60
+        point = (minute, bq - sq, g.last_price)
+        if minutes and minutes[-1][0] == minute:
+            minutes[-1] = point
+        else:
+            minutes.append(point)
         for m in g.markets:
             if m.p_n and m.p_ts < now:
                 if m.p_quote >= self.large_print:
@@ -316,6 +327,9 @@ class Engine:
         if g.book.trail_changed:
             self._tier_alerts(g, now)
         self._flow_alerts(g, now)
+        if self.levels is not None:
+            for severity, kind, text in self.levels.second(g, now, bq, sq):
+                self._alert(now, severity, kind, text)
 
     def _print(self, m: MarketState) -> None:
         s = self.s

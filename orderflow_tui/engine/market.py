@@ -16,6 +16,7 @@ from orderflow_tui.engine.liquidations import LiquidationBook
 from orderflow_tui.instruments import default_row_size, group_of
 
 CVD_HISTORY = 900  # one point per second: 15 minutes of sparkline
+CVD_MINUTES = 1440  # one point per minute: the session's last 24 h of CVD and price (longer: the store's hours)
 DAY_MS = 86_400_000
 
 RECENT_IDS = 4096  # ids remembered per market to drop replays after reconnects and backlogs
@@ -166,6 +167,8 @@ class GroupState:
         self.sec = -1
         self.next_sec_ms = 0  # first ms of the next second: per-second work runs when a trade reaches it
         self.cvd_history: deque[tuple[int, float]] = deque(maxlen=CVD_HISTORY)
+        # (minute, CVD quote, last price) at the end of each minute with data, the newest still moving
+        self.cvd_minutes: deque[tuple[int, float, float]] = deque(maxlen=CVD_MINUTES)
         self.whales: deque[Print] = deque(maxlen=s.whale_list_size)
         # clusters use the bucket of analytics.md §5, one per group, fixed at the group's first price
         bucket = s.liquidation_bucket.get(name) or default_row_size(name, ref_price)

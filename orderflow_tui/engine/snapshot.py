@@ -57,6 +57,8 @@ class LiquidationView:
     clusters: tuple  # (bucket price, quote) over the window, largest first (top 10)
     bucket: float = 0.0  # the clusters' price bucket (analytics.md §5: $100 BTC, $10 ETH, else ~0.1 %)
     last_cascade: Cascade | None = None  # the latest cascade, running or finished (risk at its end)
+    recent: tuple[float, float] = (0.0, 0.0)  # long, short quote over the tier window (5 min by default)
+    recent_min: int = 5
 
 
 @dataclass(frozen=True)
@@ -92,6 +94,16 @@ class GroupSnapshot:
     base_scale: float = 1.0  # session-profile rows are always on the group's base grid
     market: MarketView | None = None  # open interest and funding (engine/context.py); None: no context
     session_start: int = 0  # ms: 0 = from app start; 00:00 UTC of the day with session = "utc-day"
+    cvd_minutes: tuple = ()  # (minute, CVD quote, last price) per minute of the session, oldest first
+
+    def change_pct(self, minutes: int) -> float | None:
+        """Price change over the last ``minutes`` (or since the session's first minute, when younger)."""
+        ring = self.cvd_minutes
+        if not ring or not self.last_price:
+            return None
+        newest = ring[-1][0]
+        then = next((p for m, _, p in ring if m >= newest - minutes), ring[0][2])
+        return (self.last_price - then) / then * 100 if then else None
 
     def price(self, row: int) -> float:
         """Price of a footprint row (bars, visible profile)."""
@@ -173,6 +185,8 @@ def snapshot(engine, group: str, bars: int = 30, profiles: bool = True) -> Group
         tuple(sorted(book.clusters.items(), key=lambda kv: (-kv[1], kv[0]))[:10]),
         book.bucket,
         book.cascade,
+        (book.trail_long, book.trail_short),
+        s.tier_window_min,
     )
     closed = [b for b in views if b.closed]
     mom, acc = momentum(closed)
@@ -190,6 +204,7 @@ def snapshot(engine, group: str, bars: int = 30, profiles: bool = True) -> Group
         g.grid.scale,
         context,
         g.session_start,
+        tuple(g.cvd_minutes),
     )
 
 

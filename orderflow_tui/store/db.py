@@ -480,3 +480,15 @@ def open_interest(conn, since: int | None = None, until: int | None = None, grou
     for (hour, _, _), (_, usd) in last.items():
         hours[hour] = hours.get(hour, 0.0) + usd
     return sorted(hours.items())
+
+
+def cvd_hours(conn, since: int | None = None, until: int | None = None, group: str | None = None,
+              source: str | None = None) -> list[tuple[int, float]]:
+    """(hour, CVD in quote at the hour's end) per hour, oldest first: the running sum of the
+    volume_hours rollup's buy - sell quote from ``since`` (a chart's CVD starts at 0 at its left
+    edge). No table of its own: volume_hours already holds each hour's delta (issue 23)."""
+    out, cvd = [], 0.0
+    for hour, _, _, bq, sq, _ in hourly(conn, since, until, group, source):
+        cvd += bq - sq
+        out.append((hour, cvd))
+    return out

@@ -28,15 +28,18 @@ from orderflow_tui.ui.widgets.accumulated_panel import CHARTS
 from orderflow_tui.ui.views.footprint_view import FootprintView
 from orderflow_tui.ui.views.heatmap_view import HeatmapView
 from orderflow_tui.ui.views.snapshot_view import SnapshotView
+from orderflow_tui.ui.widgets.comparison_table import SORTS, ComparisonTable
+from orderflow_tui.ui.widgets.footprint_grid import FootprintGrid
 from orderflow_tui.ui.widgets.line_panel import LinePanel
 from orderflow_tui.ui.widgets.top_bar import TopBar
 from orderflow_tui.ui.widgets.venue_status import VenueStatus, overall
 
-VIEWS = ("snapshot", "footprint", "accumulated", "heatmap")
+VIEWS = ("snapshot", "footprint", "accumulated", "heatmap", "compare")
 SEVERITIES = ("info", "warning", "high")
 APP_ACTIONS = {"view", "next_view", "next_group", "bar_setting", "step", "bar", "range", "pause", "next_theme",
-               "bell", "dom_mode", "chart"}
+               "bell", "dom_mode", "chart", "sort", "move", "open", "mark"}
 RANGES = ("24h", "7d", "30d", "all")
+CVD_RANGES = ("15m", "4h", "24h", "7d")  # the snapshot view's CVD chart (r): seconds, minutes, the store's hours
 
 
 class OrderflowApp(BookKeys, App):
@@ -64,11 +67,17 @@ class OrderflowApp(BookKeys, App):
         Binding("t", "next_theme", "Theme"),
         Binding("n", "bell", "Bell", show=False),
         Binding("question_mark", "help", "Help"),
+        Binding("c", "view('compare')", "Markets"),
+        Binding("o", "sort", "Sort", show=False),
+        Binding("up", "move(-1)", "Up", show=False),
+        Binding("down", "move(1)", "Down", show=False),
+        Binding("enter", "open", "Open", show=False),
+        Binding("m", "mark", "Mark level", show=False),
         Binding("q", "quit", "Quit"),
     ]
 
     def __init__(self, settings, engine: Engine, source, *, store_path: Path | None = None, writer=None,
-                 groups: list[str] | None = None, mode: str = "LIVE", clock=None):
+                 groups: list[str] | None = None, mode: str = "LIVE", clock=None, view: str = "snapshot"):
         super().__init__()
         self.settings = settings
         self.engine = engine
@@ -79,7 +88,13 @@ class OrderflowApp(BookKeys, App):
         self.group = self.groups[0]
         self.mode = mode
         self.clock = clock or time.time  # tests freeze it
-        self.view = "snapshot"
+        self.view = view if view in VIEWS else "snapshot"
+        self.order = SORTS[0]  # the comparison view's sort
+        self.cursor = 0  # its selected row
+        self.selected: str | None = None
+        self.row_offset = 0  # the footprint's selected row, in rows from the last price
+        self.cvd_range = CVD_RANGES[0]
+        self.cvd_hours: tuple = (0, [])  # (read at, [(hour, cvd)]) from the store, for the 7d CVD chart
         self.paused = False
         self.bell_on = settings.ui.bell
         self.bar_offset = 0
@@ -100,11 +115,12 @@ class OrderflowApp(BookKeys, App):
 
     def compose(self) -> ComposeResult:
         yield TopBar(id="top")
-        with ContentSwitcher(initial="snapshot", id="views"):
+        with ContentSwitcher(initial=self.view, id="views"):
             yield SnapshotView(id="snapshot")
             yield FootprintView(id="footprint")
             yield AccumulatedView(id="accumulated")
             yield HeatmapView(id="heatmap")
+            yield ComparisonTable("MARKETS", id="compare")
         yield VenueStatus(id="status")
         yield Footer()
 
@@ -170,11 +186,15 @@ class OrderflowApp(BookKeys, App):
             return
         key = (self.engine.now, self.engine.alerts_total, self.view, self.bar_offset, self.group,
                sum(m.trades for m in self.engine.markets.values()), self.theme, self.size,
-               self._label(), self._statuses_key(), self.paused, self.bell_on, self.message[0], self.books_key())
+               self._label(), self._statuses_key(), self.paused, self.bell_on, self.message[0], self.books_key(),
+               self.order, self.cursor, self.row_offset, self.cvd_range, self.cvd_hours[0])
         if key == self.last_key and self.view != "accumulated":
             return  # a quiet feed costs nothing
         self.last_key = key
         self._ring_bell()
+        if self.view == "compare":
+            self._compare()
+            return
         if self.view == "snapshot":
             bars = self.query_one(SnapshotView).bars_wanted()
         elif self.view == "footprint":
@@ -192,15 +212,63 @@ class OrderflowApp(BookKeys, App):
             self.query_one(VenueStatus).show(self._statuses(), self._store_note(), self.mode.startswith("SIMULATED"))
             if self.view == "snapshot":
                 self.query_one(SnapshotView).show(snap, self._data_seconds(), self.settings.ui.warmup_s,
-                                                  self.engine.alerts, waiting, self._no_bars())
+                                                  self.engine.alerts, waiting, self._no_bars(), self._cvd_chart())
             elif self.view == "footprint":
-                self.query_one(FootprintView).show(snap, self.bar_offset, waiting, self._no_bars())
+                marked = self.engine.levels.marked.get(self.group, []) if self.engine.levels is not None else []
+                self.query_one(FootprintView).show(snap, self.bar_offset, waiting, self._no_bars(), self.row_offset,
+                                                   marked)
                 self.show_dom(self.query_one(FootprintView), snap)
             elif self.view == "heatmap":
                 self.show_heatmap(self.query_one(HeatmapView))
             else:
                 self._accumulated()
         self.rendered += 1
+
+    def watched(self) -> list[str]:
+        """--group's groups, then any other group the feeds delivered."""
+        return self.groups + sorted(g for g in self.engine.groups if g not in self.groups)
+
+    def _compare(self) -> None:
+        """The comparison view: one snapshot per group (the snapshot view's own code, without bars
+        or profiles, which the table does not show)."""
+        groups = self.watched()
+        snaps = {g: snapshot(self.engine, g, bars=1, profiles=False) for g in groups}
+        snap = snaps.get(self.group)
+        with self.batch_update():
+            self.query_one(TopBar).show(self.group, snap.last_price if snap else None,
+                                        self.engine.now or int(self.clock() * 1000),
+                                        overall(self.mode, self._statuses()),
+                                        getattr(self.source, "error", "") or "", self.paused, "", self.bell_on,
+                                        self.message[0])
+            self.query_one(VenueStatus).show(self._statuses(), self._store_note(), self.mode.startswith("SIMULATED"))
+            self.cursor = max(0, min(self.cursor, len(groups) - 1))
+            self.selected = self.query_one(ComparisonTable).show(groups, snaps, self.order, self.cursor)
+        self.rendered += 1
+
+    def _cvd_chart(self):
+        """The CVD panel's chart range and, for the store's range, the hourly CVD read from it."""
+        if self.cvd_range != "7d":
+            return self.cvd_range, None
+        if self.store_path is not None and time.monotonic() - self.cvd_hours[0] > 30:
+            self.cvd_hours = (time.monotonic(), self.cvd_hours[1])
+            self.run_worker(self._read_cvd_hours, thread=True, group="store-read-cvd", exclusive=True,
+                            exit_on_error=False)
+        return self.cvd_range, (self.cvd_hours[1] if self.store_path is not None else None)
+
+    def _read_cvd_hours(self) -> None:
+        from orderflow_tui.store.db import cvd_hours
+        from orderflow_tui.store.postgres import connect_any
+
+        since = (self.engine.now or int(self.clock() * 1000)) - 168 * 3_600_000
+        try:
+            conn = connect_any(self.store_path, readonly=True)
+            try:
+                rows = cvd_hours(conn, since, group=self.group)
+            finally:
+                conn.close()
+        except Exception:  # the chart says it has no hours; the accumulated view reports store errors
+            rows = []
+        self.cvd_hours = (time.monotonic(), rows)
 
     def _label(self) -> str:
         return self.source.label() if hasattr(self.source, "label") else ""
@@ -322,11 +390,50 @@ class OrderflowApp(BookKeys, App):
     def action_next_view(self) -> None:
         self.action_view(VIEWS[(VIEWS.index(self.view) + 1) % len(VIEWS)])
 
+    def action_sort(self) -> None:
+        if self.view != "compare":
+            return
+        self.order = SORTS[(SORTS.index(self.order) + 1) % len(SORTS)]
+        self.cursor = 0
+        self.say(f"sorted by {self.order}")
+
+    def action_move(self, direction: int) -> None:
+        """↑/↓: the comparison's selected row, or the footprint's selected price row."""
+        if self.view == "compare":
+            self.cursor = max(0, min(len(self.watched()) - 1, self.cursor + direction))
+        elif self.view == "footprint":
+            self.row_offset -= direction  # up: a higher price
+        else:
+            return
+        self.last_key = None
+        self.refresh_views(even_paused=True)
+
+    def action_open(self) -> None:
+        """enter on the comparison: that group's snapshot view."""
+        if self.view != "compare" or not self.selected:
+            return
+        self.group = self.selected
+        self.bar_offset = self.row_offset = 0
+        self.cvd_hours = (0, [])
+        self.action_view("snapshot")
+
+    def action_mark(self) -> None:
+        """m on the footprint: mark (or unmark) the selected row's price as an alert level."""
+        if self.view != "footprint":
+            return
+        at = self.query_one(FootprintGrid).selected_price
+        if at is None or self.engine.levels is None:
+            self.say("no row to mark" if at is None else "level alerts are off")
+            return
+        marked = self.engine.levels.mark(self.group, at)
+        self.say(f"{'marked' if marked else 'unmarked'} {self.group} {at:,.10g}")
+
     def action_next_group(self) -> None:
         stored = self.acc[0]["groups"] if self.view == "accumulated" and self.acc[0] else {}
-        known = self.groups + sorted(g for g in {*self.engine.groups, *stored} if g not in self.groups)
+        known = self.watched() + sorted(g for g in stored if g not in self.watched())
         self.group = known[(known.index(self.group) + 1) % len(known)] if self.group in known else known[0]
-        self.bar_offset = 0
+        self.bar_offset = self.row_offset = 0
+        self.cvd_hours = (0, [])
         self.last_key = None
         self.refresh_views(even_paused=True)
         self.say(f"group {self.group}")
@@ -389,6 +496,10 @@ class OrderflowApp(BookKeys, App):
         self.refresh_views(even_paused=True)
 
     def action_range(self) -> None:
+        if self.view == "snapshot":  # the CVD chart's range
+            self.cvd_range = CVD_RANGES[(CVD_RANGES.index(self.cvd_range) + 1) % len(CVD_RANGES)]
+            self.say(f"CVD chart {self.cvd_range}")
+            return
         self.range_name = RANGES[(RANGES.index(self.range_name) + 1) % len(RANGES)]
         self.acc_read_at = 0.0
         self.last_key = None
@@ -445,6 +556,7 @@ class OrderflowApp(BookKeys, App):
             ("Footprint detail", "Ladder of one bar, the DOM and the volume profiles", "view('footprint')"),
             ("Heatmap view", "Resting book over time, trades and liquidations on it (h)", "view('heatmap')"),
             ("DOM merged / per venue", "The ladder's books summed or one column per venue (d)", "dom_mode"),
+            ("Markets", "Every watched group side by side (c)", "view('compare')"),
             ("Next group", "Switch the underlying", "next_group"),
             ("Next bar setting", "1m 5m 15m 1h 4h 1d, volume, trade count", "bar_setting(1)"),
             ("Coarser rows", "Larger price step", "step(1)"),

@@ -8,6 +8,7 @@ import traceback
 from pathlib import Path
 
 from orderflow_tui.engine.engine import Engine
+from orderflow_tui.engine.levels import LevelWatch
 
 # the capture bytes read to find the groups a replay opens on (a few seconds of a busy recording)
 GROUP_SCAN_BYTES = 4 << 20
@@ -131,6 +132,7 @@ def launch_replay(settings, reader, pace: float | None, db, no_store: bool, sour
     reader.close()
     _check_theme(settings)
     engine = Engine(settings.engine, collect_facts=not no_store, row_divisor=10)
+    engine.levels = LevelWatch(settings.alerts, settings.engine)  # alerts at price levels
     path, writer = _writer(settings, engine, db, no_store, source, "replay", "", "replay")
     if path is not None:
         _check_store(path)
@@ -151,6 +153,7 @@ def launch_live(settings, db, no_mouse: bool = False, demo: bool = False, demo_r
     _check_theme(settings)
     venues = [v.strip() for v in settings.feeds.venues.split(",") if v.strip()]
     engine = Engine(settings.engine, venues_tracked=len(venues), collect_facts=not no_store, row_divisor=10)
+    engine.levels = LevelWatch(settings.alerts, settings.engine)  # alerts at price levels
     kind = "demo" if demo else "live"
     path, writer = _writer(settings, engine, db, no_store, kind, "SIMULATED" if demo else "live", ",".join(venues),
                            kind)

@@ -22,13 +22,13 @@ class FootprintView(Horizontal):
     def bars_wanted(self, offset: int) -> int:
         return max(1, (self.query_one(FootprintGrid).cols - PRICE_W) // (CELL_W + 1)) + offset
 
-    def show(self, snap, offset: int, waiting: str, no_bars: str) -> None:
+    def show(self, snap, offset: int, waiting: str, no_bars: str, row_offset: int = 0, marked=()) -> None:
         profiles = self.query_one("#profiles").display
         if snap is None:
             for panel in self.query(".panel"):
                 panel.waiting(waiting)
             return
-        self.query_one(FootprintGrid).show(snap, offset, no_bars)
+        self.query_one(FootprintGrid).show(snap, offset, no_bars, row_offset, marked)
         if profiles:
             self.query_one("#vpsv", VolumeProfile).show(snap.session_profile, "session (since start)",
                                                         snap.base_scale)

@@ -35,7 +35,8 @@ class SnapshotView(Vertical):
     def bars_wanted(self) -> int:
         return self.query_one(FootprintTable).rows
 
-    def show(self, snap, data_s: float, warmup_s: float, alerts, waiting: str, no_bars: str) -> None:
+    def show(self, snap, data_s: float, warmup_s: float, alerts, waiting: str, no_bars: str,
+             cvd_chart: tuple = ("15m", None)) -> None:
         low = self.query_one("#row-low").display
         if snap is None:
             for panel in self.query(".panel"):
@@ -43,7 +44,7 @@ class SnapshotView(Vertical):
                     panel.waiting(waiting)
             return
         self.query_one(SignalCard).show(snap, data_s, warmup_s)
-        self.query_one(CvdPanel).show(snap)
+        self.query_one(CvdPanel).show(snap, *cvd_chart)
         self.query_one(PressureBar).show(snap)
         table = self.query_one(FootprintTable)
         table.set_title(f"FOOTPRINT · {snap.bar_setting} · step {snap.step:g}")

@@ -1,7 +1,8 @@
 """The footprint detail: the bid × ask grid traders know. One column per bar (newest on the right),
 one line per price row with empty rows kept, cells shaded by volume; diagonal imbalances in bold
 colour, stacked runs underlined, the selected bar's POC (◆) and value area (│) beside the price,
-the last price marked ►. ←/→ move the selected bar; the window ends at it."""
+the last price marked ►. ←/→ move the selected bar; the window ends at it. ↑/↓ select a price row
+(shown reversed; it starts at the last price) and ``m`` marks it as an alert level (⚑)."""
 
 from __future__ import annotations
 
@@ -13,9 +14,13 @@ CELL_W = 11  # "12.3K×45.6K"
 
 
 class FootprintGrid(LinePanel):
-    def show(self, snap, offset: int, empty: str = "no bars yet: waiting for trades") -> None:
+    selected_price: float | None = None  # the selected row's price (m marks it)
+
+    def show(self, snap, offset: int, empty: str = "no bars yet: waiting for trades", row_offset: int = 0,
+             marked=()) -> None:
         w, h = self.cols, self.rows
         bars = sorted(snap.bars, key=lambda b: b.open_ts)
+        self.selected_price = None
         if not bars:
             self.set_title("FOOTPRINT DETAIL")
             self.set_lines([((fit(empty, w), "muted"),)])
@@ -35,13 +40,21 @@ class FootprintGrid(LinePanel):
         last_row = round(snap.last_price * snap.scale) if snap.last_price else None
         if last_row is not None:
             last_row -= last_row % st
+        chosen = (last_row if last_row is not None else hi) + row_offset * st
+        chosen = max(st, chosen)
+        hi, lo = max(hi, chosen), min(lo, chosen)
+        flags = set()
+        for p in marked:
+            r = round(p * snap.scale)
+            flags.add(r - r % st)
         count = (hi - lo) // st + 1
         if count < room:  # fill the panel: empty rows above and below the traded range
             extra = room - count
             hi, lo = hi + (extra // 2) * st, lo - (extra - extra // 2) * st
             lo = max(lo, st)  # never below the first row above zero
         elif count > room:  # keep the rows around the selected bar's POC, else the last price
-            centre = bar.poc if bar.poc is not None else (last_row if last_row is not None else hi)
+            centre = chosen if row_offset else bar.poc if bar.poc is not None else (
+                last_row if last_row is not None else hi)
             top = min(hi, max(lo + (room - 1) * st, centre + (room // 2) * st))
             hi, lo = top, top - (room - 1) * st
         peak = max((sum(b.rows[r][:2]) for b in window for r in b.rows if lo <= r <= hi), default=0.0) or 1.0
@@ -53,9 +66,13 @@ class FootprintGrid(LinePanel):
         stacked = {id(b): ({r for a, z in b.stacked_buy for r in range(a, z + st, st)},
                            {r for a, z in b.stacked_sell for r in range(a, z + st, st)}) for b in window}
         for r in range(hi, lo - 1, -st):
-            mark = "►" if r == last_row else " "
+            mark = "►" if r == last_row else "⚑" if r in flags else " "
             mark += "◆" if r == bar.poc else "│" if bar.val is not None and bar.val <= r <= bar.vah else " "
-            runs = [(mark, "bold"), (f"{price(snap.price(r)):>{PRICE_W - 2}}", "bold" if r == last_row else "")]
+            style = "bold" if r == last_row else ""
+            if r == chosen:
+                style = f"reverse {style}".strip()
+                self.selected_price = snap.price(r)
+            runs = [(mark, "bold"), (f"{price(snap.price(r)):>{PRICE_W - 2}}", style)]
             for b in window:
                 cell = b.rows.get(r)
                 runs.append((" ", ""))
@@ -72,6 +89,7 @@ class FootprintGrid(LinePanel):
                          (short(ask).ljust(CELL_W - 1 - half), f"{buy_style} {shade}")]
             lines.append(tuple(runs))
         legend = ("bid×ask  ◆ POC  │ value area (of the selected bar)  ► last  bold imbalance  underlined "
-                  "stacked  shade volume  ←/→ bar")
-        lines.append(((fit(legend if len(legend) <= w else "◆POC │VA ►last bold=imbalance _=stacked ←/→", w), "muted"),))
+                  "stacked  shade volume  ←/→ bar  ↑/↓ row  m mark ⚑")
+        lines.append(((fit(legend if len(legend) <= w else "◆POC │VA ►last bold=imb. _=stacked ←→ bar ↑↓ row m ⚑", w),
+                       "muted"),))
         self.set_lines(lines)
