@@ -18,6 +18,13 @@ tmux session, all running side by side over the same seconds: `demo` on three ve
 (``feeds.books = false``), with books on in the snapshot view, in the footprint view (the DOM
 ladder) and in the heatmap view. ``--rss MINUTES`` runs `demo` with the heatmap open for that long
 and prints the process's RSS every 30 s (memory must stay flat once the heatmap ring is full).
+
+With ``--groups N`` (issue 23) instead: the dashboard on `demo` with one group and with N groups on
+three venues, in the snapshot view and in the comparison view (``c``), each case twice and
+interleaved (the machine is shared: the ratio of medians is the figure); RSS sampled every 10 s.
+``--memory-minutes M`` then runs the N-group dashboard for M minutes and prints RSS over time.
+
+    python benchmarks/dashboard.py --groups 20 [--seconds 30] [--memory-minutes 10]
 """
 
 from __future__ import annotations
@@ -95,10 +102,19 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / TICKS  # utime + stime
 
 
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
 def in_tmux(cmd: list[str], size: str, warmup: float, seconds: float, keys: str = "",
-            env: dict | None = None) -> dict:
+            env: dict | None = None, rss_every: float = 0.0) -> dict:
     """Run ``cmd`` in a detached tmux session of ``size``; CPU % of a core over ``seconds``.
-    ``keys`` are typed once the app is up (half the warm-up), ``env`` set for the command."""
+    ``keys`` are typed once the app is up (half the warm-up), ``env`` set for the command; RSS
+    samples (s, MB) every ``rss_every`` seconds."""
+    rss = []
     name = f"bench{os.getpid()}{int(time.monotonic() * 1000) % 100000}"
     w, h = size.split("x")
     prefix = "exec env " + " ".join(f"{k}={shlex.quote(v)}" for k, v in (env or {}).items()) + " " if env else "exec "
@@ -114,12 +130,47 @@ def in_tmux(cmd: list[str], size: str, warmup: float, seconds: float, keys: str 
         else:
             time.sleep(warmup)
         c0, t0 = cpu_seconds(pid), time.monotonic()
-        time.sleep(seconds)
+        while time.monotonic() - t0 < seconds:
+            time.sleep(min(rss_every or seconds, max(0.0, seconds - (time.monotonic() - t0))))
+            if rss_every:
+                rss.append((time.monotonic() - t0, rss_mb(pid)))
         c1, t1 = cpu_seconds(pid), time.monotonic()
         screen = subprocess.run(["tmux", "capture-pane", "-p", "-t", name], capture_output=True, text=True).stdout
     finally:
         subprocess.run(["tmux", "kill-session", "-t", name], capture_output=True)
-    return {"cpu_pct": (c1 - c0) / (t1 - t0) * 100, "screen": screen}
+    return {"cpu_pct": (c1 - c0) / (t1 - t0) * 100, "screen": screen, "rss": rss}
+
+
+def many_groups(args) -> None:
+    """One group vs N groups on three simulated venues, interleaved, in the snapshot and comparison views."""
+    from orderflow_tui.sim.market_model import DEMO_PRICES
+
+    groups = ",".join(list(DEMO_PRICES)[:args.groups])
+    rate = str(args.rate)
+    cases = {"1 group, snapshot view": ("BTC", ""), f"{args.groups} groups, snapshot view": (groups, ""),
+             f"{args.groups} groups, comparison view": (groups, "c")}
+    runs: dict[str, list] = {k: [] for k in cases}
+    for _ in range(2):
+        for name, (g, keys) in cases.items():
+            r = in_tmux([*CLI, "demo", "--no-store", "--rate", rate, "--group", g], args.size, 10, args.seconds,
+                        keys, rss_every=10)
+            runs[name].append(r)
+    base = sorted(r["cpu_pct"] for r in runs["1 group, snapshot view"])
+    base_cpu = (base[0] + base[-1]) / 2
+    print(f"terminal {args.size}, {args.seconds:.0f} s each, twice interleaved, demo --rate {rate}, three venues\n")
+    print(f"{'case':34} {'CPU % (runs)':>22} {'x 1 group':>10} {'msg/s':>7} {'RSS MB first..last':>20}")
+    for name, rs in runs.items():
+        cpus = [r["cpu_pct"] for r in rs]
+        mean = sum(cpus) / len(cpus)
+        rss = rs[-1]["rss"]
+        print(f"{name:34} {mean:>8.1f} ({', '.join(f'{c:.1f}' for c in cpus)})".ljust(57) +
+              f" {mean / base_cpu:>10.2f} {msgs_per_s(rs[-1]['screen']):>7.0f} "
+              f"{rss[0][1]:>9.1f}..{rss[-1][1]:.1f}")
+    if args.memory_minutes:
+        r = in_tmux([*CLI, "demo", "--no-store", "--rate", rate, "--group", groups], args.size, 10,
+                    args.memory_minutes * 60, "c", rss_every=30)
+        print(f"\n{args.groups} groups for {args.memory_minutes:g} min (comparison view): CPU {r['cpu_pct']:.1f} %, RSS MB:")
+        print("  " + "  ".join(f"{t / 60:.1f}m {mb:.1f}" for t, mb in r["rss"]))
 
 
 def msgs_per_s(screen: str) -> float:
@@ -207,7 +258,11 @@ def main() -> None:
     ap.add_argument("--size", default="160x50")
     ap.add_argument("--books", action="store_true", help="the order books' cost: books off / on, per view")
     ap.add_argument("--rss", type=float, default=0.0, help="minutes of demo with the heatmap open, RSS printed")
+    ap.add_argument("--groups", type=int, default=0, help="compare one group with this many (issue 23)")
+    ap.add_argument("--memory-minutes", type=float, default=0.0, help="with --groups: RSS over this many minutes")
     args = ap.parse_args()
+    if args.groups:
+        return many_groups(args)
     if args.books:
         return books(args)
     if args.rss:

@@ -5,11 +5,11 @@ liquidation frames in each venue's documented format placed in its last minute (
 liquidation frame was recorded). One SVG per theme, view and size (120x40 and 200x60), plus the
 narrow layout at 80x24; every accumulated chart on a store of a year of liquidations (the store of
 tests/year_store.py) and on one hour; and the simulated market of `demo` with all six venues (the
-MARKET panel filled); and the order books (the DOM ladder and the heatmap) from the real Binance
-USD-M recording with its depth stream and REST snapshot (hftbacktest's usdm_btcusdt_20240808, six
+MARKET panel filled); the comparison view (`c`) on ten groups of the simulated market; and the
+order books (the DOM ladder and the heatmap) from the real Binance USD-M recording with its depth stream and REST snapshot (hftbacktest's usdm_btcusdt_20240808, six
 minutes), replayed with the books sampled once per exchange second:
 
-    python screenshots/make_screenshots.py [accumulated | books]
+    python screenshots/make_screenshots.py [accumulated | books | markets]
 """
 
 from __future__ import annotations
@@ -173,12 +173,38 @@ def books() -> None:
             print("wrote", HERE / name)
 
 
+async def shoot_markets(size: tuple[int, int], seconds: float = 100.0) -> str:
+    """The comparison view on ten groups of the simulated market (three venues)."""
+    from orderflow_tui.engine.levels import LevelWatch
+    from orderflow_tui.feeds.session import LiveSource
+
+    settings = config.Settings()
+    groups = ["BTC", "ETH", "SOL", "XRP", "DOGE", "BNB", "ADA", "LINK", "AVAX", "SUI"]
+    settings.feeds.group = ",".join(groups)
+    engine = Engine(settings.engine, venues_tracked=3, row_divisor=10)
+    engine.levels = LevelWatch(settings.alerts, settings.engine)
+    app = OrderflowApp(settings, engine, LiveSource(settings, demo=True, demo_rate=60.0), groups=groups,
+                       mode="SIMULATED DATA", view="compare")
+    async with app.run_test(size=size) as pilot:
+        await pilot.pause(seconds)  # past the warm-up, with a 1 min open-interest change
+        await pilot.press("o")  # by liquidations
+        app.last_key = None
+        app.refresh_views()
+        await pilot.pause(0.3)
+        return app.export_screenshot(title="orderflow-tui · markets (c) · demo, ten groups")
+
+
 def main() -> None:
     if sys.argv[1:] == ["accumulated"]:  # only the accumulated charts (a few seconds)
         charts()
         return
     if sys.argv[1:] == ["books"]:  # only the order books (about 30 s)
         books()
+        return
+    if sys.argv[1:] == ["markets"]:  # only the comparison view (about 100 s of demo)
+        name = "markets-dark-200x60.svg"
+        (HERE / name).write_text(asyncio.run(shoot_markets((200, 60))), encoding="utf-8")
+        print("wrote", HERE / name)
         return
     charts()
     books()
@@ -193,6 +219,9 @@ def main() -> None:
             print("wrote", HERE / name)
     name = "demo-six-venues-200x60.svg"
     (HERE / name).write_text(asyncio.run(shoot_demo((200, 60))), encoding="utf-8")
+    print("wrote", HERE / name)
+    name = "markets-dark-200x60.svg"
+    (HERE / name).write_text(asyncio.run(shoot_markets((200, 60))), encoding="utf-8")
     print("wrote", HERE / name)
 
 

@@ -25,9 +25,11 @@ FROZEN = 1_723_161_600.0
 SIZES = [(80, 24), (120, 40), (160, 50), (200, 60), (250, 70)]
 PANELS = {"snapshot": ("SIGNAL", "CVD", "PRESSURE", "FOOTPRINT", "LIQUIDATIONS", "WHALES", "EXCHANGES", "ALERTS"),
           "footprint": ("FOOTPRINT DETAIL", "DOM", "SESSION PROFILE", "VISIBLE PROFILE"),
-          "accumulated": ("ACCUMULATED", "CHART"), "heatmap": ("HEATMAP",)}
+          "accumulated": ("ACCUMULATED", "CHART"), "heatmap": ("HEATMAP",),
+          "compare": ("MARKETS",)}
 KEYS = ["s", "f", "a", "tab", "g", "b", "B", "plus", "minus", "left", "right", "home", "end", "r", "p", "space",
-        "t", "n", "question_mark", "escape", "h", "d"]
+        "t", "n", "question_mark", "escape", "h", "d", "c", "o",
+        "up", "down", "enter", "m"]
 
 
 @pytest.fixture(scope="module")
@@ -111,7 +113,7 @@ async def test_every_key(capture):
         await finished(pilot, app)
         switcher = app.query_one("#views")
         for key, view in (("f", "footprint"), ("a", "accumulated"), ("s", "snapshot"), ("tab", "footprint"),
-                          ("tab", "accumulated"), ("tab", "heatmap"), ("tab", "snapshot"), ("h", "heatmap"),
+                          ("tab", "accumulated"), ("tab", "heatmap"), ("tab", "compare"), ("tab", "snapshot"), ("h", "heatmap"),
                           ("s", "snapshot")):
             await pilot.press(key)
             assert switcher.current == view == app.view

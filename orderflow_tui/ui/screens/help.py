@@ -15,10 +15,14 @@ HELP = """[b]orderflow-tui keys[/b]
   b / B  next / previous bar setting (1m 5m 15m 1h 4h 1d, volume, trade count)
   + / -  coarser / finer price rows (heatmap: its own rows)
   ← / →  select a bar (footprint grid); scroll the history (heatmap); home / end: the ends
-  r  chart range (24h 7d 30d all)   t  next theme      n  terminal bell on/off
+  r  chart range (24h 7d 30d all); snapshot view: CVD chart 15m 4h 24h 7d (store)
+  t  next theme             n  terminal bell on/off
   accumulated view (a): 1 liquidation volume  2 daily heatmap (day x hour)  3 cascade
     timeline  4 long vs short  5 market share by venue  6 daily summary  7 cumulative
     volume  8 price levels (today's price ►); the largest cascades beside them
+  c  markets: every watched group   o  sort it (liquidations, |CVD|, OI change, funding)
+  ↑ / ↓  select a group (markets) or a price row (footprint grid)   enter  open the group
+  m  mark / unmark the footprint's selected row as an alert level (⚑)
   ctrl+p  command palette   ?  this help               q  quit
 
 [b]What the numbers are[/b]
@@ -35,6 +39,10 @@ HELP = """[b]orderflow-tui keys[/b]
   Badges: LIVE, RECONNECTING, STALE, OFFLINE per venue; REPLAY / SIMULATED for other sources.
   LIQUIDATIONS: LONG = a long position was force-closed (forced selling); * = sampled venue.
   SIGNAL: a summary of order flow, not trading advice.
+  MARKETS: ● something happening (cascade, liquidation tier, extreme pressure, imbalance,
+    a level alert in the last minute, divergence); liq 5m / 60m long/short; OI change; fund/y APR.
+  Level alerts: price at a marked level, the session POC, value-area edges, HVN/LVN or a
+    liquidation cluster with aggressive volume, absorption, or an imbalance spike ([alerts]).
 
 Press escape or ? to close."""
 

@@ -34,6 +34,8 @@ def resample(points, width: int) -> list:
     """At most ``width`` values: the last value of each of ``width`` equal slices (a chart column
     shows the CVD at its end)."""
     points = list(points)
+    if width <= 0:
+        return []
     if len(points) <= width:
         return points
     step = len(points) / width
@@ -72,19 +74,19 @@ class CvdPanel(LinePanel):
         if rng == "7d":
             cvd = [v for _, v in (hours or ())]
             prices: list = []
-            what = "per hour, from the store" if hours is not None else "no store (--no-store)"
+            what = "per hour from the store" if hours is not None else "no store (--no-store)"
         else:
             ring = [p for p in snap.cvd_minutes if p[0] >= snap.cvd_minutes[-1][0] - RANGE_MINUTES[rng]] \
                 if snap.cvd_minutes else []
             cvd = [c for _, c, _ in ring]
             prices = [p for _, _, p in ring]
-            what = f"per minute, {len(ring)} min so far" if len(ring) < RANGE_MINUTES[rng] else "per minute"
+            what = f"per min, {len(ring)} so far" if len(ring) < RANGE_MINUTES[rng] else "per minute"
         change = cvd[-1] - cvd[0] if len(cvd) >= 2 else 0.0
         color = "buy" if change > 0 else "sell" if change < 0 else "muted"
         runs = [(f"CVD {rng} {money(change, signed=True)}", f"bold {color}")]
         if len(prices) >= 2 and prices[0]:
             runs.append((f"  price {(prices[-1] - prices[0]) / prices[0] * 100:+.2f}% (below)", "bold"))
-        runs.append((f"  {what} · r: range", "muted"))
+        runs.append((f"  {what}", "muted"))
         head = [tuple(runs)]
         if len(cvd) < 2:
             self.set_lines(head + [((f"{rng}: not enough history yet", "muted"),)])
