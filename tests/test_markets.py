@@ -340,7 +340,10 @@ def test_comparison_snapshots(snap_compare, three_groups, size):
     async def run_before(pilot):
         await finished(pilot, app)
         await pilot.press("c")
-        await pilot.pause()
+        for _ in range(40):
+            await pilot.pause(0.05)
+            if set(table_rows(app)) == set(GROUPS):
+                break
         assert set(table_rows(app)) == set(GROUPS)
 
     assert snap_compare(app, terminal_size=size, run_before=run_before)

@@ -576,7 +576,10 @@ class DemoExchange:
         """Stop producing (the servers stay up): lets a client catch up before totals are compared."""
         self.running = False
         if self._task is not None:
-            await self._task
+            try:  # a send to a client that stopped reading must not hold the pause (or stop) forever
+                await asyncio.wait_for(self._task, 5.0)
+            except asyncio.TimeoutError:
+                pass
 
     async def stop(self) -> None:
         await self.pause()

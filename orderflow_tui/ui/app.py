@@ -386,6 +386,11 @@ class OrderflowApp(BookKeys, App):
         self.query_one(ContentSwitcher).current = name
         self.last_key = None
         self.refresh_views(even_paused=True)
+        self.call_after_refresh(self._redraw)  # the view's panels have their size only after the layout
+
+    def _redraw(self) -> None:
+        self.last_key = None
+        self.refresh_views(even_paused=True)
 
     def action_next_view(self) -> None:
         self.action_view(VIEWS[(VIEWS.index(self.view) + 1) % len(VIEWS)])
