@@ -61,10 +61,13 @@ async def test_comparison_equals_each_groups_snapshot_and_sorts_and_opens():
     source = LiveSource(settings, demo=True, demo_rate=150.0, demo_seed=5)
     app = OrderflowApp(settings, engine, source, groups=list(GROUPS), mode="SIMULATED DATA")
     async with app.run_test(size=(250, 40)) as pilot:
+        cut = False
         for _ in range(200):  # every group from every venue, and the cut bybit connection back
-            if source.exchange is not None and "bybit" in source.exchange.servers and \
-                    source.exchange.servers["bybit"].faults.drop_after is None:
-                source.exchange.servers["bybit"].faults = Faults(drop_after=60)  # one reconnect mid-run
+            bybit = source.exchange.servers["bybit"] if source.exchange is not None else None
+            if bybit is not None and bybit.clients and not cut:  # one reconnect mid-run: the connection drops
+                cut = True
+                for client in bybit.clients:
+                    client.faults = Faults(drop_after=client.sent + 60)
             if len(engine.markets) == 9 and source.states["bybit"].reconnects >= 1 and \
                     source.states["bybit"].state == "connected" and engine.now - min(
                         m.first_ts for m in engine.markets.values()) > 2500:
@@ -73,6 +76,7 @@ async def test_comparison_equals_each_groups_snapshot_and_sorts_and_opens():
         assert len(engine.markets) == 9, sorted(engine.markets)
         assert source.states["bybit"].reconnects >= 1
         await source.exchange.pause()
+        await source.exchange.context.stop()  # open interest and funding pushes too
         await pilot.pause(0.3)  # the frames in flight
         app.workers.cancel_group(app, "clock")  # the exchange clock stands still: numbers can be compared
         await pilot.pause()
