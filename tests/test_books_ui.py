@@ -161,8 +161,8 @@ async def test_keys_switch_views_and_row_sizes_with_books_flowing(capture):
             assert "DOM" in app.query_one("#dom").border_title
             await pilot.press("plus")
             assert app.engine.groups["BTC"].view_step > step  # in the footprint view + is the footprint's
-            await pilot.press("d", "tab", "tab", "tab")
-            assert app.view == "snapshot" and app.dom_per_venue  # tab: accumulated, heatmap, snapshot
+            await pilot.press("d", "tab", "tab", "tab", "tab")
+            assert app.view == "snapshot" and app.dom_per_venue  # tab: accumulated, heatmap, markets, snapshot
             await pilot.press("tab")
             assert app.view == "footprint"
             await pilot.press("t", "h", "t", "d")

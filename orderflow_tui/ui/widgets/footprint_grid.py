@@ -90,6 +90,7 @@ class FootprintGrid(LinePanel):
             lines.append(tuple(runs))
         legend = ("bid×ask  ◆ POC  │ value area (of the selected bar)  ► last  bold imbalance  underlined "
                   "stacked  shade volume  ←/→ bar  ↑/↓ row  m mark ⚑")
-        lines.append(((fit(legend if len(legend) <= w else "◆POC │VA ►last bold=imb. _=stacked ←→ bar ↑↓ row m ⚑", w),
-                       "muted"),))
+        brief = next((t for t in ("◆POC │VA ►last bold=imb. _=stacked ←→ bar ↑↓ row m ⚑",
+                                  "◆POC │VA ►last bold=imb _=stacked ←→ ↑↓ m") if len(t) <= w), "◆POC │VA ►last ←→ ↑↓ m")
+        lines.append(((fit(legend if len(legend) <= w else brief, w), "muted"),))
         self.set_lines(lines)
