@@ -577,8 +577,9 @@ class DemoExchange:
         self.running = False
         if self._task is not None:
             try:  # a send to a client that stopped reading must not hold the pause (or stop) forever
-                await asyncio.wait_for(self._task, 5.0)
-            except asyncio.TimeoutError:
+                async with asyncio.timeout(5.0):
+                    await self._task
+            except TimeoutError:
                 pass
 
     async def stop(self) -> None:
