@@ -16,8 +16,8 @@ screen), CPU is read from /proc over the same seconds:
 With ``--books`` it measures instead the cost of the order books (issue 21), every case in its own
 tmux session, all running side by side over the same seconds: `demo` on three venues with books off
 (``feeds.books = false``), with books on in the snapshot view, in the footprint view (the DOM
-ladder) and in the heatmap view. ``--rss MINUTES`` runs `demo` with the heatmap open for that long
-and prints the process's RSS every 30 s (memory must stay flat once the heatmap ring is full).
+ladder) and in the heatmap view. ``--rss MINUTES`` runs `demo` for that long with books on and the
+heatmap open, beside `demo` with books off, and prints both RSS every 30 s.
 
 With ``--groups N`` (issue 23) instead: the dashboard on `demo` with one group and with N groups on
 three venues, in the snapshot view and in the comparison view (``c``), each case twice and
@@ -230,25 +230,37 @@ def books(args) -> None:
 
 
 def rss(args) -> None:
-    """demo with the heatmap open: RSS every 30 s for ``args.rss`` minutes."""
+    """demo on three venues for ``args.rss`` minutes, side by side: books on with the heatmap open,
+    and books off; the RSS of each every 30 s (the books' memory must stay flat, not grow)."""
     cmd = [*CLI, "demo", "--no-store", "--rate", str(args.rate), "--venues", "binance,bybit,okx"]
-    name = f"rss{os.getpid()}"
     w, h = args.size.split("x")
-    subprocess.run(["tmux", "new-session", "-d", "-s", name, "-x", w, "-y", h, "exec " + shlex.join(cmd)], check=True)
+    cases = [("books on, heatmap", {}, "h"), ("books off", {"ORDERFLOW_FEEDS_BOOKS": "false"}, "")]
+    names, pids = [], []
     try:
-        pid = int(subprocess.run(["tmux", "list-panes", "-t", name, "-F", "#{pane_pid}"], check=True,
-                                 capture_output=True, text=True).stdout.split()[0])
+        for i, (_, env, _) in enumerate(cases):
+            name = f"rss{os.getpid()}x{i}"
+            prefix = "exec env " + " ".join(f"{k}={v}" for k, v in env.items()) + " " if env else "exec "
+            subprocess.run(["tmux", "new-session", "-d", "-s", name, "-x", w, "-y", h, prefix + shlex.join(cmd)],
+                           check=True)
+            names.append(name)
+            pids.append(int(subprocess.run(["tmux", "list-panes", "-t", name, "-F", "#{pane_pid}"], check=True,
+                                           capture_output=True, text=True).stdout.split()[0]))
         time.sleep(5)
-        subprocess.run(["tmux", "send-keys", "-t", name, "h"], check=True)
-        print("minute  RSS MB  CPU s")
+        for name, (_, _, keys) in zip(names, cases):
+            for key in keys:
+                subprocess.run(["tmux", "send-keys", "-t", name, key], check=True)
+        print("minute  " + "  ".join(f"{c[0] + ' RSS MB':>24}" for c in cases))
         start = time.monotonic()
         while time.monotonic() - start < args.rss * 60:
-            status = Path(f"/proc/{pid}/status").read_text()
-            kb = int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmRSS")))
-            print(f"{(time.monotonic() - start) / 60:6.1f}  {kb / 1024:6.1f}  {cpu_seconds(pid):5.0f}", flush=True)
+            mbs = []
+            for pid in pids:
+                status = Path(f"/proc/{pid}/status").read_text()
+                mbs.append(int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmRSS"))) / 1024)
+            print(f"{(time.monotonic() - start) / 60:6.1f}  " + "  ".join(f"{mb:>24.1f}" for mb in mbs), flush=True)
             time.sleep(30)
     finally:
-        subprocess.run(["tmux", "kill-session", "-t", name], capture_output=True)
+        for name in names:
+            subprocess.run(["tmux", "kill-session", "-t", name], capture_output=True)
 
 
 def main() -> None:

@@ -129,7 +129,7 @@ async def test_ladder_draws_the_books_and_says_when_one_is_not_live(capture):
 async def test_keys_switch_views_and_row_sizes_with_books_flowing(capture):
     app = make_app(capture)
     async with app.run_test(size=(120, 40)) as pilot:
-        books = await ready(pilot, app, steps=30)
+        books = await ready(pilot, app, steps=140)  # more seconds than the heatmap is wide: it scrolls
         app.books_timer.resume()
         running = True
 
@@ -143,21 +143,26 @@ async def test_keys_switch_views_and_row_sizes_with_books_flowing(capture):
             await pilot.press("h")
             assert app.view == "heatmap" and app.query_one("#views").current == "heatmap"
             heat = app.query_one("#heatmap-panel")
-            await pilot.pause(0.3)
+            await pilot.pause(0.1)
             assert "rows 10 " in heat.border_title and "live" in heat.border_title
             await pilot.press("plus", "plus")
-            await pilot.pause(0.3)
+            await pilot.pause(0.1)
             assert app.heat_factor == 2 and f"rows {10 * ROW_FACTORS[2]:g} " in heat.border_title
             step = app.engine.groups["BTC"].view_step
             await pilot.press("minus")
             assert app.heat_factor == 1 and app.engine.groups["BTC"].view_step == step  # the footprint's rows stay
-            await pilot.press("left")
-            await pilot.pause(0.3)
-            assert "back" in heat.border_title or app.heat_offset == 0  # a short history may not scroll
+            await pilot.press("left", "left")
+            await pilot.pause(0.1)
+            back = app.heat_offset
+            assert back > 0 and " back (→ newer" in heat.border_title
+            await pilot.press("right")
+            assert 0 < app.heat_offset < back
+            await pilot.press("home")
+            assert app.heat_offset > back  # the oldest second the ring holds
             await pilot.press("end")
             assert app.heat_offset == 0
             await pilot.press("f")
-            await pilot.pause(0.3)
+            await pilot.pause(0.1)
             assert "DOM" in app.query_one("#dom").border_title
             await pilot.press("plus")
             assert app.engine.groups["BTC"].view_step > step  # in the footprint view + is the footprint's
@@ -166,8 +171,8 @@ async def test_keys_switch_views_and_row_sizes_with_books_flowing(capture):
             await pilot.press("tab")
             assert app.view == "footprint"
             await pilot.press("t", "h", "t", "d")
-            await pilot.pause(1.2)
-            assert app.book_watch.rings["BTC"].count > 30  # the timer kept sampling
+            await pilot.pause(1.05)
+            assert app.book_watch.rings["BTC"].count > 140  # the timer kept sampling
             assert app.is_running and app._exception is None
         finally:
             running = False

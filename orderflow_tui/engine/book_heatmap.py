@@ -81,7 +81,9 @@ class HeatmapRing:
         self.step = step_ticks / scale
         self.capacity = capacity
         self.rows = rows
-        self.sizes = np.zeros((capacity, rows), np.float32)
+        # filled, not np.zeros: zeros are mapped lazily and the RSS would grow as the ring fills;
+        # the memory is taken at once and stays flat
+        self.sizes = np.full((capacity, rows), 0.0, np.float32)
         self.base = np.zeros(capacity, np.int64)  # row number of index 0, per column
         self.sec = np.zeros(capacity, np.int64)
         self.last = np.zeros(capacity, np.float64)

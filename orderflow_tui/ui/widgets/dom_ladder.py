@@ -126,7 +126,11 @@ class DomLadder(LinePanel):
         else:
             lines += self._merged(rows, keys, traded, scale, (pw, dec), w, bid_row, ask_row, wall_rows, show_traded)
         spread = best_ask - best_bid if best_bid == best_bid and best_ask == best_ask else math.nan
-        legend = (f"spread {spread:g}  " if spread == spread else "") + "reverse = touch  W wall  bars √size  d: per venue / merged"
+        if spread == spread and spread < 0:  # one venue's bid above another's ask: say so, it is no spread
+            lead = f"venues cross by {-spread:g}  "
+        else:
+            lead = f"spread {spread:g}  " if spread == spread else ""
+        legend = lead + "reverse = touch  W wall  bars √size  d: per venue / merged"
         lines += [((text, "bold"),) for text in reading_lines]
         lines.append(((fit(legend, w), "muted"),))
         self.set_lines(lines)
