@@ -146,6 +146,27 @@ def test_corrupt_database_is_reported(tmp_path):
     db.write_bytes(bytes(data))  # the header survives, every page after it is garbage
     with pytest.raises(StoreError, match="corrupt|not an SQLite"):
         connect(db)
+    with pytest.raises(StoreError, match="corrupt|not an SQLite"):
+        connect(db, readonly=True)  # a reader skips quick_check but reads the schema at once
+
+
+def test_stats_reports_a_corrupt_page_it_reads(tmp_path):
+    # a reader does not check every page on open (issue 20: stats on a year): a broken page of the
+    # hour rollup, behind an intact schema page, must still fail `stats --json`, never print numbers
+    db = tmp_path / "c.sqlite"
+    conn = connect(db)
+    conn.execute("INSERT INTO liq_hours (source, hour, grp, venue, side, bucket, level, count, base, quote) "
+                 "VALUES ('live', 0, 'BTC', 'binance', 'long', 10.0, 40000.0, 1, 0.1, 4000.0)")
+    root = conn.execute("SELECT rootpage FROM sqlite_master WHERE name = 'liq_hours'").fetchone()[0]
+    size = conn.execute("PRAGMA page_size").fetchone()[0]
+    conn.close()
+    data = bytearray(db.read_bytes())
+    assert root > 1 and len(data) >= root * size
+    data[(root - 1) * size:root * size] = bytes(range(256)) * (size // 256)
+    db.write_bytes(bytes(data))
+    connect(db, readonly=True).close()  # the schema is intact
+    proc = cli("stats", "--db", db, "--json", check=False)
+    assert proc.returncode == 2 and "corrupt" in proc.stderr and proc.stdout == "", proc
 
 
 @pytest.mark.skipif(os.geteuid() == 0, reason="root ignores file permissions")

@@ -153,35 +153,52 @@ def desk(conn, since: int | None = None, until: int | None = None, group: str | 
         w += " AND hour < ?"
         args.append(hi)
     # one scan of the rollup in the span (no GROUP BY: at ~150 a day nearly every row is one
-    # liquidation, and a sort in SQL costs more than adding them up here)
+    # liquidation, and a sort in SQL costs more than adding them up here). Every sum is a plain
+    # += in scan order: the numbers stay exactly what they were. The scan comes in key order (hour,
+    # then group, venue, side), so the hour, cell and group level map of the previous row are kept
+    # at hand rather than looked up again; any order (PostgreSQL's) still adds up the same.
     acc: dict[int, list] = {}  # hour -> [count, base, quote, long count, short count, long q, short q, venues]
     by_level: dict[str, dict] = {}  # group -> (bucket, level) -> [count, long quote, short quote]
     cells: dict[tuple, list] = {}  # (group, venue, side) -> [count, base, quote]: the span's totals
+    at_hour = h = hv = None
+    key: tuple = ()
+    cell: list = []
+    gl: dict | None = None
     for ts, grp, venue, side, bucket, level, count, base, quote in conn.execute(
             f"SELECT hour, grp, venue, side, bucket, level, count, base, quote FROM liq_hours WHERE {w}", args):
-        h = acc.get(ts)
-        if h is None:
-            h = acc[ts] = [0, 0.0, 0.0, 0, 0, 0.0, 0.0, {}]
+        if ts != at_hour:
+            h = acc.get(ts)
+            if h is None:
+                h = acc[ts] = [0, 0.0, 0.0, 0, 0, 0.0, 0.0, {}]
+            at_hour, hv = ts, h[7]
         h[0] += count
         h[1] += base
         h[2] += quote
-        if side == "long":
+        long = side == "long"
+        if long:
             h[3] += count
             h[5] += quote
         else:
             h[4] += count
             h[6] += quote
-        h[7][venue] = h[7].get(venue, 0.0) + quote
-        cell = cells.get((grp, venue, side))
-        if cell is None:
-            cell = cells[(grp, venue, side)] = [0, 0.0, 0.0]
+        hv[venue] = hv.get(venue, 0.0) + quote
+        if key != (grp, venue, side):
+            key = (grp, venue, side)
+            cell = cells.get(key)
+            if cell is None:
+                cell = cells[key] = [0, 0.0, 0.0]
+            gl = by_level.get(grp)  # created by the group's first priced row (bucket 0: none)
         cell[0] += count
         cell[1] += base
         cell[2] += quote
         if bucket > 0:
-            cell = by_level.setdefault(grp, {}).setdefault((bucket, level), [0, 0.0, 0.0])
-            cell[0] += count
-            cell[1 if side == "long" else 2] += quote
+            if gl is None:
+                gl = by_level[grp] = {}
+            lc = gl.get((bucket, level))
+            if lc is None:
+                lc = gl[(bucket, level)] = [0, 0.0, 0.0]
+            lc[0] += count
+            lc[1 if long else 2] += quote
     hours = [Hour(ts, *acc[ts]) for ts in sorted(acc)]
     # price levels: the group asked for, else the configured first group when it has data, else the first
     level_group = group
