@@ -11,7 +11,7 @@ from orjson import JSONDecodeError
 
 from orderflow_tui.capture import CaptureReader
 from orderflow_tui.engine.engine import Engine
-from orderflow_tui.events import CONTROL, Depth, Trade
+from orderflow_tui.events import CONTROL, Context, Depth, Trade
 from orderflow_tui.venues import PARSE_ERRORS, make_parsers, parse_book
 
 
@@ -68,8 +68,11 @@ def _run(reader: CaptureReader, parsers: dict, engine: Engine, stats: ReplayStat
                 stats.reject(_line_problem(rec))
                 continue
             if "k" in rec:
-                if rec["k"] == "book":  # a REST book snapshot the live client applied (contract §2b)
+                kind = rec["k"]
+                if kind == "book":  # a REST book snapshot the live client applied (contract §2b)
                     _book_line(rec, parser, engine, stats)
+                elif kind == "rest" and type(frame) is str:
+                    _context_line(frame, parser, engine)
                 continue  # other line kinds (REST bodies...) are not frames
             frames += 1
             if type(frame) is not str:
@@ -102,6 +105,23 @@ def _run(reader: CaptureReader, parsers: dict, engine: Engine, stats: ReplayStat
             else:
                 stats.ignored += 1
     return frames
+
+
+def _context_line(frame: str, parser, engine: Engine) -> None:
+    """A REST body the live client recorded (contract §1, ``"k": "rest"``): only its market context
+    counts (the Binance open-interest poll; no venue pushes it). Trade refills in such bodies were
+    counted live but are not frames of the report, and a body that does not parse is no frame
+    either: nothing is counted or rejected."""
+    try:
+        events = parser.parse(frame)
+    except PARSE_ERRORS:
+        return
+    except RecursionError:
+        return
+    if type(events) is list:
+        context = [e for e in events if type(e) is Context]
+        if context:
+            engine.on_events(context)
 
 
 def _book_line(rec: dict, parser, engine: Engine, stats: ReplayStats) -> None:

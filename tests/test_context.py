@@ -313,8 +313,8 @@ async def test_doctor_checks_each_context_stream():
 def test_record_then_replay_reports_the_market_context(tmp_path):
     """The context frames are recorded like any frame; the replay report adds ``market_context``
     (per market: pushes merged, last figures, per-minute open interest) and leaves the contract's
-    keys alone: context creates no market. Binance's open interest is a REST body (``k: rest``),
-    which replay does not read, so only its funding comes back."""
+    keys alone: context creates no market. Binance's open interest is a REST body (``k: rest``):
+    replay reads the context in such lines (issue 19), never their trades."""
     import subprocess
     import sys
 
@@ -334,7 +334,7 @@ def test_record_then_replay_reports_the_market_context(tmp_path):
     assert report["rejected_frames"] == 0
     ctx = report["market_context"]
     assert set(ctx) == {"binance:BTCUSDT", "bybit:BTCUSDT", "okx:BTC-USDT-SWAP", "hyperliquid:BTC", "bitget:BTCUSDT"}
-    assert ctx["binance:BTCUSDT"]["oi_base"] is None and ctx["binance:BTCUSDT"]["funding"] is not None
+    assert ctx["binance:BTCUSDT"]["oi_base"] > 0 and ctx["binance:BTCUSDT"]["funding"] is not None
     for key in ("bybit:BTCUSDT", "okx:BTC-USDT-SWAP", "hyperliquid:BTC", "bitget:BTCUSDT"):
         c = ctx[key]
         assert c["updates"] >= 2 and c["oi_base"] > 0 and c["funding"] is not None and c["oi_minutes"], key

@@ -244,6 +244,7 @@ async def test_hyperliquid_live_trades_backstop_liquidations_and_context():
     assert [p for _, p, _ in server.rest_log].count("/info") >= 1
     ctx = engine.context.markets["hyperliquid:BTC"]
     assert ctx.oi_base == sim.venues["hyperliquid"].sent["oi"] and ctx.interval_h == 1.0
+    assert ctx.next_ts % 3_600_000 == 0 and ctx.ts < ctx.next_ts <= ctx.ts + 3_600_000  # hourly, on the hour
     assert ctx.funding == sim.venues["hyperliquid"].sent["funding"] and ctx.ts > 0
     assert source.states["hyperliquid"].rejected == 0
 

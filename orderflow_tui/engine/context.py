@@ -19,6 +19,7 @@ MINUTES_KEPT = 1440  # one day of per-minute open interest per market
 OI_MOVE_PCT = 1.0  # |open-interest change in 5 min| that the reasoning line calls a move
 CROWDED_FUNDING_APR = 30.0  # annualized funding (%) above which rising open interest is "crowded"
 HOURS_PER_YEAR = 24 * 365
+HOUR_MS = 3_600_000
 
 
 class MarketContext:
@@ -100,6 +101,10 @@ class ContextBook:
         """``now``: the engine's clock, the time of a push that carries none (Hyperliquid)."""
         if not ev.ts:
             ev.ts = now
+            # a push without time and hourly funding (Hyperliquid, "paid every hour"): on the hour,
+            # so the next funding is the clock's next whole hour
+            if ev.next_ts is None and ev.interval_h == 1.0 and now:
+                ev.next_ts = (now // HOUR_MS + 1) * HOUR_MS
         m = self.markets.get(ev.market)
         if m is None:
             m = self.markets[ev.market] = MarketContext(ev.market, ev.venue, ev.symbol)
