@@ -233,6 +233,24 @@ async def test_rest_budget_spaces_calls_to_the_published_limit():
     assert all(times[i + 2] - times[i] >= 0.99 for i in range(4)), times  # never 3 calls within 1 s
 
 
+async def test_binance_used_weight_header_past_our_share_stops_calls_until_the_minute_turns():
+    """Binance counts every caller on the IP (X-MBX-USED-WEIGHT-1M on each answer): past our share
+    of the published limit, no call until the next whole minute, and the status line says why."""
+    from orderflow_tui.feeds.rest import RestClient
+    from orderflow_tui.feeds.status import VenueState
+    from orderflow_tui.sim.exchange_sim import BinanceServer
+
+    url = "/fapi/v1/aggTrades?symbol=BTCUSDT&fromId=1000000&limit=10"
+    for used, blocked in ((300, False), (1300, True)):  # our share: 1,200 of 2,400 a minute
+        server = await BinanceServer(Faults(used_weight=used)).start()
+        state = VenueState("binance")
+        client = RestClient("binance", fast_settings(("binance",)), state, limit=(2400, 60.0))
+        await client.get_json(server.http + url)
+        await server.stop()
+        assert (client.blocked_for() > 0) is blocked and client.blocked_for() <= 60.0
+        assert ("weight 1300 used this minute" in state.rest_reason) is blocked, state.rest_reason
+
+
 async def test_normal_shutdown_closes_with_1000_and_one_keepalive_per_connection():
     def ping_fast(s):
         s.feeds.ping_interval_s = 0.5

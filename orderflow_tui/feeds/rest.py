@@ -55,16 +55,23 @@ def _retry_after(value: str | None) -> float | None:
 
 
 def _get(url: str, timeout: float):
+    """(parsed body, raw text, the weight the venue says this IP used this minute or None)."""
     req = urllib.request.Request(url, headers={"User-Agent": USER_AGENT, "Accept": "application/json"})
     try:
         with urllib.request.urlopen(req, timeout=timeout) as resp:
             body = resp.read(20 * 2**20)
+            used = resp.headers.get(USED_WEIGHT)
     except urllib.error.HTTPError as exc:
         raise _HttpStatus(exc.code, _retry_after(exc.headers.get("Retry-After") if exc.headers else None)) from None
     try:
-        return json.loads(body), body.decode("utf-8", "replace")
+        return json.loads(body), body.decode("utf-8", "replace"), int(used) if used and used.isdigit() else None
     except ValueError:
         raise RestError(f"{url.split('?')[0]}: not JSON") from None
+
+
+# Binance counts every caller on this IP (other programs too) and says so on each answer: past our
+# share of the limit, no call until the minute turns (its weight windows are whole minutes)
+USED_WEIGHT = "X-MBX-USED-WEIGHT-1M"
 
 
 class RestClient:
@@ -107,7 +114,7 @@ class RestClient:
         self.calls += 1
         where = url.split("?")[0]
         try:
-            result = await asyncio.to_thread(_get, url, self.timeout)
+            body, text, used = await asyncio.to_thread(_get, url, self.timeout)
         except _HttpStatus as exc:
             if exc.code in (418, 429):
                 delay = exc.retry_after
@@ -122,7 +129,9 @@ class RestClient:
             self._block(self._next_backoff(), reason)
             raise RestError(f"{where}: {getattr(exc, 'reason', exc)}") from None
         self.failures = 0
-        return result
+        if used is not None and used >= self.budget:
+            self._block(60.0 - time.time() % 60.0, f"weight {used} used this minute on this IP")
+        return body, text
 
     def _next_backoff(self) -> float:
         delay = min(self.backoff_max, self.backoff_min * 2**self.failures)

@@ -56,6 +56,7 @@ class Faults:
     rest_fail_for_s: float = 0.0
     rest_fail_calls: int = 0
     retry_after: str | None = None
+    used_weight: int | None = None  # X-MBX-USED-WEIGHT-1M on every answer (Binance)
 
 
 @dataclass
@@ -263,6 +264,8 @@ class VenueServer:
             except (KeyError, ValueError) as exc:
                 status, body = 400, {"error": str(exc)}
         self.rest_log.append((now, url.path, status))
+        if f.used_weight is not None:
+            extra.append(("X-MBX-USED-WEIGHT-1M", str(f.used_weight)))
         data = json.dumps(body).encode()
         headers = Headers([("Content-Type", "application/json"), ("Content-Length", str(len(data)))] + extra)
         return Response(status, http.HTTPStatus(status).phrase, headers, data)
