@@ -21,6 +21,7 @@ from orderflow_tui.events import Liquidation
 from orderflow_tui.feeds.venue_feed import Answer, Recovery, Stream, VenueFeed
 
 INST_TYPE = "USDT-FUTURES"
+HISTORY_PAGES = 10  # fills-history pages after an outage: 10,000 fills at most
 LIQUIDATIONS = "liquidation"
 
 
@@ -75,16 +76,31 @@ class BitgetFeed(VenueFeed):
         return Recovery(lambda rec: self._recent(rec, before))
 
     async def _recent(self, rec, before):
+        """The last 100 fills; when they do not reach back to a fill seen before the outage, older
+        pages of fills-history (1,000 each, by idLessThan) until one does, HISTORY_PAGES at most."""
+        rest = self.settings.endpoints.bitget_rest
         for symbol in self.symbols:
-            query = urlencode({"symbol": symbol, "productType": INST_TYPE, "limit": 100})
-            body, _ = await self.rest.get_json(f"{self.settings.endpoints.bitget_rest}/api/v2/mix/market/fills?{query}")
-            rows = body.get("data") if isinstance(body, dict) else None
-            if not isinstance(rows, list):
-                raise ValueError("fills without data")
-            data = [{"ts": r["ts"], "price": r["price"], "size": r["size"], "side": r["side"], "tradeId": r["tradeId"]}
-                    for r in reversed(rows)]  # newest first on the wire
-            if symbol in before and not any(d["tradeId"] in before[symbol] for d in data):
+            seen = before.get(symbol)
+            query = {"symbol": symbol, "productType": INST_TYPE, "limit": 100}
+            path = "fills"
+            for _ in range(1 + HISTORY_PAGES):
+                body, _ = await self.rest.get_json(f"{rest}/api/v2/mix/market/{path}?{urlencode(query)}")
+                rows = body.get("data") if isinstance(body, dict) else None
+                if not isinstance(rows, list):
+                    raise ValueError(f"{path} without data")
+                # newest first on the wire; fills-history's example writes the side "Buy"
+                data = [{"ts": r["ts"], "price": r["price"], "size": r["size"],
+                         "side": r["side"].lower() if isinstance(r["side"], str) else r["side"],
+                         "tradeId": r["tradeId"]} for r in reversed(rows)]
+                if data:
+                    yield [json.dumps({"action": "update", "arg": {"instType": INST_TYPE, "channel": "trade",
+                                                                   "instId": symbol}, "data": data})]
+                if seen is None or any(d["tradeId"] in seen for d in data):
+                    break
+                if not data:  # the venue's history ends before the outage began
+                    rec.reached = False
+                    break
+                path, query = "fills-history", {"symbol": symbol, "productType": INST_TYPE, "limit": 1000,
+                                                "idLessThan": data[0]["tradeId"]}
+            else:
                 rec.reached = False
-            if data:
-                yield [json.dumps({"action": "update", "arg": {"instType": INST_TYPE, "channel": "trade",
-                                                               "instId": symbol}, "data": data})]

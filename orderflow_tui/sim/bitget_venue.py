@@ -93,6 +93,14 @@ class BitgetServer(VenueServer):
             limit = min(int(query.get("limit", 100)), 100)
             rows = [dict(self._row(tid, ev), symbol=SYMBOL) for tid, ev in reversed(self.history[-limit:])]
             return 200, {"code": "00000", "msg": "success", "data": rows}
+        if path == "/api/v2/mix/market/fills-history":  # newest first, older than idLessThan, up to 1000
+            if query.get("symbol") != SYMBOL:
+                return 400, {"code": "40034", "msg": "Parameter does not exist", "data": None}
+            limit = min(int(query.get("limit", 500)), 1000)
+            below = int(query["idLessThan"]) if "idLessThan" in query else 1 << 62
+            older = [(tid, ev) for tid, ev in self.history if int(tid) < below][-limit:]
+            rows = [dict(self._row(tid, ev), symbol=SYMBOL) for tid, ev in reversed(older)]
+            return 200, {"code": "00000", "msg": "success", "data": rows}
         return 404, {"code": "40404", "msg": "not found"}
 
 
