@@ -198,7 +198,7 @@ class VenueServer:
             if f.burst_on_drop and self.history and not client.silent:
                 client.silent = True  # once per cut: the frames still queued for it go nowhere
                 last = self.history[-1][1]
-                await self.publish([SimTrade(self.venue, last.ts + i + 1, last.price, last.qty, i % 2 == 0)
+                await self.publish([SimTrade(self.venue, last.ts + i + 1, last.price, last.qty, i % 2 == 0, last.group)
                                     for i in range(f.burst_on_drop)])
             return
         if f.close_after is not None and client.sent > f.close_after:
