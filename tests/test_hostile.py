@@ -418,7 +418,8 @@ def test_a_cut_gzip_prints_its_report_then_exits_1_naming_the_line(tmp_path):
     path = tmp_path / "cut.jsonl.gz"
     packed = gzip.compress(plain.read_bytes(), mtime=0)
     path.write_bytes(packed[:len(packed) // 2])
-    proc = subprocess.run([sys.executable, "-m", "orderflow_tui", "replay", str(path), "--headless", "--no-store"],
+    proc = subprocess.run([sys.executable, "-m", "orderflow_tui", "replay", str(path), "--headless", "--no-store",
+                           "--report", "json"],
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 1
     out = json.loads(proc.stdout)
@@ -486,7 +487,8 @@ def test_a_header_contract_size_that_is_not_finite_is_ignored_and_named(tmp_path
                                     '{"contract_size": 1e308, "inverse": true}, "okx:ETH-USDT-SWAP": '
                                     '{"contract_size": true, "inverse": false}}')
     path.write_text(text)
-    proc = subprocess.run([sys.executable, "-m", "orderflow_tui", "replay", str(path), "--headless", "--no-store"],
+    proc = subprocess.run([sys.executable, "-m", "orderflow_tui", "replay", str(path), "--headless", "--no-store",
+                           "--report", "json"],
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     out = json.loads(proc.stdout)
