@@ -212,8 +212,7 @@ def test_the_commands_take_a_postgresql_db_and_never_print_its_password(pg_dsn, 
             assert "postgres:***@" in proc.stderr, proc.stderr
         return proc.stdout
 
-    cli("replay", cap, "--headless", "--db", dsn)
-    cli("replay", cap, "--headless", "--db", dsn)  # replaying again replaces, never adds
+    cli("replay", cap, "--headless", "--db", dsn)  # replaying twice: test_stats_equal_the_replay_report...
     out = json.loads(cli("stats", "--db", dsn, "--json", "--source", "all"))
     assert out["total"]["count"] == 300 and set(out["venues"]) == {"binance", "bybit", "okx"}
     assert "postgres:***@127.0.0.1" in cli("stats", "--db", dsn, "--source", "all")
