@@ -201,3 +201,12 @@ def test_trade_tape_reads_volume_per_row_across_a_bar_close():
     f.trade(100.2, 3.0, True)
     assert tape.take(g.markets, g.grid.step_ticks) == {99: [0.0, 1.0], 100: [3.0, 0.0]}
     assert tape.take(g.markets, g.grid.step_ticks) == {}
+
+
+def test_only_the_groups_on_screen_keep_a_heatmap_history():
+    f = Feed()
+    f.book.apply_snapshot(*ladder(), T0)
+    f.watch.sample(f.engine, f.now, heat={"ETH"})  # BTC is not shown: readings, no history
+    assert f.watch.rings["BTC"].capacity == 2 and f.watch.readings["BTC"].imbalance is not None
+    f.watch.sample(f.engine, f.now + 1, heat={"BTC"})
+    assert f.watch.rings["BTC"].capacity == 100 and len(f.watch.rings["BTC"]) == 1

@@ -120,7 +120,10 @@ class BookWatch:
         self.liq_seen: dict[str, int] = {}
         self.samples = 0
 
-    def sample(self, engine, now: float | None = None) -> None:
+    def sample(self, engine, now: float | None = None, heat=None) -> None:
+        """``heat``: the groups whose heatmap history is kept (None: all). The others keep their
+        readings and a two-column ring: with many groups on screen (issue 23) a full ring each
+        would be 5.8 MB a group."""
         now = time.monotonic() if now is None else now
         books_of = getattr(engine, "group_books", None)
         if books_of is None:
@@ -129,15 +132,17 @@ class BookWatch:
         for name, g in engine.groups.items():
             books = books_of(name)
             if books:
-                self.sample_group(engine, g, books, sec, now)
+                self.sample_group(engine, g, books, sec, now, heat is None or name in heat)
         self.samples += 1
 
-    def sample_group(self, engine, g, books, sec: int, now: float) -> None:
+    def sample_group(self, engine, g, books, sec: int, now: float, history: bool = True) -> None:
         s = self.s
         name = g.name
         ring = self.rings.get(name)
-        if ring is None or ring.step_ticks != g.grid.step_ticks or ring.scale != g.grid.scale:
-            ring = self.rings[name] = HeatmapRing(g.grid.scale, g.grid.step_ticks, self.capacity, self.rows)
+        capacity = self.capacity if history else 2
+        if (ring is None or ring.step_ticks != g.grid.step_ticks or ring.scale != g.grid.scale
+                or ring.capacity < capacity):  # a group shown for the first time starts its history
+            ring = self.rings[name] = HeatmapRing(g.grid.scale, g.grid.step_ticks, capacity, self.rows)
         rd = self.readings.setdefault(name, GroupReadings())
         tape = self.tapes.setdefault(name, TradeTape())
         trades = tape.take(g.markets, g.grid.step_ticks)

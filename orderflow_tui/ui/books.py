@@ -34,7 +34,7 @@ class BookKeys:
     def sample_books(self) -> None:
         """Once a second, paused or not, whatever is on screen: the history must have no holes."""
         if self.book_watch is not None:
-            self.book_watch.sample(self.engine, time.monotonic())
+            self.book_watch.sample(self.engine, time.monotonic(), heat=set(self.groups) | {self.group})
 
     def books_key(self) -> tuple:
         """What the refresh key needs to see a book change that brought no trade."""
