@@ -17,7 +17,6 @@ asyncpg is imported on first use: it is in the optional `server` extra.
 
 from __future__ import annotations
 
-import asyncio
 import re
 import time
 
@@ -209,6 +208,7 @@ class PgConnection:
     Calls must not overlap (the store writers serialize them)."""
 
     def __init__(self, dsn: str):
+        import asyncio  # not at the top: `stats` on an SQLite file never needs asyncio
         self.dsn = dsn
         self.asyncpg = _import_asyncpg()
         self.loop = asyncio.new_event_loop()
@@ -253,6 +253,7 @@ class PgConnection:
 
 
 def explain(dsn: str, exc: Exception) -> StoreError:
+    import asyncio
     name = type(exc).__name__
     msg = " ".join(str(exc).split())[:160]
     where = redact(dsn)
@@ -410,6 +411,7 @@ class PgAsyncStoreWriter:
 
     def __init__(self, dsn: str, engine, source: str, mode: str, venues: str, interval_s: float = 1.0,
                  keep_liquidations_days: int = 0, keep_buckets_days: int = 0, institutional: float = 100_000.0):
+        import asyncio
         self.dsn = dsn
         self.path = redact(dsn)  # what the status line names
         self.engine = engine
@@ -429,6 +431,7 @@ class PgAsyncStoreWriter:
         self._lock = asyncio.Lock()
 
     async def open(self) -> None:
+        import asyncio
         self.conn = await asyncio.to_thread(connect, self.dsn)
         try:
             self.session = await asyncio.to_thread(start_session, self.conn, self.source, self.mode, self.venues)
@@ -439,6 +442,7 @@ class PgAsyncStoreWriter:
         self.status = "ok"
 
     async def run(self) -> None:
+        import asyncio
         last_commit = time.monotonic()
         last_retention = last_commit - 3600  # prune once at start, then hourly
         while not self._stop.is_set():
@@ -466,6 +470,7 @@ class PgAsyncStoreWriter:
         """Commit everything collected so far in one transaction (``extra(conn)`` runs inside it: the
         bus consumer's offset). A cancelled flush lets the transaction finish and keeps the batch
         when it did not commit."""
+        import asyncio
         async with self._lock:
             self.pending.extend(self.builder.collect(self.engine))
             if self.conn is None:
@@ -508,6 +513,7 @@ class PgAsyncStoreWriter:
         self._stop.set()
 
     async def close(self) -> None:
+        import asyncio
         self._stop.set()
         await self.flush(stopping=True)
         if self.conn is not None:
