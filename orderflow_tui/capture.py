@@ -149,9 +149,13 @@ class CaptureWriter:
         self._fh.write(orjson.dumps({"t": t_ms, "x": venue, "f": frame}) + b"\n")
         self.frames += 1
 
-    def write_kind(self, kind: str, t_ms: int, venue: str, body: str) -> None:
-        """Other line kinds (e.g. a REST backfill body); readers skip kinds they do not know."""
-        self._fh.write(orjson.dumps({"k": kind, "t": t_ms, "x": venue, "f": body}) + b"\n")
+    def write_kind(self, kind: str, t_ms: int, venue: str, body: str, market: str | None = None) -> None:
+        """Other line kinds (e.g. a REST backfill body; "book": a REST book snapshot of ``market``, as
+        applied); readers skip kinds they do not know."""
+        line = {"k": kind, "t": t_ms, "x": venue, "f": body}
+        if market is not None:
+            line["m"] = market
+        self._fh.write(orjson.dumps(line) + b"\n")
 
     def flush(self) -> None:
         """Push what was written to the disk (a crash loses at most the last second)."""

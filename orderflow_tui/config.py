@@ -121,6 +121,9 @@ class FeedSettings:
                                      "between polls (weight 1 per symbol)")
     rest_budget_share: float = _f(0.5, lo=0.001, hi=1.0, doc="share of each venue's published REST weight "
                                   "limit this client may use")
+    books: bool = _f(True, doc="L2 order books: a depth connection per venue beside the trade one")
+    book_resync_s: float = _f(5.0, lo=0.1, doc="at most one resync (REST snapshot or resubscribe) per book "
+                              "in this many seconds")
 
 
 @dataclass

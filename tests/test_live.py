@@ -17,6 +17,7 @@ from orderflow_tui.feeds.session import LiveSource
 def fast_settings(venues):
     s = config.Settings()
     s.feeds.venues = ",".join(venues)
+    s.feeds.books = False  # trade-path faults count connections: the depth ones are tests/test_book_live.py's
     s.feeds.reconnect_min_s = 0.05
     s.feeds.reconnect_max_s = 0.3
     s.feeds.stale_after_s = 1.5

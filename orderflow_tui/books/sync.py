@@ -166,13 +166,15 @@ class _Bridged(BookSync):
 
 class BinanceSync(_Bridged):
     """USD-M "How to manage a local order book correctly": drop u < lastUpdateId; the first event has
-    U <= lastUpdateId <= u; then each pu == the previous u."""
+    U <= lastUpdateId <= u (or U = lastUpdateId + 1); then each pu == the previous u."""
 
     def stale(self, d: Depth, snap: int) -> bool:
         return d.last < snap
 
     def straddles(self, d: Depth, snap: int) -> bool:
-        return d.first <= snap <= d.last
+        # the documented U <= lastUpdateId <= u, and the event that starts right after the snapshot
+        # (U = lastUpdateId + 1): it continues the book exactly, refetching would loop
+        return d.first <= snap + 1 and snap <= d.last
 
     def chains(self, d: Depth) -> bool:
         return d.prev == self.last

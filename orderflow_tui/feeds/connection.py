@@ -25,10 +25,12 @@ import time
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI, PayloadTooBig
 
-from orderflow_tui.events import CONTROL, Context, Liquidation, Trade
+from orderflow_tui.books.sync import FETCH, NONE, RESUBSCRIBE
+from orderflow_tui.events import CONTROL, Context, Depth, Liquidation, Trade
+from orderflow_tui.feeds.depth_feed import fetch_book, resubscribe_frames
 from orderflow_tui.feeds.rest import RestError
 from orderflow_tui.feeds.status import VenueState
-from orderflow_tui.venues import Rejected, parse_frame
+from orderflow_tui.venues import PARSE_ERRORS, Rejected, parse_book, parse_frame
 
 log = logging.getLogger("orderflow_tui")
 REFILL_ATTEMPTS = 12  # per refill, each after the REST client's backoff
@@ -67,6 +69,8 @@ class Connection:
         self.retry_at: dict[str, float] = {}  # market -> no new refill before (monotonic)
         self.refill_tries: dict[str, int] = {}
         self.tasks: set[asyncio.Task] = set()
+        self.ws = None  # the open websocket (a book resync sends on it)
+        self.book_at: dict[str, float] = {}  # market -> no book resync before (monotonic)
 
     # ---- the loop ------------------------------------------------------------------------------
 
@@ -76,9 +80,10 @@ class Connection:
             while not self.stopping:
                 connected_at = None
                 try:
-                    async with connect(self.stream.url, max_size=self.s.max_frame_bytes, open_timeout=10,
-                                       close_timeout=2, ping_interval=None, ping_timeout=None,
+                    async with connect(self.stream.url, max_size=self.stream.max_size or self.s.max_frame_bytes,
+                                       open_timeout=10, close_timeout=2, ping_interval=None, ping_timeout=None,
                                        user_agent_header="orderflow-tui") as ws:
+                        self.ws = ws
                         await self._subscribe(ws)
                         connected_at = time.monotonic()
                         self.last_seen = connected_at
@@ -115,6 +120,12 @@ class Connection:
                     reason = f"closed ({code})" if code else "connection lost"
                 except (OSError, asyncio.TimeoutError, InvalidHandshake, InvalidURI) as exc:
                     reason = f"{type(exc).__name__}: {exc}"[:80]
+                self.ws = None
+                if self.stream.books:  # no book of this connection is live until data flows again
+                    for market in self._markets_watched():
+                        book = self.engine.books.get(market)
+                        if book is not None:
+                            book.link_lost()
                 if self.stopping:
                     break
                 if connected_at is not None and time.monotonic() - connected_at >= self.s.stable_after_s:
@@ -157,6 +168,8 @@ class Connection:
                 now = time.monotonic()
                 if now - self.last_seen >= self.s.stale_after_s:
                     raise Stale() from None
+                if self.stream.books:  # a resync held back by its rate limit, with no frame to prompt it
+                    await self._book_wants(self._markets_watched())
                 if now >= next_ping:
                     if self.stream.app_ping:
                         await ws.send(self.stream.app_ping)
@@ -197,6 +210,8 @@ class Connection:
             return
         events = self.feed.keep(events)
         self._ingest(events)
+        if self.stream.books:
+            await self._book_wants([e.market for e in events if type(e) is Depth])
         for e in events:
             if type(e) is Trade and self.engine.markets[e.market].gaps and self._backfill(e.market, now):
                 break
@@ -238,7 +253,50 @@ class Connection:
             for e in events:
                 self.on_data(self.stream.name, "trade" if type(e) is Trade else
                              "liquidation" if type(e) is Liquidation else
-                             "context" if type(e) is Context else "other")
+                             "context" if type(e) is Context else
+                             "book" if type(e) is Depth else "other")
+
+    # ---- book resyncs (issue 21) ----------------------------------------------------------------
+
+    async def _book_wants(self, markets) -> None:
+        """A book whose sync machine asks for a REST snapshot or a fresh in-band one gets it, at most
+        once per book_resync_s per book (gaps cluster in violent markets, when REST weight is scarce);
+        until then the request stays and the book shows "resyncing". Checked on each depth frame
+        and when the socket is quiet."""
+        for market in markets:
+            sync = self.engine.book_syncs.get(market)
+            if sync is None or sync.want == NONE:
+                continue
+            now = time.monotonic()
+            if now < self.book_at.get(market, 0.0):
+                continue
+            self.book_at[market] = now + self.s.book_resync_s
+            want, sync.want = sync.want, NONE
+            symbol = market.split(":", 1)[1]
+            if want == RESUBSCRIBE and self.ws is not None:
+                for text in resubscribe_frames(self.feed.venue, symbol):
+                    await self.ws.send(text)
+            elif want == FETCH:
+                self._spawn(self._fetch_book(market, symbol, sync))
+
+    async def _fetch_book(self, market: str, symbol: str, sync) -> None:
+        try:
+            body = await fetch_book(self.feed, symbol)
+        except (RestError, ValueError) as exc:
+            self.rest_errors += 1
+            self.state.detail = f"book {symbol}: {exc}"[:80]
+            sync.want = FETCH  # asked again on a later frame, after book_resync_s
+            return
+        if self.recorder is not None:  # as applied, so that a replay rebuilds this book (contract §2b)
+            self.recorder.write_kind("book", int(time.time() * 1000), self.feed.venue, body, market)
+        try:
+            events = parse_book(self.parser, market, body)
+        except PARSE_ERRORS as exc:
+            self.rest_errors += 1
+            self.state.detail = f"book {symbol}: unexpected answer ({type(exc).__name__})"[:80]
+            sync.want = FETCH
+            return
+        self.engine.on_events(events)
 
     # ---- REST refills ------------------------------------------------------------------------------
 

@@ -8,6 +8,7 @@ import time
 from orderflow_tui.feeds.binance_feed import BinanceFeed
 from orderflow_tui.feeds.bybit_feed import BybitFeed
 from orderflow_tui.feeds.connection import Connection
+from orderflow_tui.feeds.depth_feed import depth_stream
 from orderflow_tui.feeds.okx_feed import OkxFeed
 from orderflow_tui.feeds.rest import RestClient
 from orderflow_tui.feeds.status import VenueState
@@ -78,8 +79,10 @@ class LiveSource:
             from orderflow_tui.sim.exchange_sim import DemoExchange
 
             # the newest 20,000 fills per venue (more than any REST refill asks): flat memory for weeks
+            # a lost depth push every ~600 (a minute or two): the books' resync path shows in the demo
             self.exchange = await DemoExchange(self.demo_seed, self.demo_rate, venues=tuple(self.venues),
-                                               keep_trades=20_000, groups=tuple(self.groups)).start()
+                                               keep_trades=20_000, groups=tuple(self.groups),
+                                               depth_glitch_every=600).start()
             self.exchange.endpoints(self.settings)
             from orderflow_tui.sim.context_sim import attach
 
@@ -96,7 +99,11 @@ class LiveSource:
         self.connections = []
         for venue in self.venues:
             feed = FEEDS[venue](self.settings, [symbol_for(venue, g) for g in self.groups], self.rest[venue])
-            for stream in feed.streams():
+            streams = feed.streams()
+            if self.settings.feeds.books:  # the depth connection beside the trade one (issue 21)
+                depth = depth_stream(feed)
+                streams += [depth] if depth is not None else []
+            for stream in streams:
                 self.connections.append(Connection(feed, stream, parsers[venue], engine, self.states[venue],
                                                    self.settings, self.recorder, self.on_data))
             self.connections += pollers(feed, parsers[venue], engine, self.states[venue], self.recorder,

@@ -20,6 +20,8 @@ class Stream:
     # topic -> its own subscribe frame, sent after ``subscribe``: one request per topic, so that the
     # venue's answer names the topic it refuses, and a refused topic is dropped alone
     topics: dict[str, str] = field(default_factory=dict)
+    books: bool = False  # a depth stream: its books resync through this connection (feeds/depth_feed.py)
+    max_size: int | None = None  # largest frame accepted; None: the feeds.max_frame_bytes setting
 
 
 @dataclass

@@ -57,6 +57,12 @@ class Faults:
     rest_fail_calls: int = 0
     retry_after: str | None = None
     used_weight: int | None = None  # X-MBX-USED-WEIGHT-1M on every answer (Binance)
+    # order books (issue 21, sim/depth_sim.py)
+    depth_drop_every: int | None = None  # every Nth depth push is not sent: a sequence gap
+    depth_bad_checksum_every: int | None = None  # Bitget: every Nth update carries a wrong checksum
+    depth_resend_snapshot_every: int | None = None  # Bybit: every Nth push is a re-sent snapshot
+    depth_stale_rest: int = 0  # Binance: the first N REST snapshots are older than the stream
+    depth_no_snapshot: bool = False  # OKX: no in-band snapshot (the REST bootstrap)
 
 
 @dataclass
@@ -139,6 +145,8 @@ class VenueServer:
         self.pings = 0  # protocol pings received from clients
         self.groups: tuple = ("BTC",)  # the groups this demo trades (DemoExchange sets them)
         self.subscribes = 0  # subscribe requests received (one per connection and venue limit, tests)
+        self.depth = None  # the venue's simulated BTC order book (sim/depth_sim.py), set by DemoExchange
+        self.now_ms = int(time.time() * 1000)  # the market's clock, set on each model step
 
     def group_of(self, symbol: str) -> str | None:
         """The demo group of a venue symbol, or None when the demo does not trade it."""
@@ -169,18 +177,31 @@ class VenueServer:
         self.connections += 1
         client = _Client(ws, self.faults if (self.connections == 1 or not self.faults.once) else Faults())
         try:
-            await self.on_connect(client, ws.request.path)
+            if self.depth is None or not await self.depth.on_connect(client, ws.request.path):
+                await self.on_connect(client, ws.request.path)
             async for message in ws:
+                if self.depth is not None and await self._depth_message(client, message):
+                    continue
                 await self.on_message(client, message)
         except ConnectionClosed:
             pass
         finally:
             self.clients.discard(client)
+            if self.depth is not None:
+                self.depth.clients.discard(client)
             self.close_codes.append(ws.close_code)
             self.pings += ws.pings
 
     async def on_connect(self, client, path: str) -> None:
         pass
+
+    async def _depth_message(self, client, message) -> bool:
+        """A depth subscription, answered by the book (True), or something for the venue."""
+        try:
+            msg = json.loads(message)
+        except ValueError:
+            return False
+        return await self.depth.on_message(client, msg)
 
     async def on_message(self, client, message) -> None:
         raise NotImplementedError
@@ -260,7 +281,8 @@ class VenueServer:
                 extra.append(("Retry-After", f.retry_after))
         else:
             try:
-                status, body = self.rest(url.path, query)
+                found = self.depth.rest(url.path, query) if self.depth is not None else None
+                status, body = found or self.rest(url.path, query)
             except (KeyError, ValueError) as exc:
                 status, body = 400, {"error": str(exc)}
         self.rest_log.append((now, url.path, status))
@@ -533,16 +555,23 @@ class DemoExchange:
     """The three venues driven by one seeded model."""
 
     def __init__(self, seed: int = 7, rate_per_s: float = 40.0, faults: dict | None = None,
-                 venues=("binance", "bybit", "okx"), keep_trades: int = 0, groups=("BTC",)):
+                 venues=("binance", "bybit", "okx"), keep_trades: int = 0, groups=("BTC",),
+                 depth_glitch_every: int | None = None):
+        from orderflow_tui.sim.depth_sim import DEPTHS
+
         self.groups = tuple(g for g in groups if g in DEMO_PRICES) or ("BTC",)  # the coins the demo lists
         self.models = {g: group_model(g, i, seed, venues, rate_per_s) for i, g in enumerate(self.groups)}
         self.model = self.models[self.groups[0]]
         for m in self.models.values():
             _DECIMALS[m.group], _QTY_DECIMALS[m.group] = m.decimals, m.qd
         self.servers = {v: SERVERS[v]((faults or {}).get(v)) for v in venues}
-        for server in self.servers.values():
+        for i, (venue, server) in enumerate(self.servers.items()):
             server.ledger.keep = keep_trades
             server.groups = self.groups if server.multi else ("BTC",)
+            # each venue's true BTC book (the demo's books: BTC only); depth_glitch_every: a lost
+            # push (a gap) now and then, for the demo
+            server.depth = DEPTHS[venue](server, seed * 100 + i, self.book_model().price)
+            server.depth.glitch_every = depth_glitch_every
         self.running = False
         self._task = None
         self.tick_s = 0.05
@@ -574,6 +603,14 @@ class DemoExchange:
             last = now
             for venue, evs in by_venue.items():
                 await self.servers[venue].publish(evs)
+            for server in self.servers.values():
+                server.now_ms = int(now * 1000)
+                if server.depth is not None and server.depth.clients:
+                    await server.depth.tick(self.book_model().price)
+
+    def book_model(self):
+        """The model the simulated books follow: BTC's (the depth protocols are simulated for BTC)."""
+        return self.models.get("BTC", self.model)
 
     async def pause(self) -> None:
         """Stop producing (the servers stay up): lets a client catch up before totals are compared."""
