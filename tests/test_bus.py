@@ -34,6 +34,7 @@ VENUES = ("binance", "bybit")
 def settings_for(venue, exchange):
     s = config.Settings()
     s.feeds.venues = venue
+    s.feeds.books = False  # the bus carries trades here; a replay of the recordings would have books
     s.feeds.reconnect_min_s = 0.05
     s.feeds.reconnect_max_s = 0.3
     s.feeds.stale_after_s = 1.5

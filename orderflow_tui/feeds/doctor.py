@@ -52,7 +52,9 @@ async def _doctor(settings, timeout, liquidation_timeout, demo):
     start = time.monotonic()
     while time.monotonic() - start < max(timeout, liquidation_timeout):
         await asyncio.sleep(0.5)
-        trades_done = all((c.stream.name, "trade") in seen for c in conns if "trade" in c.stream.expects)
+        # a book waits like trades (issue 21): its first depth message, and the book synced
+        trades_done = all((c.stream.name, kind) in seen for c in conns for kind in ("trade", "book")
+                          if kind in c.stream.expects) and _books_synced(conns, engine)
         liqs_done = all((c.stream.name, kind) in seen for c in conns for kind in ("liquidation", "context")
                         if kind in c.stream.expects)  # context waits like liquidations (issue 14)
         if trades_done and (liqs_done or time.monotonic() - start > liquidation_timeout):
@@ -75,8 +77,13 @@ async def _doctor(settings, timeout, liquidation_timeout, demo):
         for kind in c.stream.expects:
             t = seen.get((c.stream.name, kind))
             limit = timeout if kind == "trade" else liquidation_timeout
-            if t is not None:
+            if t is not None and kind == "book":
+                rows.append(_book_row(c, engine, t - start))
+            elif t is not None:
                 rows.append((c.stream.name, f"first {kind}", True, f"after {t - start:.1f}s", ""))
+            elif kind == "book":
+                rows.append((c.stream.name, "first book", False, f"none in {limit:.0f}s",
+                             "no depth message: the depth route or symbol? feeds.books = false turns books off"))
             elif kind == "liquidation":
                 rows.append((c.stream.name, "first liquidation", None, f"none in {limit:.0f}s",
                              "liquidations can be rare in a calm market; the route may also be wrong"))
@@ -89,3 +96,19 @@ async def _doctor(settings, timeout, liquidation_timeout, demo):
     if source.exchange is not None:
         await source.exchange.stop()
     return rows
+
+
+def _books_synced(conns, engine) -> bool:
+    return all(b.synced for c in conns if c.stream.books for m in c._markets_watched()
+               if (b := engine.books.get(m)) is not None)
+
+
+def _book_row(c, engine, after: float) -> tuple:
+    """The first depth message, and whether each book of the stream is synced."""
+    books = [b for m in c._markets_watched() if (b := engine.books.get(m)) is not None]
+    unsynced = [b.market for b in books if not b.synced]
+    if unsynced:
+        return (c.stream.name, "first book", False, f"after {after:.1f}s; not synced: {', '.join(unsynced)}",
+                "depth arrives but the book never synced: REST snapshot blocked? see the venue's status")
+    levels = ", ".join(f"{b.market.split(':')[1]} {sum(b.depth())} levels" for b in books)
+    return (c.stream.name, "first book", True, f"after {after:.1f}s; synced ({levels})", "")

@@ -1,0 +1,168 @@
+"""Headless replay speed of depth-heavy captures beside the trade replay, in one run (issue 21).
+
+Captures (one market each):
+  trades: binance @trade   the real USD-M recording's trades repeated (benchmarks/replay_speed.py): the baseline
+  depth: binance real      the real recording's @depth@0ms diffs (6 to 55 levels a side) and its REST
+                           snapshot as a "k": "book" line, once through (6,548 frames applied)
+  depth: <venue> sim       N pushes of the demo's simulated book in each venue's protocol, each push
+                           coalescing a few book moves (as a 100 ms push does)
+
+For each: orjson.loads of every frame (the floor), and the full headless replay (capture reader,
+parser, sync machine, book, report). Every depth frame must be applied with no gap.
+
+    python benchmarks/book_replay.py [--frames 50000]
+
+Timings are noisy on a shared machine: compare the rows of one run (the ratios), not runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import orjson
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "benchmarks"))
+RECORDING = ROOT.parent / "shared/data/hftbacktest/usdm_btcusdt_20240808.gz"
+
+
+def write_capture(path: Path, lines: list[dict]) -> None:
+    with open(path, "wb") as out:
+        out.write(orjson.dumps({"capture": "orderflow-tui", "version": 1, "started_ms": 0, "instruments": {}}) + b"\n")
+        for line in lines:
+            out.write(orjson.dumps(line) + b"\n")
+
+
+def real_binance_depth(path: Path) -> list[str]:
+    """The recording's depth frames and its REST snapshot (as a "k": "book" line), nothing else."""
+    lines, frames = [], []
+    with gzip.open(RECORDING, "rt") as fh:
+        for line in fh:
+            ns, _, frame = line.rstrip("\n").partition(" ")
+            t = int(ns) // 1_000_000
+            if frame.startswith('{"lastUpdateId"'):
+                lines.append({"t": t, "x": "binance", "k": "book", "m": "binance:BTCUSDT", "f": frame})
+            elif "@depth" in frame[:40]:
+                lines.append({"t": t, "x": "binance", "f": frame})
+                frames.append(frame)
+    write_capture(path, lines)
+    return frames
+
+
+def simulated_depth(path: Path, venue: str, n: int) -> list[str]:
+    """n depth frames of one simulated venue (sim/depth_sim.py, the demo's books): its snapshot, then
+    pushes that each coalesce a few book moves (10 to 40 levels, as a 100 ms push does)."""
+    import math
+    import random
+    from types import SimpleNamespace
+
+    from orderflow_tui.sim.depth_sim import DEPTHS, _compact
+    from orderflow_tui.sim.exchange_sim import SYMBOLS, Faults
+
+    server = SimpleNamespace(now_ms=1_796_000_000_000, faults=Faults())
+    sim = DEPTHS[venue](server, 5, 65_000.0)
+    b = sim.book
+    market = f"{venue}:{SYMBOLS[venue]}"
+    if venue == "binance":
+        first = {"k": "book", "m": market, "f": json.dumps(sim.snapshot())}
+    elif venue == "bybit":
+        first = {"f": sim.snapshot_frame()}
+    elif venue == "okx":
+        first = {"f": _compact({"arg": {"channel": "books", "instId": "BTC-USDT-SWAP"}, "action": "snapshot",
+                                "data": [dict(sim.book_rows(), prevSeqId=-1)]})}
+    elif venue == "bitget":
+        first = {"f": sim.frame("snapshot", sim.sorted_levels(b.bids, True), sim.sorted_levels(b.asks, False),
+                                sim.seq - 1, sim.checksum())}
+    elif venue == "coinbase":
+        first = {"f": _compact({"type": "snapshot", "product_id": "BTC-USD", "bids": sim.sorted_levels(b.bids, True),
+                                "asks": sim.sorted_levels(b.asks, False)})}
+    else:
+        first = {"f": sim.whole()}
+    lines = [dict(first, t=server.now_ms, x=venue)]
+    frames = []
+    rnd = random.Random(9)
+    price = 65_000.0
+    for _ in range(n):
+        server.now_ms += 100
+        cb: dict = {}
+        ca: dict = {}
+        for _ in range(5):
+            price *= math.exp(rnd.gauss(0, 1e-4))
+            nb, na = b.step(price)
+            cb.update(nb)
+            ca.update(na)
+        frame = sim.delta(cb, ca)
+        frames.append(frame)
+        lines.append({"t": server.now_ms, "x": venue, "f": frame})
+    write_capture(path, lines)
+    return frames
+
+
+def replay(path: Path) -> dict:
+    from orderflow_tui.capture import CaptureReader
+    from orderflow_tui.engine.engine import Engine
+    from orderflow_tui.replay import replay_capture
+    from orderflow_tui.report import build_report
+
+    engine = Engine(report_tf="1m", report_step=10.0)
+    with CaptureReader(path) as reader:
+        stats = replay_capture(reader, engine)
+    report = build_report(engine, stats, reader.instruments)
+    report["_books"] = engine.books
+    return report
+
+
+def best_of(fn, repeat=3) -> float:
+    best = float("inf")
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - t0)
+    return best
+
+
+def main() -> None:
+    from replay_speed import build_capture as build_trade_capture
+
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--frames", type=int, default=50_000, help="frames per capture")
+    args = ap.parse_args()
+    n = args.frames
+    loads = orjson.loads
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        cases = [("trades: binance @trade", "trade", lambda p: build_trade_capture(p, n)),
+                 ("depth: binance real", "binance:BTCUSDT", real_binance_depth)]
+        cases += [(f"depth: {v} sim", f"{v}:{s}", lambda p, v=v: simulated_depth(p, v, n))
+                  for v, s in (("binance", "BTCUSDT"), ("bybit", "BTCUSDT"), ("okx", "BTC-USDT-SWAP"),
+                               ("bitget", "BTCUSDT"), ("coinbase", "BTC-USD"), ("hyperliquid", "BTC"))]
+        for i, (name, market, build) in enumerate(cases):
+            path = Path(tmp) / f"c{i}.jsonl"
+            frames = build(path)
+            t_json = best_of(lambda: [loads(f) for f in frames])
+            out: dict = {}
+            t_full = best_of(lambda: out.update(replay(path)))
+            if market == "trade":
+                assert out["markets"]["binance:BTCUSDT"]["trades"] == len(frames)
+            else:
+                book = out["_books"][market]
+                # the real one: the few diffs older than its REST snapshot are dropped, as the procedure says
+                assert len(frames) - 10 <= book.updates <= len(frames) + 1 and book.gaps == 0 and book.synced, name
+            size = sum(map(len, frames)) / len(frames)
+            rows.append((name, len(frames), size, t_json, t_full))
+    print("headless replay, frames/s (a shared 2-core machine: compare rows of this run, not runs)")
+    print(f"{'capture':24} {'frames':>8} {'bytes/fr':>8} {'orjson s':>9} {'replay s':>9} {'µs/frame':>9} "
+          f"{'frames/s':>10} {'× json':>7}")
+    for name, count, size, t_json, t_full in rows:
+        print(f"{name:24} {count:8,} {size:8.0f} {t_json:9.3f} {t_full:9.3f} {t_full / count * 1e6:9.2f} "
+              f"{count / t_full:10,.0f} {t_full / t_json:7.2f}")
+
+
+if __name__ == "__main__":
+    main()
