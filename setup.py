@@ -20,6 +20,11 @@ COMPILED = [
     "orderflow_tui/engine/market.py",
     "orderflow_tui/engine/flow.py",
     "orderflow_tui/engine/footprint.py",
+    # the depth path (issue 21): every level of every depth frame goes through these
+    "orderflow_tui/books/book.py",
+    "orderflow_tui/books/sync.py",
+    "orderflow_tui/venues/depth_common.py",
+    "orderflow_tui/venues/binance_depth.py",
 ]
 
 

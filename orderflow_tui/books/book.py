@@ -1,10 +1,12 @@
 """One market's local L2 book (issue 21; the surface is docs/BOOK_INTERFACE in the notes).
 
 Two dicts price -> size, one per side: a depth frame touches a handful of levels, so a dict write
-per level is the whole cost of applying it; the best price is kept incrementally and recomputed
-only when the best level itself is removed; `top(n)` sorts lazily (the UI asks a few times a
+per level is the whole cost of applying it. The best price comes from a lazy heap per side (a
+price is pushed when it appears; removed ones are popped when they reach the top), so a removed
+touch costs O(log n), not a scan of the side. `top(n)` sorts lazily (the UI asks a few times a
 second, never per message). Memory is bounded: a side that grows past `max_levels` (Binance
-diffs add levels far from the touch forever) drops its farthest levels.
+diffs add levels far from the touch forever) drops its farthest levels, and a heap holding more
+than twice its side's levels is rebuilt. Compiled with mypyc (setup.py): the per-level loop is C.
 
 The sync state machines (books/sync.py) decide when a book is synced; this class only keeps the
 levels and the counters the replay report prints (contract §2b).
@@ -12,9 +14,9 @@ levels and the counters the replay report prints (contract §2b).
 
 from __future__ import annotations
 
-import heapq
 import math
 import time
+from heapq import heapify, heappop, heappush, nlargest, nsmallest
 from typing import Iterable
 
 NAN = math.nan
@@ -40,10 +42,8 @@ class L2Book:
         self.down = False        # its connection dropped (link_lost) and nothing applied since
         self._bids: dict[float, float] = {}
         self._asks: dict[float, float] = {}
-        self._best_bid = -math.inf   # valid unless _bid_dirty
-        self._best_ask = math.inf
-        self._bid_dirty = False
-        self._ask_dirty = False
+        self._bh: list[float] = []  # heap of the bid prices, negated; may hold removed ones (lazy)
+        self._ah: list[float] = []  # heap of the ask prices; the same
 
     # -- writing ---------------------------------------------------------------------------
     def apply_snapshot(self, bids: Iterable[tuple[float, float]], asks: Iterable[tuple[float, float]],
@@ -58,57 +58,63 @@ class L2Book:
     def replace(self, bids: Iterable[tuple[float, float]], asks: Iterable[tuple[float, float]],
                 ts: int) -> None:
         """Replace the whole book without counting a resync (Hyperliquid: every frame is whole)."""
-        self._bids = {p: s for p, s in bids if s > 0.0}
-        self._asks = {p: s for p, s in asks if s > 0.0}
-        self._bid_dirty = True
-        self._ask_dirty = True
+        b: dict[float, float] = {}
+        a: dict[float, float] = {}
+        for p, s in bids:
+            if s > 0.0:
+                b[p] = s
+        for p, s in asks:
+            if s > 0.0:
+                a[p] = s
+        self._bids = b
+        self._asks = a
         self._trim(True)
         self._trim(False)
+        self._reheap(True)
+        self._reheap(False)
         self.synced = True
         self._touch(ts)
 
     def apply_levels(self, is_bid: bool, levels: Iterable[tuple[float, float]], ts: int) -> None:
         """Absolute sizes per price; size 0 removes the level (removing an absent level is legal)."""
-        if is_bid:
-            side = self._bids
-            best = self._best_bid
-            dirty = self._bid_dirty
-            for p, s in levels:
-                if s > 0.0:
-                    side[p] = s
-                    if p > best:
-                        best = p
-                elif p in side:
-                    del side[p]
-                    if p == best:
-                        dirty = True
-            self._best_bid = best
-            self._bid_dirty = dirty
-        else:
-            side = self._asks
-            best = self._best_ask
-            dirty = self._ask_dirty
-            for p, s in levels:
-                if s > 0.0:
-                    side[p] = s
-                    if p < best:
-                        best = p
-                elif p in side:
-                    del side[p]
-                    if p == best:
-                        dirty = True
-            self._best_ask = best
-            self._ask_dirty = dirty
-        if len(side) > self.max_levels + (self.max_levels >> 2):
-            self._trim(is_bid)
+        self._apply(is_bid, levels)
         self._touch(ts)
 
     def apply_update(self, bids: Iterable[tuple[float, float]], asks: Iterable[tuple[float, float]],
                      ts: int) -> None:
         """One depth frame: both sides, counted once in `updates`."""
-        self.apply_levels(True, bids, ts)
-        self.apply_levels(False, asks, ts)
+        self._apply(True, bids)
+        self._apply(False, asks)
         self.updates += 1
+        self._touch(ts)
+
+    def _apply(self, is_bid: bool, levels: Iterable[tuple[float, float]]) -> None:
+        if is_bid:
+            side = self._bids
+            heap = self._bh
+            for p, s in levels:
+                if s > 0.0:
+                    if p not in side:
+                        heappush(heap, -p)
+                    side[p] = s
+                elif p in side:
+                    del side[p]
+        else:
+            side = self._asks
+            heap = self._ah
+            for p, s in levels:
+                if s > 0.0:
+                    if p not in side:
+                        heappush(heap, p)
+                    side[p] = s
+                elif p in side:
+                    del side[p]
+        n = len(side)
+        if n > self.max_levels + (self.max_levels >> 2):
+            self._trim(is_bid)
+            self._reheap(is_bid)
+        elif len(heap) > 2 * n + 64:
+            self._reheap(is_bid)
 
     def mark_gap(self) -> None:
         """A sequence break, checksum mismatch or crossed book: not synced until a new snapshot."""
@@ -123,8 +129,8 @@ class L2Book:
     def clear(self) -> None:
         self._bids = {}
         self._asks = {}
-        self._bid_dirty = True
-        self._ask_dirty = True
+        self._bh = []
+        self._ah = []
 
     def _touch(self, ts: int) -> None:
         self.down = False
@@ -136,45 +142,53 @@ class L2Book:
         side = self._bids if is_bid else self._asks
         if len(side) <= self.max_levels:
             return
-        keep = (heapq.nlargest if is_bid else heapq.nsmallest)(self.max_levels, side)
+        keep = nlargest(self.max_levels, side) if is_bid else nsmallest(self.max_levels, side)
+        kept = {p: side[p] for p in keep}
         if is_bid:
-            self._bids = {p: side[p] for p in keep}
-            self._bid_dirty = True
+            self._bids = kept
         else:
-            self._asks = {p: side[p] for p in keep}
-            self._ask_dirty = True
+            self._asks = kept
+
+    def _reheap(self, is_bid: bool) -> None:
+        if is_bid:
+            bh = [-p for p in self._bids]
+            heapify(bh)
+            self._bh = bh
+        else:
+            ah = list(self._asks)
+            heapify(ah)
+            self._ah = ah
 
     # -- reading ---------------------------------------------------------------------------
     def best_bid(self) -> float:
-        if not self._bids:
-            self._best_bid = -math.inf
-            self._bid_dirty = False
-            return NAN
-        if self._bid_dirty:
-            self._best_bid = max(self._bids)
-            self._bid_dirty = False
-        return self._best_bid
+        side = self._bids
+        heap = self._bh
+        while heap:
+            p = -heap[0]
+            if p in side:
+                return p
+            heappop(heap)
+        return NAN
 
     def best_ask(self) -> float:
-        if not self._asks:
-            self._best_ask = math.inf
-            self._ask_dirty = False
-            return NAN
-        if self._ask_dirty:
-            self._best_ask = min(self._asks)
-            self._ask_dirty = False
-        return self._best_ask
+        side = self._asks
+        heap = self._ah
+        while heap:
+            p = heap[0]
+            if p in side:
+                return p
+            heappop(heap)
+        return NAN
 
     def crossed(self) -> bool:
         """Best bid at or above best ask: a corrupted book (never true on an empty side)."""
-        return bool(self._bids) and bool(self._asks) and self.best_bid() >= self.best_ask()
+        return self.best_bid() >= self.best_ask()  # NaN compares false
 
     def top(self, n: int) -> tuple[list[tuple[float, float]], list[tuple[float, float]]]:
         """The best n levels a side: bids descending, asks ascending."""
         bids = self._bids
         asks = self._asks
-        return ([(p, bids[p]) for p in heapq.nlargest(n, bids)],
-                [(p, asks[p]) for p in heapq.nsmallest(n, asks)])
+        return ([(p, bids[p]) for p in nlargest(n, bids)], [(p, asks[p]) for p in nsmallest(n, asks)])
 
     def size_at(self, is_bid: bool, price: float) -> float:
         return (self._bids if is_bid else self._asks).get(price, 0.0)
@@ -185,8 +199,8 @@ class L2Book:
 
     def status(self, now_monotonic: float, stale_s: float) -> str:
         """"waiting" before the first snapshot, "resyncing" after a gap until the next snapshot and
-        after a dropped connection until data flows again,
-        "stale" when synced but nothing applied for stale_s seconds, else "live"."""
+        after a dropped connection until data flows again, "stale" when synced but nothing applied
+        for stale_s seconds, else "live"."""
         if not self.synced:
             return "resyncing" if self.snapshots or self.gaps else "waiting"
         if self.down:

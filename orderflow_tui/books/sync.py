@@ -12,9 +12,10 @@ acts within the venue's REST limits and resets it (feeds/connection.py). A repla
 
 from __future__ import annotations
 
-import heapq
 import zlib
 from collections import deque
+from heapq import nlargest, nsmallest
+from typing import Any
 
 from orderflow_tui.books.book import L2Book
 from orderflow_tui.events import DELTA, REST_BOOK, SNAPSHOT, WHOLE, Depth
@@ -216,10 +217,10 @@ class OkxSync(_Bridged):
 CHECKSUM_LEVELS = 25
 
 
-def bitget_checksum(bids: dict, asks: dict) -> int:
+def bitget_checksum(bids: dict[Any, Any], asks: dict[Any, Any]) -> int:
     """Signed CRC32 of the first 25 bids and asks interleaved, as the venue sent the strings."""
-    top_b = heapq.nlargest(CHECKSUM_LEVELS, bids)
-    top_a = heapq.nsmallest(CHECKSUM_LEVELS, asks)
+    top_b = nlargest(CHECKSUM_LEVELS, bids)
+    top_a = nsmallest(CHECKSUM_LEVELS, asks)
     parts = []
     for i in range(max(len(top_b), len(top_a))):
         if i < len(top_b):
@@ -246,7 +247,7 @@ class BitgetSync(BookSync):
     def snapshot(self, d: Depth) -> None:
         super().snapshot(d)
         self.last = d.last
-        rb, ra = d.raw
+        rb, ra = _raw(d)
         self.raw_bids = {p: (ps, ss) for (p, s), (ps, ss) in zip(d.bids, rb) if s > 0.0}
         self.raw_asks = {p: (ps, ss) for (p, s), (ps, ss) in zip(d.asks, ra) if s > 0.0}
         if d.checksum and bitget_checksum(self.raw_bids, self.raw_asks) != d.checksum:
@@ -258,7 +259,7 @@ class BitgetSync(BookSync):
         if d.prev != self.last:
             self.gap()
             return
-        rb, ra = d.raw
+        rb, ra = _raw(d)
         for side, levels, raw in ((self.raw_bids, d.bids, rb), (self.raw_asks, d.asks, ra)):
             for (p, s), pair in zip(levels, raw):
                 if s > 0.0:
@@ -273,8 +274,14 @@ class BitgetSync(BookSync):
             return
         cap = self.book.max_levels
         if len(self.raw_bids) > cap + (cap >> 2) or len(self.raw_asks) > cap + (cap >> 2):
-            self.raw_bids = {p: self.raw_bids[p] for p in heapq.nlargest(cap, self.raw_bids)}
-            self.raw_asks = {p: self.raw_asks[p] for p in heapq.nsmallest(cap, self.raw_asks)}
+            self.raw_bids = {p: self.raw_bids[p] for p in nlargest(cap, self.raw_bids)}
+            self.raw_asks = {p: self.raw_asks[p] for p in nsmallest(cap, self.raw_asks)}
+
+
+def _raw(d: Depth) -> tuple[Any, Any]:
+    """Bitget's levels as sent: (bids, asks) lists of [price, size] strings."""
+    raw: Any = d.raw
+    return raw[0], raw[1]
 
 
 SYNCS = {"binance": BinanceSync, "bybit": BybitSync, "okx": OkxSync, "bitget": BitgetSync}

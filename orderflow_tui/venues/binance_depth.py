@@ -17,9 +17,9 @@ _Update: Any = msgspec.defstruct("_Update", [("T", int), ("s", str), ("U", int),
 _Combined: Any = msgspec.defstruct("_Combined", [("data", _Update)])
 _Rest: Any = msgspec.defstruct("_Rest", [("lastUpdateId", int), ("bids", Levels), ("asks", Levels),
                                          ("T", int, 0), ("E", int, 0)])
-_combined = msgspec.json.Decoder(_Combined, strict=False).decode
-_bare = msgspec.json.Decoder(_Update, strict=False).decode
-_rest = msgspec.json.Decoder(_Rest, strict=False).decode
+_combined: Any = msgspec.json.Decoder(_Combined, strict=False).decode
+_bare: Any = msgspec.json.Decoder(_Update, strict=False).decode
+_rest: Any = msgspec.json.Decoder(_Rest, strict=False).decode
 
 
 def is_depth(frame: str) -> bool:
