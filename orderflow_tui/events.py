@@ -141,6 +141,7 @@ DELTA: Final = 0      # changed levels, absolute sizes, size 0 removes
 SNAPSHOT: Final = 1   # an in-band snapshot: replaces the book
 WHOLE: Final = 2      # a whole top-N frame (Hyperliquid l2Book): replaces, never a resync
 REST_BOOK: Final = 3  # a REST snapshot the client fetched (a capture's "k": "book" line)
+SAMPLE: Final = 4     # a collector's sampled top of book on the bus: replaces; ``first`` 1 = it was synced
 
 
 class Depth:

@@ -14,6 +14,8 @@ from orderflow_tui.replay import replay_capture
 from orderflow_tui.report import book_report
 from orderflow_tui.sim.exchange_sim import SYMBOLS, DemoExchange, Faults
 
+from servers import nats_server  # noqa: F401  (fixture)
+
 ALL = ("binance", "bybit", "okx", "coinbase", "hyperliquid", "bitget")
 
 
@@ -120,3 +122,44 @@ async def test_books_rebuilt_after_reconnects():
         assert source.states[venue].reconnects >= 1
     for venue in ("coinbase", "bitget", "bybit"):
         assert engine.books[_market(venue)].resyncs >= 1, venue
+
+
+async def test_collector_publishes_sampled_books_and_a_viewer_shows_them(nats_server):
+    """The depth stays in the collector; once a second its books' best 50 levels go on the bus, and
+    an attached viewer's books are those samples (synced or not, as the collector's were)."""
+    from orderflow_tui.bus import codec
+    from orderflow_tui.bus.attach import BusSource
+    from orderflow_tui.bus.collector import Collector
+    from orderflow_tui.bus.stream import BusSettings
+
+    bus = BusSettings(url=nats_server.url)
+    venues = ("binance", "bybit")
+    exchange = await DemoExchange(seed=4, rate_per_s=30.0, venues=venues).start()
+    settings = _settings(venues)
+    exchange.endpoints(settings)
+    collector = Collector(settings, bus, name="test-books")
+    ctask = asyncio.create_task(collector.run())
+    viewer = Engine(config.Settings().engine)
+    vtask = asyncio.create_task(BusSource(bus).run(viewer))
+    for _ in range(200):  # bounded: until both books reached the viewer
+        if all(viewer.books.get(_market(v)) is not None for v in venues):
+            break
+        await asyncio.sleep(0.05)
+    await exchange.pause()
+    await asyncio.sleep(2.5)  # the collector's books are still now; the next sample carries them
+    for v in venues:
+        mine, theirs = viewer.books[_market(v)], collector.engine.books[_market(v)]
+        assert mine.top(50) == theirs.top(50) and len(mine.top(50)[0]) > 20
+        assert mine.synced and mine.ts == theirs.ts
+    # samples reached the viewer (about one a second), not the depth messages (ten a second)
+    assert collector.engine.books[_market("binance")].updates > 2 * viewer.books[_market("binance")].updates
+    # a sample of a book that was not synced says so
+    book = collector.engine.books[_market("bybit")]
+    book.mark_gap()
+    (ev,) = codec.decode(codec.encode(codec.book_sample(book))[1])
+    assert ev.kind == 4 and ev.first == 0 and ev.bids == book.top(50)[0]
+    await collector.stop(5.0)
+    for t in (ctask, vtask):
+        t.cancel()
+    await asyncio.gather(ctask, vtask, return_exceptions=True)
+    await exchange.stop()

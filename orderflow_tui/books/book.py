@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 import time
 from heapq import heapify, heappop, heappush, nlargest, nsmallest
-from typing import Iterable
+from typing import Any, Iterable
 
 NAN = math.nan
 # a side keeps at most this many levels (a Binance snapshot has 1000, OKX 400, Bybit 200; the
@@ -40,10 +40,11 @@ class L2Book:
         self.snapshots = 0       # snapshots applied in all
         self.max_levels = max_levels
         self.down = False        # its connection dropped (link_lost) and nothing applied since
-        self._bids: dict[float, float] = {}
-        self._asks: dict[float, float] = {}
-        self._bh: list[float] = []  # heap of the bid prices, negated; may hold removed ones (lazy)
-        self._ah: list[float] = []  # heap of the ask prices; the same
+        # price -> size; Any, not float: the parser's float objects are kept as they are (no boxing)
+        self._bids: dict[Any, Any] = {}
+        self._asks: dict[Any, Any] = {}
+        self._bh: list[Any] = []  # heap of the bid prices, negated; may hold removed ones (lazy)
+        self._ah: list[Any] = []  # heap of the ask prices; the same
 
     # -- writing ---------------------------------------------------------------------------
     def apply_snapshot(self, bids: Iterable[tuple[float, float]], asks: Iterable[tuple[float, float]],
@@ -58,8 +59,10 @@ class L2Book:
     def replace(self, bids: Iterable[tuple[float, float]], asks: Iterable[tuple[float, float]],
                 ts: int) -> None:
         """Replace the whole book without counting a resync (Hyperliquid: every frame is whole)."""
-        b: dict[float, float] = {}
-        a: dict[float, float] = {}
+        b: dict[Any, Any] = {}
+        a: dict[Any, Any] = {}
+        p: Any
+        s: Any
         for p, s in bids:
             if s > 0.0:
                 b[p] = s
@@ -88,7 +91,11 @@ class L2Book:
         self.updates += 1
         self._touch(ts)
 
-    def _apply(self, is_bid: bool, levels: Iterable[tuple[float, float]]) -> None:
+    def _apply(self, is_bid: bool, levels: Iterable[Any]) -> None:
+        # prices and sizes stay the float objects the parser made (typed Any): compiled, a float
+        # annotation would unbox each and box it again for the dict, two allocations per level
+        p: Any
+        s: Any
         if is_bid:
             side = self._bids
             heap = self._bh
@@ -166,7 +173,7 @@ class L2Book:
         while heap:
             p = -heap[0]
             if p in side:
-                return p
+                return float(p)
             heappop(heap)
         return NAN
 
@@ -176,7 +183,7 @@ class L2Book:
         while heap:
             p = heap[0]
             if p in side:
-                return p
+                return float(p)
             heappop(heap)
         return NAN
 
@@ -188,10 +195,11 @@ class L2Book:
         """The best n levels a side: bids descending, asks ascending."""
         bids = self._bids
         asks = self._asks
-        return ([(p, bids[p]) for p in nlargest(n, bids)], [(p, asks[p]) for p in nsmallest(n, asks)])
+        return ([(float(p), float(bids[p])) for p in nlargest(n, bids)],
+                [(float(p), float(asks[p])) for p in nsmallest(n, asks)])
 
     def size_at(self, is_bid: bool, price: float) -> float:
-        return (self._bids if is_bid else self._asks).get(price, 0.0)
+        return float((self._bids if is_bid else self._asks).get(price, 0.0))
 
     def depth(self) -> tuple[int, int]:
         """Number of levels (bids, asks)."""

@@ -18,7 +18,7 @@ from heapq import nlargest, nsmallest
 from typing import Any
 
 from orderflow_tui.books.book import L2Book
-from orderflow_tui.events import DELTA, REST_BOOK, SNAPSHOT, WHOLE, Depth
+from orderflow_tui.events import DELTA, REST_BOOK, SAMPLE, SNAPSHOT, WHOLE, Depth
 
 NONE = 0
 FETCH = 1        # a REST snapshot is needed (Binance, OKX without an in-band snapshot)
@@ -46,6 +46,10 @@ class BookSync:
             self.rest(d)
         elif kind == WHOLE:
             self.book.replace(d.bids, d.asks, d.ts)
+            self.book.updates += 1
+        elif kind == SAMPLE:  # a viewer's book: the collector's, as sampled, synced or not
+            self.book.replace(d.bids, d.asks, d.ts)
+            self.book.synced = d.first == 1
             self.book.updates += 1
 
     def snapshot(self, d: Depth) -> None:

@@ -21,7 +21,7 @@ import hashlib
 
 import orjson
 
-from orderflow_tui.events import Context, IdOnly, Liquidation, Trade
+from orderflow_tui.events import SAMPLE, Context, Depth, IdOnly, Liquidation, Trade
 
 PREFIX = "flow"
 VERSION = 2  # the first element of a batch; per-event messages of version 1 began with a kind letter
@@ -54,7 +54,20 @@ def row(ev) -> tuple[str, str, tuple] | None:
     if t is IdOnly:
         venue, _, symbol = ev.market.partition(":")
         return venue, symbol, ("i", ev.trade_id)
+    if t is Depth and ev.kind == SAMPLE:  # a collector's sampled top of book (issue 21); depth messages stay home
+        venue, _, symbol = ev.market.partition(":")
+        return venue, symbol, ("b", ev.ts, ev.first == 1, ev.bids, ev.asks)
     return None
+
+
+BOOK_LEVELS = 50  # levels a side in a book sample
+
+
+def book_sample(book, levels: int = BOOK_LEVELS) -> Depth:
+    """A book's best ``levels`` a side, its exchange time and whether it was synced, as the event a
+    viewer's engine applies: its book becomes the sample (synced or not, as the collector's was)."""
+    bids, asks = book.top(levels)
+    return Depth(book.market, book.venue, book.ts, SAMPLE, bids, asks, 1 if book.synced else 0)
 
 
 def encode_batch(venue: str, symbol: str, rows: list) -> tuple[str, bytes, str]:
@@ -108,7 +121,19 @@ def _id_only(market, venue, symbol, r):
     return IdOnly(market, int(tid))
 
 
-_decoders = {"t": _trade, "l": _liquidation, "c": _context, "i": _id_only}
+def _book(market, venue, symbol, r):
+    _, ts, synced, bids, asks = r
+    return Depth(market, venue, int(ts), SAMPLE, _levels(bids), _levels(asks), 1 if synced is True else 0)
+
+
+def _levels(rows) -> list:
+    out = [(float(p), float(s)) for p, s in rows]
+    if not all(p > 0.0 and s > 0.0 for p, s in out):  # NaN fails too
+        raise BadMessage("a book level with a price or size not above 0")
+    return out
+
+
+_decoders = {"t": _trade, "l": _liquidation, "c": _context, "i": _id_only, "b": _book}
 
 
 def decode(data: bytes):

@@ -27,7 +27,7 @@ from orderflow_tui.bus import codec
 from orderflow_tui.bus.stream import BusSettings, cancelled, connect, ensure_stream
 from orderflow_tui.engine.engine import Engine
 from orderflow_tui.engine.market import RECENT_IDS
-from orderflow_tui.events import Liquidation, Trade
+from orderflow_tui.events import Depth, Liquidation, Trade
 from orderflow_tui.feeds.session import LiveSource
 from orderflow_tui.feeds.venue_feed import symbol_for
 
@@ -323,7 +323,8 @@ class Collector:
                 for ev in events:  # liquidations only remembered: the venue replays them over REST
                     if type(ev) is Liquidation:
                         self.tee.seen_liquidation(ev)
-                self.engine.on_events([ev for ev in events if type(ev) is not Liquidation])
+                # trades and ids; not the book samples (this collector builds its own books)
+                self.engine.on_events([ev for ev in events if type(ev) is not Liquidation and type(ev) is not Depth])
         if self.seeded:
             log.info("bus: resuming after the events already published for %s", ", ".join(sorted(self.seeded)))
 
@@ -376,6 +377,14 @@ class Collector:
         while True:
             await asyncio.sleep(STATUS_EVERY_S)
             self.publish_status()
+            self.publish_books()
+
+    def publish_books(self) -> None:
+        """Once a second, each book's best 50 levels a side: attached dashboards get the ladder and
+        the heatmap (sampled once a second there too) without the depth traffic on the bus."""
+        for book in self.engine.books.values():
+            if book.snapshots or book.updates:
+                self.publisher.put_event(codec.book_sample(book))
 
     async def stop(self, drain_s: float = 10.0) -> bool:
         """Stop the feeds, publish the final status, wait for the buffer to be acknowledged."""
