@@ -96,26 +96,29 @@ class L2Book:
         # annotation would unbox each and box it again for the dict, two allocations per level
         p: Any
         s: Any
+        n: int
         if is_bid:
             side = self._bids
             heap = self._bh
             for p, s in levels:
                 if s > 0.0:
-                    if p not in side:
-                        heappush(heap, -p)
+                    n = len(side)
                     side[p] = s
-                elif p in side:
-                    del side[p]
+                    if len(side) != n:  # a new price (one dict operation per level, not two)
+                        heappush(heap, -p)
+                else:
+                    side.pop(p, None)
         else:
             side = self._asks
             heap = self._ah
             for p, s in levels:
                 if s > 0.0:
-                    if p not in side:
-                        heappush(heap, p)
+                    n = len(side)
                     side[p] = s
-                elif p in side:
-                    del side[p]
+                    if len(side) != n:  # a new price (one dict operation per level, not two)
+                        heappush(heap, p)
+                else:
+                    side.pop(p, None)
         n = len(side)
         if n > self.max_levels + (self.max_levels >> 2):
             self._trim(is_bid)
