@@ -35,6 +35,7 @@ log = logging.getLogger("orderflow_tui")
 
 MAX_EVENTS = 1000  # events per message at most (about 100 KB of JSON)
 ROUND = 256  # messages in flight per acknowledgement round
+ROUND_BYTES = 2 << 20  # and bytes: a round the server cannot store within ack_timeout_s would be sent forever
 LINGER_S = 0.001  # an idle publisher waits this long for a batch to fill (rebuilds read fewer messages)
 STATUS_EVERY_S = 1.0
 SEED_FILLS = RECENT_IDS  # fills read back per market at a restart: what the engine remembers of ids
@@ -114,19 +115,27 @@ class Publisher:
 
     def put_event(self, ev) -> None:
         r = codec.row(ev)
-        if r is None:
-            return
-        key = (r[0], r[1])
+        if r is not None:
+            self.put_rows(r[0], r[1], [r[2]])
+
+    def put_rows(self, venue: str, symbol: str, new: list) -> None:
+        """Rows of one market, in arrival order, into its open batch (closed at max_events)."""
+        key = (venue, symbol)
         rows = self.open.get(key)
         if rows is None:
             rows = self.open[key] = []
-        rows.append(r[2])
         if not self.open_n:
             self.open_since = time.monotonic()
             self.wake.set()
-        self.open_n += 1
-        if len(rows) >= self.max_events:
+        rows += new
+        self.open_n += len(new)
+        while len(rows) >= self.max_events:  # full batches close now, at the same boundaries every time
+            rest = rows[self.max_events:]
+            del rows[self.max_events:]
             self._close(key)
+            if not rest:
+                break
+            rows = self.open[key] = rest
 
     def put_status(self, subject: str, payload: bytes) -> None:
         self._append(subject, payload, None, 0)
@@ -202,7 +211,12 @@ class Publisher:
             self._close_all()
             if not self.buf:
                 continue
-            batch = [self.buf[i] for i in range(min(len(self.buf), ROUND))]
+            batch, size = [], 0  # a round of at most ROUND messages and ROUND_BYTES (at least one)
+            for msg in self.buf:
+                if batch and (len(batch) >= ROUND or size + len(msg[2]) > ROUND_BYTES):
+                    break
+                batch.append(msg)
+                size += len(msg[2])
             if await self._send(batch):
                 last = batch[-1][0]
                 while self.buf and self.buf[0][0] <= last:
@@ -256,7 +270,7 @@ class PublishingEngine:
 
     def __init__(self, engine: Engine, publisher: Publisher):
         self._engine = engine
-        self._put = publisher.put_event
+        self._put_rows = publisher.put_rows
         self.markets = engine.markets
         self.liq_keys: set = set()  # natural keys of recent liquidations (the store's key)
         self.liq_order: deque = deque()
@@ -274,22 +288,43 @@ class PublishingEngine:
         return False
 
     def on_events(self, events) -> None:
+        # the per-event work stays in this loop: a frame's rows go to the batcher in one call
         eng = self._engine
+        markets, on_trade = eng.markets, eng.on_trade
+        put = self._put_rows
+        rows: list = []
+        cur = ""  # the market of ``rows``
+        venue = symbol = ""
         for ev in events:
             t = type(ev)
             if t is Trade:
-                m = eng.markets.get(ev.market)
+                m = markets.get(ev.market)
                 before = m.trades if m is not None else 0
-                eng.on_trade(ev)
-                if eng.markets[ev.market].trades == before:
+                on_trade(ev)
+                if (m if m is not None else markets[ev.market]).trades == before:
                     continue  # a duplicate (REST overlap after a reconnect): already published
-            elif t is Liquidation:
-                if self.seen_liquidation(ev):
+                row = ("t", ev.ts, ev.price, ev.qty, ev.quote, ev.is_buy, ev.trade_id, ev.fills)
+                market = ev.market
+            else:
+                if t is Liquidation:
+                    if self.seen_liquidation(ev):
+                        continue
+                    eng.on_liquidation(ev)
+                else:  # IdOnly, Context
+                    eng.on_events((ev,))
+                r = codec.row(ev)
+                if r is None:
                     continue
-                eng.on_liquidation(ev)
-            else:  # IdOnly, Context
-                eng.on_events((ev,))
-            self._put(ev)
+                row, market = r[2], f"{r[0]}:{r[1]}"
+            if market != cur:
+                if rows:
+                    put(venue, symbol, rows)
+                    rows = []
+                cur = market
+                venue, _, symbol = market.partition(":")
+            rows.append(row)
+        if rows:
+            put(venue, symbol, rows)
 
     def __getattr__(self, name):  # now, tick, groups... for the feeds' recovery code
         return getattr(self._engine, name)
