@@ -230,7 +230,7 @@ class BookWatch:
         bid_row, ask_row = ring.row_of(best_bid), ring.row_of(best_ask)
         lo = bid_row - ABSORB_ROWS
         n = ask_row + ABSORB_ROWS - lo + 1
-        if n > 4 * ABSORB_ROWS + 200:  # a very wide spread: nothing to read
+        if n <= 0 or n > 4 * ABSORB_ROWS + 200:  # venues crossed by many rows, or a very wide spread: nothing to read
             rd.history.clear()
             return
         side_rows = []
