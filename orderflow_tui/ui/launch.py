@@ -66,7 +66,14 @@ def run_app(app, mouse: bool, log_file: str | None = None) -> int:
         else:
             app._exit_renderables.clear()  # the traceback goes to the log, not over the terminal
 
+    def fatal_error() -> None:
+        # Textual's own renders the traceback with every frame's source highlighted (~10 s of CPU on
+        # a deep one, before the exit); it goes to the log as plain text below instead
+        app.bell()
+        app._close_messages_no_wait()
+
     app._print_error_renderables = print_unless_crashed
+    app._fatal_error = fatal_error
     app.run(mouse=mouse)
     exc = app._exception
     if exc is None:
