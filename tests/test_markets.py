@@ -92,7 +92,7 @@ async def test_comparison_equals_each_groups_snapshot_and_sorts_and_opens():
         await pilot.press("c")
         assert app.view == "compare" and app.query_one("#views").current == "compare"
         app.last_key = None
-        app.refresh_views()
+        app.refresh_views(even_paused=True)
         await pilot.pause()
         rows = table_rows(app)
         assert list(rows) == GROUPS  # the watchlist order
@@ -108,7 +108,7 @@ async def test_comparison_equals_each_groups_snapshot_and_sorts_and_opens():
         await pilot.press("down", "enter")
         assert app.view == "snapshot" and app.group == GROUPS[1]
         app.last_key = None
-        app.refresh_views()
+        app.refresh_views(even_paused=True)
         await pilot.pause()
         snap = snapshot(engine, GROUPS[1])
         assert f"CVD {money(snap.cvd_quote, signed=True)}" in text_of(app.query_one("#cvd"))
@@ -128,13 +128,13 @@ async def test_comparison_equals_each_groups_snapshot_and_sorts_and_opens():
             await pilot.press("o")
             assert app.order == order
             app.last_key = None
-            app.refresh_views()
+            app.refresh_views(even_paused=True)
             await pilot.pause()
             want = GROUPS if order == "watchlist" else sorted(GROUPS, key=lambda g: (keys[order](g), GROUPS.index(g)))
             assert table_order(app) == want, order
         await pilot.press("o")  # by liquidations: enter opens the top row
         app.last_key = None
-        app.refresh_views()
+        app.refresh_views(even_paused=True)
         await pilot.pause()
         top = table_order(app)[0]
         await pilot.press("up", "up", "enter")
@@ -288,7 +288,7 @@ async def finished(pilot, app):
             break
         await pilot.pause(0.05)
     app.last_key = None
-    app.refresh_views()
+    app.refresh_views(even_paused=True)
     await pilot.pause()
 
 
@@ -305,7 +305,7 @@ async def test_cvd_chart_ranges_and_the_stores_hours(three_groups, tmp_path):
         await pilot.press("r")
         assert app.cvd_range == "4h"
         app.last_key = None
-        app.refresh_views()
+        app.refresh_views(even_paused=True)
         await pilot.pause()
         shown = text_of(app.query_one("#cvd"))
         assert "CVD 4h" in shown and "price" in shown
@@ -316,12 +316,18 @@ async def test_cvd_chart_ranges_and_the_stores_hours(three_groups, tmp_path):
             if app.cvd_hours[1]:
                 break
         app.last_key = None
-        app.refresh_views()
+        app.refresh_views(even_paused=True)
         await pilot.pause()
         shown = text_of(app.query_one("#cvd"))
         assert "per hour from the store" in shown and app.cvd_hours[1][0][1] == pytest.approx(1000.0)
         await pilot.press("r")
         assert app.cvd_range == "15m"
+        await pilot.press("a", "1")  # the accumulated view's chart 1 reads the same hours: CVD beside price
+        for _ in range(100):
+            await pilot.pause(0.05)
+            if app.acc[1] is not None:
+                break
+        assert app.acc[1].cvd == [(int(FROZEN * 1000) - 5 * HOUR, pytest.approx(1000.0))]
 
 
 async def test_marking_the_selected_footprint_row(three_groups):

@@ -118,7 +118,8 @@ def snapshot(engine, group: str, bars: int = 30, profiles: bool = True) -> Group
         return None
     s = engine.s
     lookback = s.absorption_lookback
-    recent, cvds = g.bars(bars + lookback)
+    # bars=0 (the comparison view): no bar at all, so no bar views, momentum nor divergence
+    recent, cvds = g.bars(bars + lookback) if bars > 0 else ([], [])
     flags = g.closed_flags(recent, engine.now)  # by time for merged bars, never by identity
     cache = _view_cache(engine, group)
     grid = g.view_grid

@@ -494,8 +494,10 @@ def cvd_hours(conn, since: int | None = None, until: int | None = None, group: s
     """(hour, CVD in quote at the hour's end) per hour, oldest first: the running sum of the
     volume_hours rollup's buy - sell quote from ``since`` (a chart's CVD starts at 0 at its left
     edge). No table of its own: volume_hours already holds each hour's delta (issue 23)."""
+    w, args = _where("hour", since, until, group, source_filter(conn, source))
     out, cvd = [], 0.0
-    for hour, _, _, bq, sq, _ in hourly(conn, since, until, group, source):
-        cvd += bq - sq
+    for hour, delta in conn.execute(f"SELECT hour, SUM(buy_quote - sell_quote) FROM volume_hours WHERE {w} "
+                                    "GROUP BY hour HAVING SUM(buy_base + sell_base) > 0 ORDER BY hour", args):
+        cvd += delta  # hours with traded volume only, as the price line's
         out.append((hour, cvd))
     return out

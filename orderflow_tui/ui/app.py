@@ -39,6 +39,7 @@ SEVERITIES = ("info", "warning", "high")
 APP_ACTIONS = {"view", "next_view", "next_group", "bar_setting", "step", "bar", "range", "pause", "next_theme",
                "bell", "dom_mode", "chart", "sort", "move", "open", "mark"}
 RANGES = ("24h", "7d", "30d", "all")
+COMPARE_HZ = 2.0  # the comparison view's refresh from the timer (20 snapshots a draw)
 CVD_RANGES = ("15m", "4h", "24h", "7d")  # the snapshot view's CVD chart (r): seconds, minutes, the store's hours
 
 
@@ -92,6 +93,7 @@ class OrderflowApp(BookKeys, App):
         self.order = SORTS[0]  # the comparison view's sort
         self.cursor = 0  # its selected row
         self.selected: str | None = None
+        self.compare_at = 0.0  # when the comparison was last drawn (monotonic)
         self.row_offset = 0  # the footprint's selected row, in rows from the last price
         self.cvd_range = CVD_RANGES[0]
         self.cvd_hours: tuple = (0, [])  # (read at, [(hour, cvd)]) from the store, for the 7d CVD chart
@@ -190,6 +192,8 @@ class OrderflowApp(BookKeys, App):
                self.order, self.cursor, self.row_offset, self.cvd_range, self.cvd_hours[0])
         if key == self.last_key and self.view != "accumulated":
             return  # a quiet feed costs nothing
+        if self.view == "compare" and not even_paused and time.monotonic() - self.compare_at < 1 / COMPARE_HZ:
+            return  # one snapshot per group: at most COMPARE_HZ from the timer (a key draws at once)
         self.last_key = key
         self._ring_bell()
         if self.view == "compare":
@@ -229,10 +233,11 @@ class OrderflowApp(BookKeys, App):
         return self.groups + sorted(g for g in self.engine.groups if g not in self.groups)
 
     def _compare(self) -> None:
+        self.compare_at = time.monotonic()
         """The comparison view: one snapshot per group (the snapshot view's own code, without bars
         or profiles, which the table does not show)."""
         groups = self.watched()
-        snaps = {g: snapshot(self.engine, g, bars=1, profiles=False) for g in groups}
+        snaps = {g: snapshot(self.engine, g, bars=0, profiles=False) for g in groups}
         snap = snaps.get(self.group)
         with self.batch_update():
             self.query_one(TopBar).show(self.group, snap.last_price if snap else None,

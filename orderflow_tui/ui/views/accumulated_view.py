@@ -92,10 +92,13 @@ def _read(conn, path, group: str, range_name: str, now_ms: int, price: float | N
     start = since if since is not None else (d.hours[0].ts if d.hours else now_ms - H)
     end = max(now_ms, d.hours[-1].ts + H if d.hours else now_ms)
     prices = cached(("prices", str(path), group, span_bounds(since, None)), lambda: vwap_hours(conn, since, group))
+    from orderflow_tui.store.db import cvd_hours
+
+    cvd = cached(("cvd", str(path), group, span_bounds(since, None)), lambda: cvd_hours(conn, since, group=group))
     before = quote_before(conn, start, group) if since is not None else 0.0
     if not price:  # no trade seen by this process: the last hourly VWAP, else the last liquidation's
         price = prices[-1][1] if prices else last_price(conn, group)
     extent = raw_extent(conn, group, since)
     if extent and d.hours and d.hours[0].ts + H <= extent[0]:  # raw rows aged out: the rollup's hour
         extent = (d.hours[0].ts, extent[1])
-    return stats, AccData(d, start, end, range_name, group, price or None, prices, before, extent)
+    return stats, AccData(d, start, end, range_name, group, price or None, prices, before, extent, cvd)

@@ -37,7 +37,7 @@ def too_small(width: int) -> list:
 
 def volume(data: AccData, width: int, height: int) -> list:
     """1: liquidated quote per bucket, shorts up and longs down, under the hourly VWAP line."""
-    legend = "▲ shorts liquidated  ▼ longs liquidated  $ per bar"
+    legend = "▲ shorts liquidated  ▼ longs liquidated  $ per bar" + ("  • price  · CVD" if len(data.cvd) > 1 else "")
     f = _frame(data, width, height, f"1 LIQUIDATION VOLUME  {data.group}  {data.range_name}", legend)
     if f is None:
         return too_small(width)
@@ -46,6 +46,19 @@ def volume(data: AccData, width: int, height: int) -> list:
     longs = axis.sums(hours, lambda h: h.long_quote)
     shorts = axis.sums(hours, lambda h: h.short_quote)
     price_rows = rows // 4 if rows >= 16 and data.prices else 0
+    if price_rows and data.cvd:  # the CVD on its own scale under the price dots: opposite slopes = divergence
+        cvd: dict[int, float] = {}
+        for ts, c in data.cvd:
+            i = axis.index(ts)
+            if i is not None:
+                cvd[i] = c
+        if len(cvd) > 1:
+            lo, hi = min(cvd.values()), max(cvd.values())
+            for i, c in cvd.items():
+                y = (price_rows - 1) // 2 if hi == lo else round((hi - c) / (hi - lo) * (price_rows - 1))
+                c0, c1 = axis.cols(i)
+                for x in range(c0, c1):
+                    grid.put(Y_LABEL + x, y, "·", "yellow")
     if price_rows:
         last: dict[int, float] = {}
         for ts, p in data.prices:

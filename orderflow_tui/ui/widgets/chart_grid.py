@@ -32,6 +32,7 @@ class AccData:
     prices: list = field(default_factory=list)  # (hour, VWAP) for the price line of chart 1
     before: float = 0.0  # liquidation quote of the group stored before ``start`` (cumulative chart)
     extent: tuple | None = None  # (first, last) liquidation of the group in the range, ms (raw rows)
+    cvd: list = field(default_factory=list)  # (hour, CVD from the range's start) beside the price (issue 23)
 
 
 def span_words(ms: int) -> str:

@@ -4,8 +4,8 @@ Per group: price and its 1 h change, session CVD with its 60 s net % (and the la
 sparkline when there is room), pressure, liquidations over the tier window (5 min) and the
 liquidation window (60 min) long/short, open-interest change and funding, the signal, the leading
 venue. ● marks a group where something is happening (a cascade, a liquidation tier, extreme
-pressure, a flow imbalance, a divergence, a level alert in the last minute), and says what when
-there is room. ``o`` sorts, ↑/↓ select, enter opens the group's snapshot view. Below the table, on
+pressure, a flow imbalance, a level alert or a divergence alert in the last minute), and says what
+when there is room. ``o`` sorts, ↑/↓ select, enter opens the group's snapshot view. Below the table, on
 a tall screen: the selected group's signal reasons and its latest alerts.
 """
 
@@ -42,12 +42,10 @@ def happening(snap) -> str:
     hot = [v.venue for v in snap.venues if v.imbalanced]
     if hot:
         return f"{hot[0]} imbalance"
-    level = next((a for a in snap.alerts if a.kind.startswith("level") and a.text.startswith(f"{snap.group}:")
-                  and snap.now - a.ts <= RECENT_ALERT_MS), None)
-    if level is not None:
-        return level.kind.replace("level_", "level ")
-    if snap.divergence:
-        return f"{snap.divergence} div."
+    recent = next((a for a in snap.alerts if (a.kind.startswith("level") or a.kind == "divergence")
+                   and a.text.startswith(f"{snap.group}:") and snap.now - a.ts <= RECENT_ALERT_MS), None)
+    if recent is not None:  # a level alert or a CVD divergence (at a bar's close) in the last minute
+        return recent.kind.replace("level_", "level ")
     return ""
 
 
