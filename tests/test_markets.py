@@ -357,3 +357,31 @@ def test_comparison_snapshots(snap_compare, three_groups, size):
         assert set(table_rows(app)) == set(GROUPS)
 
     assert snap_compare(app, terminal_size=size, run_before=run_before)
+
+
+async def test_ten_groups_ride_one_connection_per_venue_stream():
+    """Ten groups: Binance in one combined-stream URL, OKX's requests on one socket (sent at most
+    eight a second), every group's trades arrive."""
+    settings = config.Settings()
+    settings.feeds.venues = "binance,okx"
+    groups = ["BTC", "ETH", "SOL", "XRP", "DOGE", "BNB", "ADA", "LINK", "AVAX", "SUI"]
+    settings.feeds.group = ",".join(groups)
+    source = LiveSource(settings, demo=True, demo_rate=200.0, demo_seed=3)
+    engine = Engine(settings.engine)
+    task = asyncio.create_task(source.run(engine))
+    try:
+        for _ in range(200):
+            await asyncio.sleep(0.05)
+            if {m.group for m in engine.markets.values() if m.venue == "okx"} == set(groups) and \
+                    {m.group for m in engine.markets.values() if m.venue == "binance"} == set(groups):
+                break
+        ex = source.exchange
+        assert {m.group for m in engine.markets.values()} == set(groups)
+        assert ex.servers["binance"].connections == 1 and ex.servers["okx"].connections == 1
+        assert ex.servers["okx"].subscribes == len(groups) + 1  # one per instrument, and the SWAP liquidations
+    finally:
+        source.stop()
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        if source.exchange is not None:
+            await source.exchange.stop()

@@ -33,6 +33,7 @@ from orderflow_tui.feeds.status import VenueState
 from orderflow_tui.venues import PARSE_ERRORS, Rejected, parse_book, parse_frame
 
 log = logging.getLogger("orderflow_tui")
+SUBSCRIBE_BURST = 8  # subscribe requests sent per second at most (issue 23: many groups on one connection)
 REFILL_ATTEMPTS = 12  # per refill, each after the REST client's backoff
 
 
@@ -148,7 +149,9 @@ class Connection:
         self.pending = [t for t in self.stream.topics if t not in self.refused]
         if self.stream.topics and not self.pending:
             raise Refused("every topic refused")
-        for topic in self.pending:
+        for i, topic in enumerate(self.pending):
+            if i and i % SUBSCRIBE_BURST == 0:  # many groups: Bitget and Binance cut a client over 10 msg/s
+                await asyncio.sleep(1.0)
             await ws.send(self.stream.topics[topic])
 
     async def _read(self, ws, connected_at: float) -> None:
