@@ -104,7 +104,7 @@ class ComparisonTable(LinePanel):
         window_min = first.liquidations.window_min if first else 60
         spec = (("●", 1, "<", 0), ("group", 6, "<", 0), ("price", 11, ">", 0), ("1h", 7, ">", 1),
                 ("CVD", 9, ">", 0), ("60s", 6, ">", 1), ("trend 60s", 15, "<", 6), ("pressure", 13, "<", 2),
-                ("liq5", 15, ">", 1), ("liq60", 15, ">", 3), ("OI 5m", 7, ">", 3), ("OI 1h", 7, ">", 5),
+                ("liq5", 17, ">", 1), ("liq60", 17, ">", 3), ("OI 5m", 7, ">", 3), ("OI 1h", 7, ">", 5),
                 ("fund/y", 8, ">", 2), ("signal", 11, "<", 0), ("lead", 11, "<", 4),
                 ("what", max(16, w - 172), "<", 4))
         cols = Columns(spec, w)
