@@ -25,6 +25,13 @@ def _compact(obj) -> str:
     return json.dumps(obj, separators=(",", ":"))
 
 
+def _listed(coins) -> bool:
+    """Every coin is one the simulated venues trade (market_model.DEMO_PRICES)."""
+    from orderflow_tui.sim.market_model import DEMO_PRICES
+    coins = list(coins)
+    return bool(coins) and all(c in DEMO_PRICES for c in coins)
+
+
 class SimBook:
     """Levels as integer ticks -> size in lots (exact arithmetic; prices and sizes formatted per venue)."""
 
@@ -221,7 +228,13 @@ class BybitDepth(DepthSim):
         args = msg.get("args") or []
         if not any(str(a).startswith("orderbook.") for a in args):
             return False
-        if self.topic not in args:  # the demo simulates the BTC book only
+        if self.topic not in args and _listed(a.rsplit(".", 1)[-1].removesuffix("USDT") for a in args):
+            # a listed coin without a simulated book (the demo has BTC's only): acknowledged, silent,
+            # so its trades' connection does not read as refused; the ladder says "not live"
+            await client.ws.send(_compact({"success": True, "ret_msg": "", "conn_id": "sim",
+                                           "req_id": msg.get("req_id", ""), "op": msg["op"]}))
+            return True
+        if self.topic not in args:  # an unknown coin, refused as the venue does
             await client.ws.send(_compact({"success": False, "ret_msg": f"Invalid symbol :[{args[0]}]", "conn_id": "sim",
                                            "req_id": msg.get("req_id", ""), "op": msg["op"]}))
             return True
@@ -271,6 +284,10 @@ class OkxDepth(DepthSim):
         if not args or args[0].get("channel") != "books":
             return False
         arg = args[0]
+        if arg.get("instId") != "BTC-USDT-SWAP" and _listed([str(arg.get("instId")).split("-")[0]]):
+            # a listed coin without a simulated book (BTC's only): acknowledged, silent (as Bybit's)
+            await client.ws.send(_compact({"event": msg["op"], "arg": arg, "connId": "sim"}))
+            return True
         if arg.get("instId") != "BTC-USDT-SWAP":
             await client.ws.send(_compact({"event": "error", "code": "60018", "connId": "s",
                                            "msg": f"Wrong URL or channel:books,instId:{arg.get('instId')} doesn't exist."}))
