@@ -9,6 +9,7 @@ import pytest
 from orderflow_tui import config
 from orderflow_tui.capture import CaptureReader, CaptureWriter
 from orderflow_tui.engine.engine import Engine
+from orderflow_tui.feeds.venue_feed import symbol_for
 from orderflow_tui.feeds.session import LiveSource
 from orderflow_tui.replay import replay_capture
 from orderflow_tui.report import book_report
@@ -17,6 +18,7 @@ from orderflow_tui.sim.exchange_sim import SYMBOLS, DemoExchange, Faults
 from servers import nats_server  # noqa: F401  (fixture)
 
 ALL = ("binance", "bybit", "okx", "coinbase", "hyperliquid", "bitget")
+MULTI = ("binance", "bybit", "okx")  # the simulated venues that list every demo coin
 
 
 def _settings(venues):
@@ -30,9 +32,10 @@ def _settings(venues):
     return s
 
 
-async def _run(faults, venues, seconds, capture=None):
-    exchange = await DemoExchange(seed=21, rate_per_s=30.0, faults=faults, venues=venues).start()
+async def _run(faults, venues, seconds, capture=None, groups=("BTC",)):
+    exchange = await DemoExchange(seed=21, rate_per_s=30.0, faults=faults, venues=venues, groups=groups).start()
     settings = _settings(venues)
+    settings.feeds.group = ",".join(groups)
     exchange.endpoints(settings)
     source = LiveSource(settings)
     engine = Engine(settings.engine, collect_facts=False)
@@ -55,14 +58,14 @@ async def _run(faults, venues, seconds, capture=None):
     return exchange, source, engine
 
 
-def _market(venue):
-    return f"{venue}:{SYMBOLS[venue]}"
+def _market(venue, coin="BTC"):
+    return f"{venue}:{SYMBOLS[venue] if coin == 'BTC' else symbol_for(venue, coin)}"
 
 
-def assert_true_book(exchange, engine, venue):
+def assert_true_book(exchange, engine, venue, coin="BTC"):
     """The client's best 20 levels a side are the venue's true ones."""
-    book = engine.books[_market(venue)]
-    mine, true = book.top(20), exchange.servers[venue].depth.book.top(20)
+    book = engine.books[_market(venue, coin)]
+    mine, true = book.top(20), exchange.servers[venue].depth.of(coin).book.top(20)
     assert book.synced, (venue, book.status(0, 1e9))
     for side in (0, 1):
         assert [p for p, _ in mine[side]] == [p for p, _ in true[side]], venue
@@ -108,6 +111,22 @@ async def test_books_sync_resync_on_faults_and_replay_the_same(tmp_path):
         lines = sum('"k":"book"' in line for line in fh)
     assert lines == exchange.servers["binance"].depth.rest_calls + exchange.servers["okx"].depth.rest_calls
     assert exchange.servers["okx"].depth.rest_calls >= 2  # the bootstrap, then again after each gap
+
+
+async def test_every_listed_coin_has_its_own_book():
+    """A coin beside BTC (--group, --watch) has its own true book around its own price on each venue
+    that lists it, in each protocol family (Binance's REST snapshot, Bybit's in-band one, OKX's
+    seqId chain), with lost pushes healed; the venues of issue 14 list BTC only and refuse it."""
+    faults = {v: Faults(depth_drop_every=3, once=False) for v in MULTI}  # SOL's book pushes every 0.5 s
+    venues = MULTI + ("bitget",)
+    exchange, source, engine = await _run(faults, venues, 2.5, groups=("BTC", "SOL"))
+    for venue in MULTI:
+        for coin in ("BTC", "SOL"):
+            assert_true_book(exchange, engine, venue, coin)
+        sol = engine.books[_market(venue, "SOL")]
+        assert 100 < sol.best_bid() < 200 and sol.gaps >= 1 and sol.resyncs >= 1, venue
+    assert _market("bitget", "SOL") not in engine.books and "SOLUSDT" in source.states["bitget"].refused
+    assert_true_book(exchange, engine, "bitget")
 
 
 async def test_books_rebuilt_after_reconnects():

@@ -1,23 +1,32 @@
-"""Simulated order books for the simulated venues (issue 21): one true book per venue around the
-model's price, spoken in each venue's depth protocol (subscribe, snapshot, deltas with its sequence
-rules, checksums, REST snapshots), with glitches to switch on: a delta not sent (a gap), a wrong
-Bitget checksum, a re-sent Bybit snapshot, a Binance REST snapshot older than the stream.
+"""Simulated order books for the simulated venues (issue 21): one true book per venue and listed coin,
+around that coin's own model price, spoken in each venue's depth protocol (subscribe, snapshot,
+deltas with its sequence rules, checksums, REST snapshots), with glitches to switch on: a delta not
+sent (a gap), a wrong Bitget checksum, a re-sent Bybit snapshot, a Binance REST snapshot older than
+the stream.
 
-The true book (``SimBook.top``) is what a client's book must equal once it has caught up.
+A venue server holds a ``VenueDepth``: one ``DepthSim`` per symbol it lists, a subscription or a REST
+call routed to its symbol's book, an unknown symbol refused as the venue refuses it. A book moves and
+is pushed only while a client subscribes to it, on the model's timer: the demo's cost follows what
+is watched, not what is listed.
+
+The true book (``DepthSim.book.top``) is what a client's book must equal once it has caught up.
 """
 
 from __future__ import annotations
 
 import heapq
 import json
+import math
 import random
 import re
 
 from orderflow_tui.books.sync import bitget_checksum
+from orderflow_tui.feeds.venue_feed import symbol_for
+from orderflow_tui.instruments import builtin_contract
 
-TICK = 0.1  # BTC's price tick on every simulated venue
-LOT = 0.001  # size granularity, base coin
-OKX_CT_VAL = 0.01
+TICK = 0.1  # BTC's price tick on every simulated venue (another coin's: its model's price decimals)
+LOT = 0.001  # BTC's size granularity, base coin
+SLOW_EVERY = 10  # model ticks (0.5 s) between pushes of a coin's book after the first coin's
 _CHECKSUM = re.compile(r'"checksum":(-?[0-9]+)')
 
 
@@ -25,34 +34,35 @@ def _compact(obj) -> str:
     return json.dumps(obj, separators=(",", ":"))
 
 
-def _listed(coins) -> bool:
-    """Every coin is one the simulated venues trade (market_model.DEMO_PRICES)."""
-    from orderflow_tui.sim.market_model import DEMO_PRICES
-    coins = list(coins)
-    return bool(coins) and all(c in DEMO_PRICES for c in coins)
-
-
 class SimBook:
-    """Levels as integer ticks -> size in lots (exact arithmetic; prices and sizes formatted per venue)."""
+    """Levels as integer ticks -> size in lots (exact arithmetic; prices and sizes formatted per venue).
+    ``decimals`` / ``qd``: the coin's price and size decimals (its tick and lot); ``scale``: lots per
+    lot of BTC's book, so a smaller coin's book rests about the same notional as BTC's."""
 
-    def __init__(self, seed: int, price: float, levels: int = 60):
+    def __init__(self, seed: int, price: float, levels: int = 60, decimals: int = 1, qd: int = 3,
+                 scale: float = 1.0):
         self.rnd = random.Random(seed)
         self.levels = levels
+        self.d, self.qd = decimals, qd
+        self.tick = 10.0 ** -decimals
+        self.lot = 10.0 ** -qd
+        self.scale = scale
         self.bids: dict[int, int] = {}
         self.asks: dict[int, int] = {}
-        mid = round(price / TICK)
+        mid = round(price / self.tick)
         for i in range(1, levels + 1):
             self.bids[mid - i] = self._size()
             self.asks[mid + i] = self._size()
 
     def _size(self) -> int:
         r = self.rnd.random()
-        return int(1 + 2000 * r ** 3) if r < 0.97 else self.rnd.randint(5000, 40000)  # now and then a wall
+        n = int(1 + 2000 * r ** 3) if r < 0.97 else self.rnd.randint(5000, 40000)  # now and then a wall
+        return n if self.scale == 1.0 else max(1, round(n * self.scale))
 
     def step(self, price: float) -> tuple[dict[int, int], dict[int, int]]:
         """Move the book to ``price``; the changed levels per side (0 = removed)."""
         rnd = self.rnd
-        mid = round(price / TICK)
+        mid = round(price / self.tick)
         cb: dict[int, int] = {}
         ca: dict[int, int] = {}
         for side, ch, sign in ((self.bids, cb, -1), (self.asks, ca, 1)):
@@ -80,19 +90,29 @@ class SimBook:
 
     def top(self, n: int) -> tuple[list[tuple[float, float]], list[tuple[float, float]]]:
         """Best n levels a side as (price, size in the base coin), as a client's L2Book.top gives them."""
-        return ([(round(t * TICK, 1), round(s * LOT, 3)) for t, s in ((t, self.bids[t]) for t in heapq.nlargest(n, self.bids))],
-                [(round(t * TICK, 1), round(s * LOT, 3)) for t, s in ((t, self.asks[t]) for t in heapq.nsmallest(n, self.asks))])
+        d, qd, tick, lot = self.d, self.qd, self.tick, self.lot
+        return ([(round(t * tick, d), round(self.bids[t] * lot, qd)) for t in heapq.nlargest(n, self.bids)],
+                [(round(t * tick, d), round(self.asks[t] * lot, qd)) for t in heapq.nsmallest(n, self.asks)])
 
 
 class DepthSim:
-    """The depth side of one simulated venue server. ``every``: model ticks (50 ms) per depth push."""
+    """The depth side of one simulated venue for one coin (BTC unless told). ``every``: model ticks
+    (50 ms) per depth push. ``px_extra`` / ``sz_extra``: decimals a venue prints beyond the coin's tick
+    and lot ("65000.10", Bitget's "0.5000": trailing zeros a parser must take)."""
 
     venue = ""
     every = 2
+    px_extra = 0
+    sz_extra = 0
 
-    def __init__(self, server, seed: int, price: float):
+    def __init__(self, server, seed: int, price: float, coin: str = "BTC", decimals: int = 1, qd: int = 3,
+                 scale: float = 1.0):
         self.server = server
-        self.book = SimBook(seed, price)
+        self.coin = coin
+        self.symbol = symbol_for(self.venue, coin)
+        self.book = SimBook(seed, price, decimals=decimals, qd=qd, scale=scale)
+        self.pd = decimals + self.px_extra
+        self.sd = qd + self.sz_extra
         self.clients: set = set()
         self.ticks = 0
         self.sent = 0  # depth messages pushed
@@ -102,10 +122,10 @@ class DepthSim:
 
     # ---- formats (per venue) ----
     def px(self, t: int) -> str:
-        return f"{t * TICK:.1f}"
+        return f"{t * self.book.tick:.{self.pd}f}"
 
     def sz(self, s: int) -> str:
-        return f"{s * LOT:.3f}"
+        return f"{s * self.book.lot:.{self.sd}f}"
 
     def levels(self, side: dict) -> list:
         return [[self.px(t), self.sz(s)] for t, s in side.items()]
@@ -114,12 +134,23 @@ class DepthSim:
         keys = sorted(side, reverse=bids)[:n] if n else sorted(side, reverse=bids)
         return [[self.px(t), self.sz(side[t])] for t in keys]
 
-    # ---- hooks the server calls ----
-    async def on_connect(self, client, path: str) -> bool:
-        return False
+    # ---- routing (class level: which symbols a message is about, before a book is chosen) ----
+    @staticmethod
+    def symbols_of(msg) -> list[str] | None:
+        """The symbols a depth (un)subscribe names; None when the message is not one."""
+        return None
 
-    async def on_message(self, client, msg) -> bool:
-        return False
+    @staticmethod
+    def streams_of(path: str) -> list[str] | None:
+        """Binance: the symbols of the depth streams a connection's URL names; None: not a depth URL."""
+        return None
+
+    async def refuse(self, client, msg, symbol: str) -> None:
+        """The venue's answer to a depth subscription of a symbol it does not list."""
+
+    # ---- hooks ----
+    async def on_message(self, client, msg) -> None:
+        """A depth (un)subscribe of this book's symbol."""
 
     def rest(self, path: str, query: dict):
         return None
@@ -157,24 +188,107 @@ class DepthSim:
         self.clients.add(client)
 
 
+class VenueDepth:
+    """A venue server's books: one DepthSim per coin it lists (``server.groups``), each centred on
+    that coin's model, stepped and pushed only while subscribed."""
+
+    def __init__(self, server, cls, seed: int, models: dict):
+        self.server = server
+        self.sims: dict[str, DepthSim] = {}  # venue symbol -> its book
+        for j, coin in enumerate(server.groups):
+            m = models.get(coin)
+            if m is None:  # a BTC-only venue in a demo without BTC: its book would follow nothing
+                continue
+            # the first coin's book keeps the one-book demo's seed; each other coin its own
+            sim = cls(server, seed + 1000 * j, m.price, coin=coin, decimals=m.decimals, qd=m.qd,
+                      scale=0.001 * m.size / m.lot)
+            if j:  # the other coins push every 0.5 s, staggered: ten coins at BTC's 100 ms cost 1.7x
+                sim.every, sim.ticks = max(sim.every, SLOW_EVERY), j  # the demo's CPU (headless, --watch)
+            self.sims[sim.symbol.upper()] = sim
+        # routes and refuses; with no book listed, a stranger that refuses every symbol
+        self.primary = next(iter(self.sims.values()), None) or cls(server, seed, 65_000.0)
+
+    @property
+    def book(self) -> SimBook:
+        """The first coin's true book (BTC's in a default demo)."""
+        return self.primary.book
+
+    def of(self, coin: str) -> DepthSim | None:
+        return next((s for s in self.sims.values() if s.coin == coin), None)
+
+    @property
+    def rest_calls(self) -> int:
+        return sum(s.rest_calls for s in self.sims.values())
+
+    @property
+    def glitch_every(self) -> int | None:
+        return self.primary.glitch_every
+
+    @glitch_every.setter
+    def glitch_every(self, every: int | None) -> None:
+        for s in self.sims.values():
+            s.glitch_every = every
+
+    def _sim(self, symbol) -> DepthSim | None:
+        return self.sims.get(str(symbol).upper())
+
+    async def on_connect(self, client, path: str) -> bool:
+        symbols = self.primary.streams_of(path)
+        if symbols is None:
+            return False
+        for symbol in symbols:  # an unlisted symbol's stream stays silent
+            if (sim := self._sim(symbol)) is not None:
+                await sim.add(client, None)
+        return True
+
+    async def on_message(self, client, msg) -> bool:
+        symbols = self.primary.symbols_of(msg)
+        if symbols is None:
+            return False
+        unknown = [s for s in symbols if self._sim(s) is None]
+        if unknown or not symbols:  # refused whole, naming the first it does not list
+            await self.primary.refuse(client, msg, unknown[0] if unknown else "?")
+            return True
+        for symbol in dict.fromkeys(symbols):
+            await self._sim(symbol).on_message(client, msg)
+        return True
+
+    def rest(self, path: str, query: dict):
+        symbol = query.get("symbol") or query.get("instId") or ""
+        return (self._sim(symbol) or self.primary).rest(path, query)  # the primary refuses a stranger
+
+    def drop(self, client) -> None:
+        for s in self.sims.values():
+            s.clients.discard(client)
+
+    @property
+    def watched(self) -> bool:
+        return any(s.clients for s in self.sims.values())
+
+    async def tick(self, prices: dict) -> None:
+        """One model tick: each subscribed book follows its coin's price."""
+        for s in self.sims.values():
+            if s.clients:
+                await s.tick(prices[s.coin])
+
+
 class BinanceDepth(DepthSim):
     """``/public/stream?streams=btcusdt@depth@100ms``; REST ``/fapi/v1/depth``: lastUpdateId."""
 
     venue = "binance"
+    px_extra = 1  # "65000.10": trailing zeros, as Binance sends them
 
-    def __init__(self, server, seed, price):
-        super().__init__(server, seed, price)
+    def __init__(self, server, seed, price, **coin):
+        super().__init__(server, seed, price, **coin)
         self.u = 7_000_000_000
         self.old: dict | None = None  # an old snapshot kept to serve as a stale one (fault)
 
-    def px(self, t):
-        return f"{t * TICK:.2f}"  # "65000.10": trailing zeros, as Binance sends them
-
-    async def on_connect(self, client, path):
-        if path.startswith("/public/") and "@depth" in path:
-            await self.add(client, None)
-            return True
-        return False
+    @staticmethod
+    def streams_of(path):
+        if not (path.startswith("/public/") and "@depth" in path):
+            return None
+        names = path.partition("streams=")[2].split("&")[0].split("/")
+        return [n.split("@")[0] for n in names if "@depth" in n]
 
     def delta(self, cb, ca):
         pu = self.u
@@ -182,8 +296,8 @@ class BinanceDepth(DepthSim):
         self.u += self.book.rnd.randint(1, 30)  # a 100 ms event coalesces many updates
         if self.old is None or self.sent % 50 == 0:
             self.old = self.snapshot()
-        return _compact({"stream": "btcusdt@depth@100ms", "data": {
-            "e": "depthUpdate", "E": self.server.now_ms + 2, "T": self.server.now_ms, "s": "BTCUSDT", "U": first,
+        return _compact({"stream": f"{self.symbol.lower()}@depth@100ms", "data": {
+            "e": "depthUpdate", "E": self.server.now_ms + 2, "T": self.server.now_ms, "s": self.symbol, "U": first,
             "u": self.u, "pu": pu, "b": self.levels(cb), "a": self.levels(ca)}})
 
     def snapshot(self) -> dict:
@@ -194,7 +308,7 @@ class BinanceDepth(DepthSim):
     def rest(self, path, query):
         if path != "/fapi/v1/depth":
             return None
-        if query.get("symbol") != "BTCUSDT":
+        if query.get("symbol") != self.symbol:
             return 400, {"code": -1121, "msg": "Invalid symbol."}
         self.rest_calls += 1
         if self.rest_calls <= self.server.faults.depth_stale_rest and self.old is not None \
@@ -207,45 +321,41 @@ class BybitDepth(DepthSim):
     """``orderbook.200.BTCUSDT``: snapshot on subscribe, then deltas with u + 1."""
 
     venue = "bybit"
-    topic = "orderbook.200.BTCUSDT"
 
-    def __init__(self, server, seed, price):
-        super().__init__(server, seed, price)
+    def __init__(self, server, seed, price, **coin):
+        super().__init__(server, seed, price, **coin)
         self.u = 500
+        self.topic = f"orderbook.200.{self.symbol}"
 
     def frame(self, kind: str, b: list, a: list) -> str:
         return _compact({"topic": self.topic, "type": kind, "ts": self.server.now_ms + 3,
-                         "data": {"s": "BTCUSDT", "b": b, "a": a, "u": self.u, "seq": self.u * 7},
+                         "data": {"s": self.symbol, "b": b, "a": a, "u": self.u, "seq": self.u * 7},
                          "cts": self.server.now_ms})
 
     def snapshot_frame(self) -> str:
         return self.frame("snapshot", self.sorted_levels(self.book.bids, True, 200),
                           self.sorted_levels(self.book.asks, False, 200))
 
-    async def on_message(self, client, msg):
+    @staticmethod
+    def symbols_of(msg):
         if not isinstance(msg, dict) or msg.get("op") not in ("subscribe", "unsubscribe"):
-            return False
-        args = msg.get("args") or []
-        if not any(str(a).startswith("orderbook.") for a in args):
-            return False
-        if self.topic not in args and _listed(a.rsplit(".", 1)[-1].removesuffix("USDT") for a in args):
-            # a listed coin without a simulated book (the demo has BTC's only): acknowledged, silent,
-            # so its trades' connection does not read as refused; the ladder says "not live"
-            await client.ws.send(_compact({"success": True, "ret_msg": "", "conn_id": "sim",
-                                           "req_id": msg.get("req_id", ""), "op": msg["op"]}))
-            return True
-        if self.topic not in args:  # an unknown coin, refused as the venue does
-            await client.ws.send(_compact({"success": False, "ret_msg": f"Invalid symbol :[{args[0]}]", "conn_id": "sim",
-                                           "req_id": msg.get("req_id", ""), "op": msg["op"]}))
-            return True
-        ack = {"success": True, "ret_msg": "", "conn_id": "sim", "req_id": msg.get("req_id", ""), "op": msg["op"]}
+            return None
+        books = [str(a) for a in msg.get("args") or [] if str(a).startswith("orderbook.")]
+        return [a.rsplit(".", 1)[-1] for a in books] or None
+
+    def _answer(self, msg, ok: bool, reason: str = "") -> str:
+        return _compact({"success": ok, "ret_msg": reason, "conn_id": "sim", "req_id": msg.get("req_id", ""),
+                         "op": msg["op"]})
+
+    async def refuse(self, client, msg, symbol):
+        await client.ws.send(self._answer(msg, False, f"Invalid symbol :[orderbook.200.{symbol}]"))
+
+    async def on_message(self, client, msg):
+        await client.ws.send(self._answer(msg, True))
         if msg["op"] == "unsubscribe":
             self.clients.discard(client)
-            await client.ws.send(_compact(ack))
         else:
-            await client.ws.send(_compact(ack))
             await self.add(client, self.snapshot_frame())
-        return True
 
     def delta(self, cb, ca):
         self.u += 1
@@ -261,12 +371,15 @@ class OkxDepth(DepthSim):
 
     venue = "okx"
 
-    def __init__(self, server, seed, price):
-        super().__init__(server, seed, price)
+    def __init__(self, server, seed, price, **coin):
+        super().__init__(server, seed, price, **coin)
         self.seq = 1000
+        c = builtin_contract("okx", self.symbol)  # sizes in contracts, as the trade frames' (0.01 BTC)
+        self.ct = c.size if c is not None else 1.0
+        self.cd = max(1, self.book.qd + round(math.log10(self.ct)))  # contract decimals: exact lots
 
     def sz(self, s):
-        return f"{s * LOT / OKX_CT_VAL:.1f}"  # contracts of 0.01 BTC
+        return f"{s * self.book.lot / self.ct:.{self.cd}f}"
 
     def levels(self, side):
         return [[self.px(t), self.sz(s), "0", str(1 + s % 7) if s else "0"] for t, s in side.items()]
@@ -277,21 +390,21 @@ class OkxDepth(DepthSim):
                 "bids": [[self.px(t), self.sz(b.bids[t]), "0", "1"] for t in sorted(b.bids, reverse=True)[:400]],
                 "ts": str(self.server.now_ms), "checksum": 0, "seqId": self.seq}
 
-    async def on_message(self, client, msg):
+    @staticmethod
+    def symbols_of(msg):
         if not isinstance(msg, dict) or msg.get("op") not in ("subscribe", "unsubscribe"):
-            return False
+            return None
         args = msg.get("args") or []
-        if not args or args[0].get("channel") != "books":
-            return False
-        arg = args[0]
-        if arg.get("instId") != "BTC-USDT-SWAP" and _listed([str(arg.get("instId")).split("-")[0]]):
-            # a listed coin without a simulated book (BTC's only): acknowledged, silent (as Bybit's)
-            await client.ws.send(_compact({"event": msg["op"], "arg": arg, "connId": "sim"}))
-            return True
-        if arg.get("instId") != "BTC-USDT-SWAP":
-            await client.ws.send(_compact({"event": "error", "code": "60018", "connId": "s",
-                                           "msg": f"Wrong URL or channel:books,instId:{arg.get('instId')} doesn't exist."}))
-            return True
+        if not args or not isinstance(args[0], dict) or args[0].get("channel") != "books":
+            return None
+        return [str(args[0].get("instId"))]
+
+    async def refuse(self, client, msg, symbol):
+        await client.ws.send(_compact({"event": "error", "code": "60018", "connId": "s",
+                                       "msg": f"Wrong URL or channel:books,instId:{symbol} doesn't exist."}))
+
+    async def on_message(self, client, msg):
+        arg = msg["args"][0]
         await client.ws.send(_compact({"event": msg["op"], "arg": arg, "connId": "sim"}))
         if msg["op"] == "unsubscribe":
             self.clients.discard(client)
@@ -300,7 +413,6 @@ class OkxDepth(DepthSim):
         else:
             snap = dict(self.book_rows(), prevSeqId=-1)
             await self.add(client, _compact({"arg": arg, "action": "snapshot", "data": [snap]}))
-        return True
 
     def delta(self, cb, ca):
         prev = self.seq
@@ -308,12 +420,12 @@ class OkxDepth(DepthSim):
             self.seq += self.book.rnd.randint(1, 9)  # seqId steps are irregular: identity, not +1
         row = {"asks": self.levels(ca), "bids": self.levels(cb), "ts": str(self.server.now_ms), "checksum": 0,
                "prevSeqId": prev, "seqId": self.seq}
-        return _compact({"arg": {"channel": "books", "instId": "BTC-USDT-SWAP"}, "action": "update", "data": [row]})
+        return _compact({"arg": {"channel": "books", "instId": self.symbol}, "action": "update", "data": [row]})
 
     def rest(self, path, query):
         if path != "/api/v5/market/books":
             return None
-        if query.get("instId") != "BTC-USDT-SWAP":
+        if query.get("instId") != self.symbol:
             return 200, {"code": "51001", "msg": "Instrument ID does not exist", "data": []}
         self.rest_calls += 1
         row = self.book_rows()
@@ -326,16 +438,12 @@ class BitgetDepth(DepthSim):
 
     venue = "bitget"
     every = 3
+    px_extra = 1
+    sz_extra = 1  # "0.5000": the checksum is over these strings, not "0.5"
 
-    def __init__(self, server, seed, price):
-        super().__init__(server, seed, price)
+    def __init__(self, server, seed, price, **coin):
+        super().__init__(server, seed, price, **coin)
         self.seq = 90_000
-
-    def px(self, t):
-        return f"{t * TICK:.2f}"
-
-    def sz(self, s):
-        return f"{s * LOT:.4f}"  # "0.5000": the checksum is over these strings, not "0.5"
 
     def checksum(self) -> int:
         b = self.book
@@ -343,29 +451,24 @@ class BitgetDepth(DepthSim):
                                {t: (self.px(t), self.sz(s)) for t, s in b.asks.items()})
 
     def frame(self, action: str, b: list, a: list, pseq: int, checksum: int) -> str:
-        return _compact({"action": action, "arg": {"instType": "USDT-FUTURES", "channel": "books", "instId": "BTCUSDT"},
+        return _compact({"action": action, "arg": {"instType": "USDT-FUTURES", "channel": "books", "instId": self.symbol},
                          "data": [{"asks": a, "bids": b, "checksum": checksum, "seq": self.seq, "pseq": pseq,
                                    "ts": str(self.server.now_ms)}], "ts": self.server.now_ms + 1})
 
+    symbols_of = staticmethod(OkxDepth.symbols_of)  # the same request shape: op, args[0].channel "books", instId
+
+    async def refuse(self, client, msg, symbol):
+        await client.ws.send(_compact({"event": "error", "arg": msg["args"][0], "code": 30001,
+                                       "msg": f"instId:{symbol} doesn't exist"}))
+
     async def on_message(self, client, msg):
-        if not isinstance(msg, dict) or msg.get("op") not in ("subscribe", "unsubscribe"):
-            return False
-        args = msg.get("args") or []
-        if not args or args[0].get("channel") != "books":
-            return False
-        arg = args[0]
-        if arg.get("instId") != "BTCUSDT":  # the demo simulates the BTC book only
-            await client.ws.send(_compact({"event": "error", "arg": arg, "code": 30001,
-                                           "msg": f"instId:{arg.get('instId')} doesn't exist"}))
-            return True
-        await client.ws.send(_compact({"event": msg["op"], "arg": arg}))
+        await client.ws.send(_compact({"event": msg["op"], "arg": msg["args"][0]}))
         if msg["op"] == "unsubscribe":
             self.clients.discard(client)
         else:
             snap = self.frame("snapshot", self.sorted_levels(self.book.bids, True),
                               self.sorted_levels(self.book.asks, False), self.seq - 1, self.checksum())
             await self.add(client, snap)
-        return True
 
     def delta(self, cb, ca):
         pseq = self.seq
@@ -386,43 +489,42 @@ class CoinbaseDepth(DepthSim):
 
     venue = "coinbase"
     every = 1
+    px_extra = 1
+    sz_extra = 5  # "0.50000000"
 
-    def px(self, t):
-        return f"{t * TICK:.2f}"
-
-    def sz(self, s):
-        return f"{s * LOT:.8f}"
-
-    async def on_message(self, client, msg):
+    @staticmethod
+    def symbols_of(msg):
         if not isinstance(msg, dict) or msg.get("type") not in ("subscribe", "unsubscribe"):
-            return False
+            return None
         channels = msg.get("channels") or []
         if "level2" in channels:
-            await client.ws.send(_compact({"type": "error", "message": "Failed to subscribe",
-                                           "reason": "level2, level3, and full channels now require authentication."}))
-            return True
+            return []  # refused whatever the product (authentication)
         if "level2_batch" not in channels:
-            return False
-        products = msg.get("product_ids") or []
-        if products != ["BTC-USD"]:
-            await client.ws.send(_compact({"type": "error", "message": "Failed to subscribe",
-                                           "reason": f"{(products or ['?'])[0]} is not a valid product"}))
-            return True
+            return None
+        return [str(p) for p in msg.get("product_ids") or []]
+
+    async def refuse(self, client, msg, symbol):
+        if "level2" in (msg.get("channels") or []):
+            reason = "level2, level3, and full channels now require authentication."
+        else:
+            reason = f"{symbol} is not a valid product"
+        await client.ws.send(_compact({"type": "error", "message": "Failed to subscribe", "reason": reason}))
+
+    async def on_message(self, client, msg):
         if msg["type"] == "unsubscribe":
             self.clients.discard(client)
-            return True
+            return
         await client.ws.send(_compact({"type": "subscriptions", "channels": [{"name": "level2_batch",
-                                                                              "product_ids": products}]}))
+                                                                              "product_ids": [self.symbol]}]}))
         b = self.book
-        await self.add(client, _compact({"type": "snapshot", "product_id": "BTC-USD",
+        await self.add(client, _compact({"type": "snapshot", "product_id": self.symbol,
                                          "bids": self.sorted_levels(b.bids, True), "asks": self.sorted_levels(b.asks, False)}))
-        return True
 
     def delta(self, cb, ca):
         changes = [["buy", self.px(t), self.sz(s)] for t, s in cb.items()] + \
                   [["sell", self.px(t), self.sz(s)] for t, s in ca.items()]
         from orderflow_tui.sim.coinbase_venue import iso
-        return _compact({"type": "l2update", "product_id": "BTC-USD", "changes": changes,
+        return _compact({"type": "l2update", "product_id": self.symbol, "changes": changes,
                          "time": iso(self.server.now_ms)})
 
 
@@ -431,29 +533,28 @@ class HyperliquidDepth(DepthSim):
 
     venue = "hyperliquid"
     every = 10
+    sz_extra = 2
 
-    def sz(self, s):
-        return f"{s * LOT:.5f}"
+    @staticmethod
+    def symbols_of(msg):
+        if not isinstance(msg, dict) or msg.get("method") != "subscribe":
+            return None
+        sub = msg.get("subscription") or {}
+        return [str(sub.get("coin"))] if sub.get("type") == "l2Book" else None
+
+    async def refuse(self, client, msg, symbol):  # a refusal, not HL's 1006 cut
+        await client.ws.send(_compact({"channel": "error", "data": f"Invalid subscription {_compact(msg['subscription'])}"}))
 
     async def on_message(self, client, msg):
-        if not isinstance(msg, dict) or msg.get("method") != "subscribe":
-            return False
-        sub = msg.get("subscription") or {}
-        if sub.get("type") != "l2Book":
-            return False
-        if sub.get("coin") != "BTC":  # the demo simulates the BTC book only (a refusal, not HL's 1006 cut)
-            await client.ws.send(_compact({"channel": "error", "data": f"Invalid subscription {_compact(sub)}"}))
-            return True
         await client.ws.send(_compact({"channel": "subscriptionResponse", "data": {"method": "subscribe", "subscription": {
-            "type": "l2Book", "coin": "BTC", "nSigFigs": None, "mantissa": None, "fast": False}}}))
+            "type": "l2Book", "coin": self.symbol, "nSigFigs": None, "mantissa": None, "fast": False}}}))
         await self.add(client, self.whole())
-        return True
 
     def whole(self) -> str:
         b = self.book
         side = lambda d, desc: [{"px": self.px(t), "sz": self.sz(d[t]), "n": 1 + d[t] % 5}  # noqa: E731
                                 for t in sorted(d, reverse=desc)[:20]]
-        return _compact({"channel": "l2Book", "data": {"coin": "BTC", "time": self.server.now_ms,
+        return _compact({"channel": "l2Book", "data": {"coin": self.symbol, "time": self.server.now_ms,
                                                        "levels": [side(b.bids, True), side(b.asks, False)]}})
 
     def delta(self, cb, ca):

@@ -145,7 +145,7 @@ class VenueServer:
         self.pings = 0  # protocol pings received from clients
         self.groups: tuple = ("BTC",)  # the groups this demo trades (DemoExchange sets them)
         self.subscribes = 0  # subscribe requests received (one per connection and venue limit, tests)
-        self.depth = None  # the venue's simulated BTC order book (sim/depth_sim.py), set by DemoExchange
+        self.depth = None  # the venue's simulated books, one per listed coin (sim/depth_sim.VenueDepth)
         self.now_ms = int(time.time() * 1000)  # the market's clock, set on each model step
 
     def group_of(self, symbol: str) -> str | None:
@@ -188,7 +188,7 @@ class VenueServer:
         finally:
             self.clients.discard(client)
             if self.depth is not None:
-                self.depth.clients.discard(client)
+                self.depth.drop(client)
             self.close_codes.append(ws.close_code)
             self.pings += ws.pings
 
@@ -557,7 +557,7 @@ class DemoExchange:
     def __init__(self, seed: int = 7, rate_per_s: float = 40.0, faults: dict | None = None,
                  venues=("binance", "bybit", "okx"), keep_trades: int = 0, groups=("BTC",),
                  depth_glitch_every: int | None = None):
-        from orderflow_tui.sim.depth_sim import DEPTHS
+        from orderflow_tui.sim.depth_sim import DEPTHS, VenueDepth
 
         self.groups = tuple(g for g in groups if g in DEMO_PRICES) or ("BTC",)  # the coins the demo lists
         self.models = {g: group_model(g, i, seed, venues, rate_per_s) for i, g in enumerate(self.groups)}
@@ -568,9 +568,9 @@ class DemoExchange:
         for i, (venue, server) in enumerate(self.servers.items()):
             server.ledger.keep = keep_trades
             server.groups = self.groups if server.multi else ("BTC",)
-            # each venue's true BTC book (the demo's books: BTC only); depth_glitch_every: a lost
-            # push (a gap) now and then, for the demo
-            server.depth = DEPTHS[venue](server, seed * 100 + i, self.book_model().price)
+            # each venue's true book of each coin it lists; depth_glitch_every: a lost push (a gap)
+            # now and then, for the demo
+            server.depth = VenueDepth(server, DEPTHS[venue], seed * 100 + i, self.models)
             server.depth.glitch_every = depth_glitch_every
         self.running = False
         self._task = None
@@ -603,14 +603,11 @@ class DemoExchange:
             last = now
             for venue, evs in by_venue.items():
                 await self.servers[venue].publish(evs)
+            prices = {g: m.price for g, m in self.models.items()}
             for server in self.servers.values():
                 server.now_ms = int(now * 1000)
-                if server.depth is not None and server.depth.clients:
-                    await server.depth.tick(self.book_model().price)
-
-    def book_model(self):
-        """The model the simulated books follow: BTC's (the depth protocols are simulated for BTC)."""
-        return self.models.get("BTC", self.model)
+                if server.depth is not None and server.depth.watched:
+                    await server.depth.tick(prices)
 
     async def pause(self) -> None:
         """Stop producing (the servers stay up): lets a client catch up before totals are compared."""
