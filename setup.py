@@ -8,7 +8,7 @@ Without a working C compiler the install goes on the same way, with a warning.
 import os
 import sys
 
-from setuptools import setup
+from setuptools import Extension, setup
 from setuptools.command.build_ext import build_ext
 
 # the modules every trade goes through: capture line -> parser -> event -> engine state
@@ -49,5 +49,9 @@ if os.environ.get("ORDERFLOW_TUI_PURE") != "1":
 
     ext_modules = mypycify(["--follow-imports=silent", "--ignore-missing-imports", *COMPILED],
                            group_name="orderflow_tui_native")
+    # depth levels read and applied in C, no Python object per level (venues/levels.py is its twin);
+    # no FMA contraction: a size in contracts converts to exactly the float Python computes
+    ext_modules.append(Extension("orderflow_tui._depth", ["orderflow_tui/_depth.c"],
+                                 extra_compile_args=["-O2", "-ffp-contract=off"]))
 
 setup(ext_modules=ext_modules, cmdclass={"build_ext": OptionalBuildExt})

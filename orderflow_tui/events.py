@@ -7,7 +7,7 @@ that works uncompiled.
 
 from __future__ import annotations
 
-from typing import Final
+from typing import Any, Final
 
 
 class Trade:
@@ -145,17 +145,16 @@ SAMPLE: Final = 4     # a collector's sampled top of book on the bus: replaces; 
 
 
 class Depth:
-    """One depth message of one market, its levels converted: ``bids``/``asks`` are lists of
-    (price, size in the base coin). The sequence fields are the venue's, as the sync machine of
+    """One depth message of one market, its levels converted: ``bids``/``asks`` are sequences of
+    (price, size in the base coin): a parser's Levels (venues/levels.py), or lists. The sequence fields are the venue's, as the sync machine of
     books/sync.py reads them: ``first``/``last``/``prev`` = Binance U/u/pu (REST: lastUpdateId in
     ``last``), Bybit -/u/-, OKX -/seqId/prevSeqId, Bitget -/seq/pseq; -1 where the venue has none.
-    ``checksum`` is Bitget's signed CRC32 (0: none); ``raw`` the levels as sent, strings kept, for
-    it: (bids, asks) lists of [price, size] strings, else None."""
+    ``checksum`` is Bitget's signed CRC32 (0: none), over the levels' texts as sent."""
 
-    __slots__ = ("market", "venue", "ts", "kind", "first", "last", "prev", "bids", "asks", "checksum", "raw")
+    __slots__ = ("market", "venue", "ts", "kind", "first", "last", "prev", "bids", "asks", "checksum")
 
-    def __init__(self, market: str, venue: str, ts: int, kind: int, bids: list, asks: list, first: int = -1,
-                 last: int = -1, prev: int = -1, checksum: int = 0, raw: object = None) -> None:
+    def __init__(self, market: str, venue: str, ts: int, kind: int, bids: Any, asks: Any, first: int = -1,
+                 last: int = -1, prev: int = -1, checksum: int = 0) -> None:
         self.market = market
         self.venue = venue
         self.ts = ts
@@ -166,7 +165,6 @@ class Depth:
         self.last = last
         self.prev = prev
         self.checksum = checksum
-        self.raw = raw
 
     def __repr__(self) -> str:
         return (f"Depth({self.market!r}, ts={self.ts}, kind={self.kind}, first={self.first}, last={self.last}, "

@@ -240,21 +240,25 @@ def bitget_checksum(bids: dict[Any, Any], asks: dict[Any, Any]) -> int:
 class BitgetSync(BookSync):
     """books: snapshot, then updates whose pseq is the previous seq, each carrying the CRC32 of the
     top 25 levels after it is applied (0: none given). A break or a mismatch resubscribes; the book
-    is rebuilt from the new snapshot, never kept across (the poisoned-book bug, ccxt #21997)."""
+    is rebuilt from the new snapshot, never kept across (the poisoned-book bug, ccxt #21997).
+
+    The checksum is over each level's text as sent ("price:size"), kept per price; the book's
+    sorted sides give the best 25 prices, so nothing is sorted per update."""
 
     def __init__(self, book: L2Book) -> None:
         super().__init__(book)
         self.last = -1
-        self.raw_bids: dict[float, tuple[str, str]] = {}  # price -> (price, size) as sent
-        self.raw_asks: dict[float, tuple[str, str]] = {}
+        self.bid_texts: dict[Any, str] = {}  # price -> "price:size" as sent
+        self.ask_texts: dict[Any, str] = {}
 
     def snapshot(self, d: Depth) -> None:
         super().snapshot(d)
         self.last = d.last
-        rb, ra = _raw(d)
-        self.raw_bids = {p: (ps, ss) for (p, s), (ps, ss) in zip(d.bids, rb) if s > 0.0}
-        self.raw_asks = {p: (ps, ss) for (p, s), (ps, ss) in zip(d.asks, ra) if s > 0.0}
-        if d.checksum and bitget_checksum(self.raw_bids, self.raw_asks) != d.checksum:
+        self.bid_texts = {}
+        self.ask_texts = {}
+        _update_texts(self.bid_texts, d.bids)
+        _update_texts(self.ask_texts, d.asks)
+        if d.checksum and self.checksum() != d.checksum:
             self.gap()
 
     def delta(self, d: Depth) -> None:
@@ -263,29 +267,41 @@ class BitgetSync(BookSync):
         if d.prev != self.last:
             self.gap()
             return
-        rb, ra = _raw(d)
-        for side, levels, raw in ((self.raw_bids, d.bids, rb), (self.raw_asks, d.asks, ra)):
-            for (p, s), pair in zip(levels, raw):
-                if s > 0.0:
-                    side[p] = pair
-                else:
-                    side.pop(p, None)
+        _update_texts(self.bid_texts, d.bids)
+        _update_texts(self.ask_texts, d.asks)
         if not self.apply(d):
             return
         self.last = d.last
-        if d.checksum and bitget_checksum(self.raw_bids, self.raw_asks) != d.checksum:
+        if d.checksum and self.checksum() != d.checksum:
             self.gap()
             return
         cap = self.book.max_levels
-        if len(self.raw_bids) > cap + (cap >> 2) or len(self.raw_asks) > cap + (cap >> 2):
-            self.raw_bids = {p: self.raw_bids[p] for p in nlargest(cap, self.raw_bids)}
-            self.raw_asks = {p: self.raw_asks[p] for p in nsmallest(cap, self.raw_asks)}
+        if len(self.bid_texts) > cap + (cap >> 2) or len(self.ask_texts) > cap + (cap >> 2):
+            bids, asks = self.book.top(cap)  # the book keeps the same levels (books/book.py trims)
+            self.bid_texts = {p: self.bid_texts[p] for p, _ in bids}
+            self.ask_texts = {p: self.ask_texts[p] for p, _ in asks}
+
+    def checksum(self) -> int:
+        """Signed CRC32 of the best 25 bids and asks interleaved, "price:size" as sent."""
+        bids, asks = self.book.top(CHECKSUM_LEVELS)
+        bt = self.bid_texts
+        at = self.ask_texts
+        parts: list[str] = []
+        for i in range(max(len(bids), len(asks))):
+            if i < len(bids):
+                parts.append(bt[bids[i][0]])
+            if i < len(asks):
+                parts.append(at[asks[i][0]])
+        crc = zlib.crc32(":".join(parts).encode())
+        return crc - (1 << 32) if crc >= 1 << 31 else crc
 
 
-def _raw(d: Depth) -> tuple[Any, Any]:
-    """Bitget's levels as sent: (bids, asks) lists of [price, size] strings."""
-    raw: Any = d.raw
-    return raw[0], raw[1]
+def _update_texts(texts: dict[Any, str], levels: Any) -> None:
+    for (p, s), text in zip(levels, levels.texts()):
+        if s > 0.0:
+            texts[p] = text
+        else:
+            texts.pop(p, None)
 
 
 SYNCS = {"binance": BinanceSync, "bybit": BybitSync, "okx": OkxSync, "bitget": BitgetSync}

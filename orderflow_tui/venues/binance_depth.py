@@ -8,14 +8,14 @@ from typing import Any
 import msgspec
 
 from orderflow_tui.events import DELTA, REST_BOOK, Depth, FrameError
-from orderflow_tui.venues.depth_common import DECODE_ERRORS, Levels, base_levels
+from orderflow_tui.venues.depth_common import DECODE_ERRORS, read_levels
 
 VENUE = "binance"
 
 _Update: Any = msgspec.defstruct("_Update", [("T", int), ("s", str), ("U", int), ("u", int), ("pu", int),
-                                             ("b", Levels), ("a", Levels)], tag_field="e", tag="depthUpdate")
+                                             ("b", msgspec.Raw), ("a", msgspec.Raw)], tag_field="e", tag="depthUpdate")
 _Combined: Any = msgspec.defstruct("_Combined", [("data", _Update)])
-_Rest: Any = msgspec.defstruct("_Rest", [("lastUpdateId", int), ("bids", Levels), ("asks", Levels),
+_Rest: Any = msgspec.defstruct("_Rest", [("lastUpdateId", int), ("bids", msgspec.Raw), ("asks", msgspec.Raw),
                                          ("T", int, 0), ("E", int, 0)])
 _combined: Any = msgspec.json.Decoder(_Combined, strict=False).decode
 _bare: Any = msgspec.json.Decoder(_Update, strict=False).decode
@@ -33,7 +33,7 @@ def parse(symbols, frame: str) -> list:
     except DECODE_ERRORS as exc:
         raise FrameError(f"depth: {exc}") from None
     market, contract = symbols.get(d.s)
-    return [Depth(market, VENUE, d.T, DELTA, base_levels(d.b, contract), base_levels(d.a, contract),
+    return [Depth(market, VENUE, d.T, DELTA, read_levels(d.b, contract), read_levels(d.a, contract),
                   d.U, d.u, d.pu)]
 
 
@@ -43,5 +43,5 @@ def parse_rest(symbols, symbol: str, body: str) -> list:
     except DECODE_ERRORS as exc:
         raise FrameError(f"depth snapshot: {exc}") from None
     market, contract = symbols.get(symbol)
-    return [Depth(market, VENUE, r.T or r.E, REST_BOOK, base_levels(r.bids, contract),
-                  base_levels(r.asks, contract), -1, r.lastUpdateId, -1)]
+    return [Depth(market, VENUE, r.T or r.E, REST_BOOK, read_levels(r.bids, contract),
+                  read_levels(r.asks, contract), -1, r.lastUpdateId, -1)]

@@ -33,6 +33,8 @@ class Parser:
     def parse(self, frame):
         if frame == "pong" or frame == b"pong":
             return CONTROL
+        if bitget_depth.is_depth(frame):  # the busiest frames: straight to the typed decoder
+            return bitget_depth.parse(self.symbols, frame)
         msg = loads(frame)
         if type(msg) is not dict:
             raise FrameError("not a JSON object")

@@ -8,11 +8,11 @@ from typing import Any
 import msgspec
 
 from orderflow_tui.events import DELTA, SNAPSHOT, Depth, FrameError
-from orderflow_tui.venues.depth_common import DECODE_ERRORS, Levels, base_levels
+from orderflow_tui.venues.depth_common import DECODE_ERRORS, read_levels
 
 VENUE = "bybit"
 
-_Data: Any = msgspec.defstruct("_Data", [("s", str), ("b", Levels), ("a", Levels), ("u", int), ("seq", int, -1)])
+_Data: Any = msgspec.defstruct("_Data", [("s", str), ("b", msgspec.Raw), ("a", msgspec.Raw), ("u", int), ("seq", int, -1)])
 _Msg: Any = msgspec.defstruct("_Msg", [("type", str), ("ts", int), ("data", _Data), ("cts", int, 0)])
 _decode = msgspec.json.Decoder(_Msg, strict=False).decode
 
@@ -35,5 +35,5 @@ def parse(symbols, frame: str) -> list:
     d = m.data
     market, contract = symbols.get(d.s)
     # cts: the matching engine's time, the one trades carry in T
-    return [Depth(market, VENUE, m.cts or m.ts, kind, base_levels(d.b, contract), base_levels(d.a, contract),
+    return [Depth(market, VENUE, m.cts or m.ts, kind, read_levels(d.b, contract), read_levels(d.a, contract),
                   -1, d.u, -1)]

@@ -9,13 +9,13 @@ import msgspec
 
 from orderflow_tui.events import DELTA, SNAPSHOT, Depth, FrameError
 from orderflow_tui.venues.common import iso_ms
-from orderflow_tui.venues.depth_common import DECODE_ERRORS, Levels, Price, Size
+from orderflow_tui.venues.depth_common import DECODE_ERRORS, read_changes, read_levels
 
 VENUE = "coinbase"
 
-_Snapshot: Any = msgspec.defstruct("_Snapshot", [("product_id", str), ("bids", Levels), ("asks", Levels),
+_Snapshot: Any = msgspec.defstruct("_Snapshot", [("product_id", str), ("bids", msgspec.Raw), ("asks", msgspec.Raw),
                                                  ("time", str, "")], tag_field="type", tag="snapshot")
-_Update: Any = msgspec.defstruct("_Update", [("product_id", str), ("changes", list[tuple[str, Price, Size]]),
+_Update: Any = msgspec.defstruct("_Update", [("product_id", str), ("changes", msgspec.Raw),
                                              ("time", str, "")], tag_field="type", tag="l2update")
 _decode = msgspec.json.Decoder(_Snapshot | _Update, strict=False).decode
 
@@ -33,14 +33,6 @@ def parse(symbols, frame: str) -> list:
     market, contract = symbols.get(m.product_id)
     ts = iso_ms(m.time) if m.time else 0
     if type(m) is _Snapshot:
-        return [Depth(market, VENUE, ts, SNAPSHOT, m.bids, m.asks)]
-    bids = []
-    asks = []
-    for side, p, s in m.changes:
-        if side == "buy":
-            bids.append((p, s))
-        elif side == "sell":
-            asks.append((p, s))
-        else:
-            raise FrameError(f"level2: unknown side {side[:10]!r}")
+        return [Depth(market, VENUE, ts, SNAPSHOT, read_levels(m.bids, contract), read_levels(m.asks, contract))]
+    bids, asks = read_changes(m.changes, contract)
     return [Depth(market, VENUE, ts, DELTA, bids, asks)]

@@ -1,38 +1,40 @@
-"""What the six depth parsers share: typed level lists decoded in C, size conversion to the base coin.
+"""What the six depth parsers share: level arrays read in C, sizes converted to the base coin.
 
-Levels are decoded by msgspec straight from the frame text into lists of (price, size) tuples of
-floats (decimal strings converted and range-checked in C): no per-level dicts or strings. Sizes in
-contracts become base-coin sizes as trades do (contract.md §1).
+msgspec decodes a depth frame's envelope and leaves each level array as raw JSON text
+(``msgspec.Raw``); ``read_levels`` reads that text in C (venues/levels.py) into packed doubles,
+range-checked, sizes in contracts converted to the base coin as trades are (contract.md §1): no
+Python object per level. Hyperliquid's few object levels still go through msgspec (``Price``/``Size``).
 """
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import msgspec
 
+from orderflow_tui.events import FrameError
 from orderflow_tui.venues.common import PRICE_MAX, PRICE_MIN, QTY_MAX
+from orderflow_tui.venues.levels import parse, parse_changes
 
 Price = Annotated[float, msgspec.Meta(ge=PRICE_MIN, lt=PRICE_MAX)]
 Size = Annotated[float, msgspec.Meta(ge=0.0, lt=QTY_MAX)]  # 0 removes the level
-Levels = list[tuple[Price, Size]]
-# OKX [px, sz, "0", orders]: the third field is deprecated (never read as an order count)
-Levels4 = list[tuple[Price, Size, str, str]]
 DECODE_ERRORS = (msgspec.ValidationError, msgspec.DecodeError)
 
 
-def base_levels(levels: list, contract) -> list:
-    """Sizes in the base coin; ``contract`` None: they already are."""
-    if contract is None:
-        return levels
-    size = contract.size
-    if contract.inverse:  # size in quote currency per contract
-        return [(p, s * size / p) for p, s in levels]
-    return [(p, s * size) for p, s in levels]
+def read_levels(raw: object, contract) -> Any:
+    """A level array's JSON text (a msgspec.Raw) as Levels, sizes in the base coin (``contract``
+    None: they already are). FrameError when a level is malformed or out of range."""
+    try:
+        if contract is None:
+            return parse(raw)
+        return parse(raw, contract.size, contract.inverse)
+    except ValueError as exc:
+        raise FrameError(str(exc)) from None
 
 
-def base_levels4(levels: list, contract) -> list:
-    size = 1.0 if contract is None else contract.size
-    if contract is not None and contract.inverse:
-        return [(lv[0], lv[1] * size / lv[0]) for lv in levels]
-    return [(lv[0], lv[1] * size) for lv in levels]
+def read_changes(raw: object, contract) -> Any:
+    """Coinbase's ``[side, price, size]`` changes as (bids, asks) Levels."""
+    try:
+        return parse_changes(raw, 1.0 if contract is None else contract.size)
+    except ValueError as exc:
+        raise FrameError(str(exc)) from None

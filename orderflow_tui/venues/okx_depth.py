@@ -9,11 +9,11 @@ from typing import Any
 import msgspec
 
 from orderflow_tui.events import DELTA, REST_BOOK, SNAPSHOT, Depth, FrameError
-from orderflow_tui.venues.depth_common import DECODE_ERRORS, Levels4, base_levels4
+from orderflow_tui.venues.depth_common import DECODE_ERRORS, read_levels
 
 VENUE = "okx"
 
-_Book: Any = msgspec.defstruct("_Book", [("asks", Levels4), ("bids", Levels4), ("ts", int),
+_Book: Any = msgspec.defstruct("_Book", [("asks", msgspec.Raw), ("bids", msgspec.Raw), ("ts", int),
                                          ("seqId", int, -1), ("prevSeqId", int, -1)])
 _Arg: Any = msgspec.defstruct("_Arg", [("channel", str), ("instId", str)])
 _Msg: Any = msgspec.defstruct("_Msg", [("arg", _Arg), ("data", list[_Book]), ("action", str, "snapshot")])
@@ -33,7 +33,7 @@ def parse(symbols, frame: str) -> list:
     market, contract = symbols.get(m.arg.instId)
     # books5 / bbo-tbt push whole books each time: snapshots
     kind = SNAPSHOT if m.action == "snapshot" or m.arg.channel in ("books5", "bbo-tbt") else DELTA
-    return [Depth(market, VENUE, b.ts, kind, base_levels4(b.bids, contract), base_levels4(b.asks, contract),
+    return [Depth(market, VENUE, b.ts, kind, read_levels(b.bids, contract), read_levels(b.asks, contract),
                   -1, b.seqId, b.prevSeqId) for b in m.data]
 
 
@@ -46,5 +46,5 @@ def parse_rest(symbols, symbol: str, body: str) -> list:
         raise FrameError("books snapshot: data is not one book")
     b = r.data[0]
     market, contract = symbols.get(symbol)
-    return [Depth(market, VENUE, b.ts, REST_BOOK, base_levels4(b.bids, contract), base_levels4(b.asks, contract),
+    return [Depth(market, VENUE, b.ts, REST_BOOK, read_levels(b.bids, contract), read_levels(b.asks, contract),
                   -1, b.seqId, -1)]
