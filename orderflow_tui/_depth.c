@@ -452,8 +452,12 @@ typedef struct {
     Py_ssize_t n, cap;
     double *key;
     double *size;
+    char *text;  /* with texts: TEXT_SLOT bytes per level, its length then "price:size" as sent */
     int bid;
+    int texts;
 } SideObject;
+
+#define TEXT_SLOT 48  /* Bitget's texts are ~16 bytes ("64984.00:0.0000"); longer is rejected */
 
 static PyTypeObject SideType;
 
@@ -471,6 +475,12 @@ static int side_reserve(SideObject *S, Py_ssize_t need) {
     if (z == NULL)
         goto nomem;
     S->size = z;
+    if (S->texts) {
+        char *t = PyMem_Realloc(S->text, (size_t)c * TEXT_SLOT);
+        if (t == NULL)
+            goto nomem;
+        S->text = t;
+    }
     S->cap = c;
     return 0;
 nomem:
@@ -491,27 +501,62 @@ static inline Py_ssize_t side_find(const SideObject *S, double k) {
     return lo;
 }
 
-static int side_set(SideObject *S, double price, double size) {
+/* the level's text into slot i: "price:size" from the source text (t NULL: none known) */
+static void put_text(SideObject *S, Py_ssize_t i, const char *t, const int32_t *o) {
+    char *slot = S->text + i * TEXT_SLOT;
+    if (t == NULL) {
+        slot[0] = 0;
+        return;
+    }
+    slot[0] = (char)(o[1] + 1 + o[3]);
+    memcpy(slot + 1, t + o[0], (size_t)o[1]);
+    slot[1 + o[1]] = ':';
+    memcpy(slot + 2 + o[1], t + o[2], (size_t)o[3]);
+}
+
+static int side_set(SideObject *S, double price, double size, const char *t, const int32_t *o) {
     double k = S->bid ? price : -price;
     Py_ssize_t i = side_find(S, k);
     int found = i < S->n && S->key[i] == k;
     if (size > 0.0) {
-        if (found) {
-            S->size[i] = size;
-            return 0;
+        if (!found) {
+            if (side_reserve(S, S->n + 1) < 0)
+                return -1;
+            memmove(S->key + i + 1, S->key + i, (size_t)(S->n - i) * sizeof(double));
+            memmove(S->size + i + 1, S->size + i, (size_t)(S->n - i) * sizeof(double));
+            if (S->texts)
+                memmove(S->text + (i + 1) * TEXT_SLOT, S->text + i * TEXT_SLOT, (size_t)(S->n - i) * TEXT_SLOT);
+            S->key[i] = k;
+            S->n++;
         }
-        if (side_reserve(S, S->n + 1) < 0)
-            return -1;
-        memmove(S->key + i + 1, S->key + i, (size_t)(S->n - i) * sizeof(double));
-        memmove(S->size + i + 1, S->size + i, (size_t)(S->n - i) * sizeof(double));
-        S->key[i] = k;
         S->size[i] = size;
-        S->n++;
+        if (S->texts)
+            put_text(S, i, t, o);
     } else if (found) {  /* size 0 removes the level; removing an absent one is legal */
         memmove(S->key + i, S->key + i + 1, (size_t)(S->n - i - 1) * sizeof(double));
         memmove(S->size + i, S->size + i + 1, (size_t)(S->n - i - 1) * sizeof(double));
+        if (S->texts)
+            memmove(S->text + i * TEXT_SLOT, S->text + (i + 1) * TEXT_SLOT, (size_t)(S->n - i - 1) * TEXT_SLOT);
         S->n--;
     }
+    return 0;
+}
+
+/* The source text of levels whose texts a side keeps (NULL when it keeps none or they have none);
+   every level's text must fit its slot, checked before anything is applied. */
+static int side_texts_open(SideObject *S, LevelsObject *L, Text *t, const char **out) {
+    *out = NULL;
+    if (!S->texts || L->src == Py_None)
+        return 0;
+    for (Py_ssize_t i = 0; i < L->n; i++) {
+        if (L->off[4 * i + 1] + 1 + L->off[4 * i + 3] >= TEXT_SLOT) {
+            PyErr_SetString(PyExc_ValueError, "levels: a level's text is too long");
+            return -1;
+        }
+    }
+    if (text_open(L->src, t) < 0)
+        return -1;
+    *out = t->p;
     return 0;
 }
 
@@ -560,21 +605,24 @@ error:
 }
 
 static PyObject *Side_new(PyTypeObject *type, PyObject *args, PyObject *kw) {
-    int bid;
-    if (!PyArg_ParseTuple(args, "p", &bid))
+    int bid, texts = 0;
+    if (!PyArg_ParseTuple(args, "p|p", &bid, &texts))
         return NULL;
     SideObject *S = (SideObject *)type->tp_alloc(type, 0);
     if (S == NULL)
         return NULL;
     S->n = S->cap = 0;
     S->key = S->size = NULL;
+    S->text = NULL;
     S->bid = bid;
+    S->texts = texts;
     return (PyObject *)S;
 }
 
 static void Side_dealloc(SideObject *S) {
     PyMem_Free(S->key);
     PyMem_Free(S->size);
+    PyMem_Free(S->text);
     Py_TYPE(S)->tp_free((PyObject *)S);
 }
 
@@ -585,13 +633,20 @@ static PyObject *Side_apply(SideObject *S, PyObject *levels) {
     LevelsObject *L = as_levels(levels);
     if (L == NULL)
         return NULL;
-    for (Py_ssize_t i = 0; i < L->n; i++) {
-        if (side_set(S, L->v[2 * i], L->v[2 * i + 1]) < 0) {
-            Py_DECREF(L);
-            return NULL;
-        }
+    Text t;
+    const char *src;
+    if (side_texts_open(S, L, &t, &src) < 0) {
+        Py_DECREF(L);
+        return NULL;
     }
+    int err = 0;
+    for (Py_ssize_t i = 0; i < L->n && !err; i++)
+        err = side_set(S, L->v[2 * i], L->v[2 * i + 1], src, L->off + 4 * i) < 0;
+    if (src != NULL)
+        text_close(&t);
     Py_DECREF(L);
+    if (err)
+        return NULL;
     Py_RETURN_NONE;
 }
 
@@ -624,6 +679,13 @@ static PyObject *Side_replace(SideObject *S, PyObject *levels) {
         e[i].at = i;
     }
     qsort(e, (size_t)L->n, sizeof(Entry), entry_cmp);
+    Text t;
+    const char *src;
+    if (side_texts_open(S, L, &t, &src) < 0) {
+        PyMem_Free(e);
+        Py_DECREF(L);
+        return NULL;
+    }
     Py_ssize_t n = 0;
     for (Py_ssize_t i = 0; i < L->n; i++) {
         if (i + 1 < L->n && e[i + 1].key == e[i].key)
@@ -631,10 +693,14 @@ static PyObject *Side_replace(SideObject *S, PyObject *levels) {
         if (e[i].size > 0.0) {
             S->key[n] = e[i].key;
             S->size[n] = e[i].size;
+            if (S->texts)
+                put_text(S, n, src, L->off + 4 * e[i].at);
             n++;
         }
     }
     S->n = n;
+    if (src != NULL)
+        text_close(&t);
     PyMem_Free(e);
     Py_DECREF(L);
     Py_RETURN_NONE;
@@ -697,6 +763,8 @@ static PyObject *Side_trim(SideObject *S, PyObject *arg) {
         Py_ssize_t drop = S->n - keep;
         memmove(S->key, S->key + drop, (size_t)keep * sizeof(double));
         memmove(S->size, S->size + drop, (size_t)keep * sizeof(double));
+        if (S->texts)
+            memmove(S->text, S->text + drop * TEXT_SLOT, (size_t)keep * TEXT_SLOT);
         S->n = keep;
     }
     Py_RETURN_NONE;
@@ -705,6 +773,57 @@ static PyObject *Side_trim(SideObject *S, PyObject *arg) {
 static PyObject *Side_clear(SideObject *S, PyObject *unused) {
     S->n = 0;
     Py_RETURN_NONE;
+}
+
+/* CRC-32 (the zlib polynomial, reflected), table built on first use */
+static uint32_t CRC_TABLE[256];
+
+static uint32_t crc32_update(uint32_t crc, const char *p, size_t n) {
+    if (CRC_TABLE[1] == 0) {
+        for (uint32_t i = 0; i < 256; i++) {
+            uint32_t c = i;
+            for (int k = 0; k < 8; k++)
+                c = c & 1 ? 0xEDB88320u ^ (c >> 1) : c >> 1;
+            CRC_TABLE[i] = c;
+        }
+    }
+    crc = ~crc;
+    for (size_t i = 0; i < n; i++)
+        crc = CRC_TABLE[(crc ^ (uint8_t)p[i]) & 0xFF] ^ (crc >> 8);
+    return ~crc;
+}
+
+/* checksum(bids, asks, n) -> Bitget's signed CRC32: the best n bids and asks interleaved, each
+   "price:size" as sent, joined by ":" (both sides must keep texts) */
+static PyObject *levels_checksum(PyObject *mod, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != 3 || !PyObject_TypeCheck(args[0], &SideType) || !PyObject_TypeCheck(args[1], &SideType)) {
+        PyErr_SetString(PyExc_TypeError, "checksum(bids: Side, asks: Side, n: int)");
+        return NULL;
+    }
+    SideObject *B = (SideObject *)args[0], *A = (SideObject *)args[1];
+    Py_ssize_t want = PyLong_AsSsize_t(args[2]);
+    if (want == -1 && PyErr_Occurred())
+        return NULL;
+    if (!B->texts || !A->texts) {
+        PyErr_SetString(PyExc_ValueError, "checksum: the sides keep no texts");
+        return NULL;
+    }
+    Py_ssize_t nb = want < B->n ? want : B->n, na = want < A->n ? want : A->n;
+    uint32_t crc = 0;
+    int first = 1;
+    for (Py_ssize_t j = 0; j < (nb > na ? nb : na); j++) {
+        for (int side = 0; side < 2; side++) {
+            SideObject *S = side ? A : B;
+            if (j >= (side ? na : nb))
+                continue;
+            const char *slot = S->text + (S->n - 1 - j) * TEXT_SLOT;
+            if (!first)
+                crc = crc32_update(crc, ":", 1);
+            crc = crc32_update(crc, slot + 1, (size_t)(unsigned char)slot[0]);
+            first = 0;
+        }
+    }
+    return PyLong_FromLong(crc >= 0x80000000u ? (long)crc - 0x100000000L : (long)crc);
 }
 
 static PySequenceMethods Side_as_sequence = {.sq_length = (lenfunc)Side_len};
@@ -727,7 +846,8 @@ static PyTypeObject SideType = {
     .tp_dealloc = (destructor)Side_dealloc,
     .tp_as_sequence = &Side_as_sequence,
     .tp_flags = Py_TPFLAGS_DEFAULT,
-    .tp_doc = "Side(is_bid): one side of a book, price -> size, sorted with the touch last.",
+    .tp_doc = "Side(is_bid, texts=False): one side of a book, price -> size, sorted with the touch last; "
+              "with texts, each level's text as sent (Bitget's checksum).",
     .tp_methods = Side_methods,
     .tp_new = Side_new,
 };
@@ -853,6 +973,7 @@ static PyMethodDef module_methods[] = {
     {"parse_changes", (PyCFunction)(void (*)(void))levels_parse_changes, METH_FASTCALL,
      "parse_changes(text, mult=1.0) -> (bids, asks)"},
     {"configure", levels_configure, METH_VARARGS, "configure(price_min, price_max, qty_max)"},
+    {"checksum", (PyCFunction)(void (*)(void))levels_checksum, METH_FASTCALL, "checksum(bids, asks, n) -> Bitget's CRC32"},
     {NULL},
 };
 

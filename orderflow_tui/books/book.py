@@ -16,7 +16,7 @@ import math
 import time
 from typing import Any
 
-from orderflow_tui.books.side import Side
+from orderflow_tui.books.side import Side, checksum
 
 NAN = math.nan
 # a side keeps at most this many levels (a Binance snapshot has 1000, OKX 400, Bybit 200; the
@@ -77,6 +77,11 @@ class L2Book:
         if len(side) > self.max_levels + (self.max_levels >> 2):  # trimmed now and then, not per frame
             side.trim(self.max_levels)
 
+    def keep_texts(self) -> None:
+        """From now on (the book is empty) each level's text as sent is kept: Bitget's checksum."""
+        self._bids = Side(True, True)
+        self._asks = Side(False, True)
+
     def mark_gap(self) -> None:
         """A sequence break, checksum mismatch or crossed book: not synced until a new snapshot."""
         self.synced = False
@@ -118,6 +123,10 @@ class L2Book:
     def depth(self) -> tuple[int, int]:
         """Number of levels (bids, asks)."""
         return len(self._bids), len(self._asks)
+
+    def checksum(self, n: int) -> int:
+        """Bitget's signed CRC32 of the best n bids and asks interleaved, as sent (keep_texts)."""
+        return int(checksum(self._bids, self._asks, n))
 
     def status(self, now_monotonic: float, stale_s: float) -> str:
         """"waiting" before the first snapshot, "resyncing" after a gap until the next snapshot and

@@ -222,7 +222,9 @@ CHECKSUM_LEVELS = 25
 
 
 def bitget_checksum(bids: dict[Any, Any], asks: dict[Any, Any]) -> int:
-    """Signed CRC32 of the first 25 bids and asks interleaved, as the venue sent the strings."""
+    """Signed CRC32 of the first 25 bids and asks interleaved, as the venue sent the strings, over
+    dicts price -> (price text, size text): the simulated venue signs its pushes with it, apart
+    from the client's own (L2Book.checksum, in C)."""
     top_b = nlargest(CHECKSUM_LEVELS, bids)
     top_a = nsmallest(CHECKSUM_LEVELS, asks)
     parts = []
@@ -240,25 +242,18 @@ def bitget_checksum(bids: dict[Any, Any], asks: dict[Any, Any]) -> int:
 class BitgetSync(BookSync):
     """books: snapshot, then updates whose pseq is the previous seq, each carrying the CRC32 of the
     top 25 levels after it is applied (0: none given). A break or a mismatch resubscribes; the book
-    is rebuilt from the new snapshot, never kept across (the poisoned-book bug, ccxt #21997).
-
-    The checksum is over each level's text as sent ("price:size"), kept per price; the book's
-    sorted sides give the best 25 prices, so nothing is sorted per update."""
+    is rebuilt from the new snapshot, never kept across (the poisoned-book bug, ccxt #21997). The
+    book keeps each level's text as sent: the checksum is over those ("0.5000" is not "0.5")."""
 
     def __init__(self, book: L2Book) -> None:
         super().__init__(book)
         self.last = -1
-        self.bid_texts: dict[Any, str] = {}  # price -> "price:size" as sent
-        self.ask_texts: dict[Any, str] = {}
+        book.keep_texts()
 
     def snapshot(self, d: Depth) -> None:
         super().snapshot(d)
         self.last = d.last
-        self.bid_texts = {}
-        self.ask_texts = {}
-        _update_texts(self.bid_texts, d.bids)
-        _update_texts(self.ask_texts, d.asks)
-        if d.checksum and self.checksum() != d.checksum:
+        if d.checksum and self.book.checksum(CHECKSUM_LEVELS) != d.checksum:
             self.gap()
 
     def delta(self, d: Depth) -> None:
@@ -267,41 +262,11 @@ class BitgetSync(BookSync):
         if d.prev != self.last:
             self.gap()
             return
-        _update_texts(self.bid_texts, d.bids)
-        _update_texts(self.ask_texts, d.asks)
         if not self.apply(d):
             return
         self.last = d.last
-        if d.checksum and self.checksum() != d.checksum:
+        if d.checksum and self.book.checksum(CHECKSUM_LEVELS) != d.checksum:
             self.gap()
-            return
-        cap = self.book.max_levels
-        if len(self.bid_texts) > cap + (cap >> 2) or len(self.ask_texts) > cap + (cap >> 2):
-            bids, asks = self.book.top(cap)  # the book keeps the same levels (books/book.py trims)
-            self.bid_texts = {p: self.bid_texts[p] for p, _ in bids}
-            self.ask_texts = {p: self.ask_texts[p] for p, _ in asks}
-
-    def checksum(self) -> int:
-        """Signed CRC32 of the best 25 bids and asks interleaved, "price:size" as sent."""
-        bids, asks = self.book.top(CHECKSUM_LEVELS)
-        bt = self.bid_texts
-        at = self.ask_texts
-        parts: list[str] = []
-        for i in range(max(len(bids), len(asks))):
-            if i < len(bids):
-                parts.append(bt[bids[i][0]])
-            if i < len(asks):
-                parts.append(at[asks[i][0]])
-        crc = zlib.crc32(":".join(parts).encode())
-        return crc - (1 << 32) if crc >= 1 << 31 else crc
-
-
-def _update_texts(texts: dict[Any, str], levels: Any) -> None:
-    for (p, s), text in zip(levels, levels.texts()):
-        if s > 0.0:
-            texts[p] = text
-        else:
-            texts.pop(p, None)
 
 
 SYNCS = {"binance": BinanceSync, "bybit": BybitSync, "okx": OkxSync, "bitget": BitgetSync}
