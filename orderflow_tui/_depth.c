@@ -488,17 +488,18 @@ nomem:
     return -1;
 }
 
-/* the index of the first key >= k */
+/* the index of the first key >= k (branchless: the probes of a book's updates do not predict) */
 static inline Py_ssize_t side_find(const SideObject *S, double k) {
-    Py_ssize_t lo = 0, hi = S->n;
-    while (lo < hi) {
-        Py_ssize_t mid = (lo + hi) >> 1;
-        if (S->key[mid] < k)
-            lo = mid + 1;
-        else
-            hi = mid;
+    const double *base = S->key;
+    Py_ssize_t n = S->n;
+    if (n == 0)
+        return 0;
+    while (n > 1) {
+        Py_ssize_t half = n >> 1;
+        base = base[half - 1] < k ? base + half : base;
+        n -= half;
     }
-    return lo;
+    return (base - S->key) + (*base < k);
 }
 
 /* the level's text into slot i: "price:size" from the source text (t NULL: none known) */
