@@ -2,7 +2,7 @@
 
 - `parse` reads a venue's level array, as JSON text (`[["61799.90","3.512"],...]`, the msgspec.Raw
   of a frame), into one `Levels`: the prices and sizes as packed doubles, no Python object per level.
-- `Side` is one side of a book: prices and sizes in two sorted arrays of doubles, the touch last.
+- `Side` is one side of a book: prices and sizes as sorted doubles in chunks, the touch last.
   `Side.apply(levels)` writes a frame's levels in one C loop.
 
 The pure-Python twins are venues/levels.py and books/side.py: same grammar, floats and errors.
@@ -442,56 +442,90 @@ error:
     return NULL;
 }
 
-/* ---- a book side: levels sorted by price, the best last ---- */
+/* ---- a book side: levels sorted by price, the best last, in chunks ---- */
 
-/* Prices kept as `key` = price for bids, -price for asks, ascending: the touch is the last element,
-   so the common change (near the touch) moves few elements, the best is O(1), the best n a slice,
-   and the far end (trimmed first) is the front. A price is found by binary search. */
+/* Prices kept as `key` = price for bids, -price for asks, ascending: the touch is the last level.
+   The levels sit in chunks of at most CHUNK, in order, with each chunk's last key in `last`: a
+   price is found by a binary search over `last` and one within its chunk, and a level comes or
+   goes with a move of at most CHUNK elements (a venue's diffs land hundreds of levels deep, where
+   one sorted array moved kilobytes per change). The best is the last chunk's last level, the best
+   n are read backwards, and trimming drops whole chunks at the far end. */
+
+#define TEXT_SLOT 48  /* Bitget's texts are ~16 bytes ("64984.00:0.0000"); longer is rejected */
+#define CHUNK 64
+
+typedef struct {
+    int n;
+    double key[CHUNK];
+    double size[CHUNK];
+    char text[];  /* with texts: CHUNK slots of TEXT_SLOT bytes: the length, then "price:size" as sent */
+} Chunk;
+
 typedef struct {
     PyObject_HEAD
-    Py_ssize_t n, cap;
-    double *key;
-    double *size;
-    char *text;  /* with texts: TEXT_SLOT bytes per level, its length then "price:size" as sent */
+    Py_ssize_t n;      /* levels */
+    Py_ssize_t nc;     /* chunks */
+    Py_ssize_t capc;
+    Chunk **c;
+    double *last;      /* the last key of each chunk */
     int bid;
     int texts;
 } SideObject;
 
-#define TEXT_SLOT 48  /* Bitget's texts are ~16 bytes ("64984.00:0.0000"); longer is rejected */
-
 static PyTypeObject SideType;
 
-static int side_reserve(SideObject *S, Py_ssize_t need) {
-    if (need <= S->cap)
-        return 0;
-    Py_ssize_t c = S->cap ? S->cap : 64;
-    while (c < need)
-        c *= 2;
-    double *k = PyMem_Realloc(S->key, (size_t)c * sizeof(double));
-    if (k == NULL)
-        goto nomem;
-    S->key = k;
-    double *z = PyMem_Realloc(S->size, (size_t)c * sizeof(double));
-    if (z == NULL)
-        goto nomem;
-    S->size = z;
-    if (S->texts) {
-        char *t = PyMem_Realloc(S->text, (size_t)c * TEXT_SLOT);
-        if (t == NULL)
-            goto nomem;
-        S->text = t;
+static Chunk *chunk_new(SideObject *S) {
+    Chunk *C = PyMem_Malloc(sizeof(Chunk) + (S->texts ? (size_t)CHUNK * TEXT_SLOT : 0));
+    if (C == NULL) {
+        PyErr_NoMemory();
+        return NULL;
     }
-    S->cap = c;
+    C->n = 0;
+    return C;
+}
+
+/* room for one more chunk at index i (the chunks from i on move up) */
+static int chunks_insert(SideObject *S, Py_ssize_t i, Chunk *C) {
+    if (S->nc == S->capc) {
+        Py_ssize_t cap = S->capc ? S->capc * 2 : 16;
+        Chunk **c = PyMem_Realloc(S->c, (size_t)cap * sizeof(Chunk *));
+        if (c == NULL)
+            goto nomem;
+        S->c = c;
+        double *l = PyMem_Realloc(S->last, (size_t)cap * sizeof(double));
+        if (l == NULL)
+            goto nomem;
+        S->last = l;
+        S->capc = cap;
+    }
+    memmove(S->c + i + 1, S->c + i, (size_t)(S->nc - i) * sizeof(Chunk *));
+    memmove(S->last + i + 1, S->last + i, (size_t)(S->nc - i) * sizeof(double));
+    S->c[i] = C;
+    S->last[i] = C->n ? C->key[C->n - 1] : 0.0;
+    S->nc++;
     return 0;
 nomem:
     PyErr_NoMemory();
     return -1;
 }
 
-/* the index of the first key >= k (branchless: the probes of a book's updates do not predict) */
-static inline Py_ssize_t side_find(const SideObject *S, double k) {
-    const double *base = S->key;
-    Py_ssize_t n = S->n;
+static void chunks_remove(SideObject *S, Py_ssize_t i) {
+    PyMem_Free(S->c[i]);
+    memmove(S->c + i, S->c + i + 1, (size_t)(S->nc - i - 1) * sizeof(Chunk *));
+    memmove(S->last + i, S->last + i + 1, (size_t)(S->nc - i - 1) * sizeof(double));
+    S->nc--;
+}
+
+static void side_free(SideObject *S) {
+    for (Py_ssize_t i = 0; i < S->nc; i++)
+        PyMem_Free(S->c[i]);
+    S->nc = 0;
+    S->n = 0;
+}
+
+/* the index of the first of n sorted doubles >= k (branchless: a book's probes do not predict) */
+static inline Py_ssize_t lower_bound(const double *a, Py_ssize_t n, double k) {
+    const double *base = a;
     if (n == 0)
         return 0;
     while (n > 1) {
@@ -499,12 +533,20 @@ static inline Py_ssize_t side_find(const SideObject *S, double k) {
         base = base[half - 1] < k ? base + half : base;
         n -= half;
     }
-    return (base - S->key) + (*base < k);
+    return (base - a) + (*base < k);
 }
 
-/* the level's text into slot i: "price:size" from the source text (t NULL: none known) */
-static void put_text(SideObject *S, Py_ssize_t i, const char *t, const int32_t *o) {
-    char *slot = S->text + i * TEXT_SLOT;
+/* the chunk that holds k or would (the last one for a key above all), -1 when there is none */
+static inline Py_ssize_t side_chunk(const SideObject *S, double k) {
+    if (S->nc == 0)
+        return -1;
+    Py_ssize_t i = lower_bound(S->last, S->nc, k);
+    return i < S->nc ? i : S->nc - 1;
+}
+
+/* the level's text into chunk C's slot j: "price:size" from the source text (t NULL: none known) */
+static void put_text(Chunk *C, int j, const char *t, const int32_t *o) {
+    char *slot = C->text + (size_t)j * TEXT_SLOT;
     if (t == NULL) {
         slot[0] = 0;
         return;
@@ -515,31 +557,78 @@ static void put_text(SideObject *S, Py_ssize_t i, const char *t, const int32_t *
     memcpy(slot + 2 + o[1], t + o[2], (size_t)o[3]);
 }
 
+static void chunk_move(SideObject *S, Chunk *C, int to, int from, int count) {
+    memmove(C->key + to, C->key + from, (size_t)count * sizeof(double));
+    memmove(C->size + to, C->size + from, (size_t)count * sizeof(double));
+    if (S->texts)
+        memmove(C->text + (size_t)to * TEXT_SLOT, C->text + (size_t)from * TEXT_SLOT, (size_t)count * TEXT_SLOT);
+}
+
 static int side_set(SideObject *S, double price, double size, const char *t, const int32_t *o) {
     double k = S->bid ? price : -price;
-    Py_ssize_t i = side_find(S, k);
-    int found = i < S->n && S->key[i] == k;
-    if (size > 0.0) {
-        if (!found) {
-            if (side_reserve(S, S->n + 1) < 0)
-                return -1;
-            memmove(S->key + i + 1, S->key + i, (size_t)(S->n - i) * sizeof(double));
-            memmove(S->size + i + 1, S->size + i, (size_t)(S->n - i) * sizeof(double));
-            if (S->texts)
-                memmove(S->text + (i + 1) * TEXT_SLOT, S->text + i * TEXT_SLOT, (size_t)(S->n - i) * TEXT_SLOT);
-            S->key[i] = k;
-            S->n++;
+    Py_ssize_t i = side_chunk(S, k);
+    if (i < 0) {
+        if (size <= 0.0)
+            return 0;
+        Chunk *C = chunk_new(S);
+        if (C == NULL || chunks_insert(S, 0, C) < 0) {
+            PyMem_Free(C);
+            return -1;
         }
-        S->size[i] = size;
-        if (S->texts)
-            put_text(S, i, t, o);
-    } else if (found) {  /* size 0 removes the level; removing an absent one is legal */
-        memmove(S->key + i, S->key + i + 1, (size_t)(S->n - i - 1) * sizeof(double));
-        memmove(S->size + i, S->size + i + 1, (size_t)(S->n - i - 1) * sizeof(double));
-        if (S->texts)
-            memmove(S->text + i * TEXT_SLOT, S->text + (i + 1) * TEXT_SLOT, (size_t)(S->n - i - 1) * TEXT_SLOT);
-        S->n--;
+        i = 0;
     }
+    Chunk *C = S->c[i];
+    int j = (int)lower_bound(C->key, C->n, k);
+    if (j < C->n && C->key[j] == k) {
+        if (size > 0.0) {
+            C->size[j] = size;
+            if (S->texts)
+                put_text(C, j, t, o);
+            return 0;
+        }
+        /* size 0 removes the level */
+        chunk_move(S, C, j, j + 1, C->n - j - 1);
+        C->n--;
+        S->n--;
+        if (C->n == 0)
+            chunks_remove(S, i);
+        else
+            S->last[i] = C->key[C->n - 1];
+        return 0;
+    }
+    if (size <= 0.0)
+        return 0;  /* removing an absent level is legal */
+    if (C->n == CHUNK) {  /* split: the upper half into a new chunk after this one */
+        Chunk *D = chunk_new(S);
+        if (D == NULL)
+            return -1;
+        int half = CHUNK / 2;
+        D->n = CHUNK - half;
+        memcpy(D->key, C->key + half, (size_t)D->n * sizeof(double));
+        memcpy(D->size, C->size + half, (size_t)D->n * sizeof(double));
+        if (S->texts)
+            memcpy(D->text, C->text + (size_t)half * TEXT_SLOT, (size_t)D->n * TEXT_SLOT);
+        C->n = half;
+        if (chunks_insert(S, i + 1, D) < 0) {
+            C->n = CHUNK;
+            PyMem_Free(D);
+            return -1;
+        }
+        S->last[i] = C->key[C->n - 1];
+        if (j > half) {
+            C = D;
+            j -= half;
+            i++;
+        }
+    }
+    chunk_move(S, C, j + 1, j, C->n - j);
+    C->key[j] = k;
+    C->size[j] = size;
+    if (S->texts)
+        put_text(C, j, t, o);
+    C->n++;
+    S->n++;
+    S->last[i] = C->key[C->n - 1];
     return 0;
 }
 
@@ -612,18 +701,18 @@ static PyObject *Side_new(PyTypeObject *type, PyObject *args, PyObject *kw) {
     SideObject *S = (SideObject *)type->tp_alloc(type, 0);
     if (S == NULL)
         return NULL;
-    S->n = S->cap = 0;
-    S->key = S->size = NULL;
-    S->text = NULL;
+    S->n = S->nc = S->capc = 0;
+    S->c = NULL;
+    S->last = NULL;
     S->bid = bid;
     S->texts = texts;
     return (PyObject *)S;
 }
 
 static void Side_dealloc(SideObject *S) {
-    PyMem_Free(S->key);
-    PyMem_Free(S->size);
-    PyMem_Free(S->text);
+    side_free(S);
+    PyMem_Free(S->c);
+    PyMem_Free(S->last);
     Py_TYPE(S)->tp_free((PyObject *)S);
 }
 
@@ -663,16 +752,16 @@ static int entry_cmp(const void *a, const void *b) {
     return x->at < y->at ? -1 : (x->at > y->at);
 }
 
-/* replace(levels): the side becomes these levels (a price given twice: the later one). */
+/* replace(levels): the side becomes these levels (a price given twice: the later one). Chunks are
+   filled to three quarters, leaving room for the levels to come. */
 static PyObject *Side_replace(SideObject *S, PyObject *levels) {
     LevelsObject *L = as_levels(levels);
     if (L == NULL)
         return NULL;
     Entry *e = PyMem_Malloc((size_t)(L->n ? L->n : 1) * sizeof(Entry));
-    if (e == NULL || side_reserve(S, L->n) < 0) {
-        PyMem_Free(e);
+    if (e == NULL) {
         Py_DECREF(L);
-        return e == NULL ? PyErr_NoMemory() : NULL;
+        return PyErr_NoMemory();
     }
     for (Py_ssize_t i = 0; i < L->n; i++) {
         e[i].key = S->bid ? L->v[2 * i] : -L->v[2 * i];
@@ -687,23 +776,36 @@ static PyObject *Side_replace(SideObject *S, PyObject *levels) {
         Py_DECREF(L);
         return NULL;
     }
-    Py_ssize_t n = 0;
-    for (Py_ssize_t i = 0; i < L->n; i++) {
+    side_free(S);
+    Chunk *C = NULL;
+    int err = 0;
+    for (Py_ssize_t i = 0; i < L->n && !err; i++) {
         if (i + 1 < L->n && e[i + 1].key == e[i].key)
             continue;  /* a later entry for the same price wins */
-        if (e[i].size > 0.0) {
-            S->key[n] = e[i].key;
-            S->size[n] = e[i].size;
-            if (S->texts)
-                put_text(S, n, src, L->off + 4 * e[i].at);
-            n++;
+        if (!(e[i].size > 0.0))
+            continue;
+        if (C == NULL || C->n == CHUNK * 3 / 4) {
+            C = chunk_new(S);
+            if (C == NULL || chunks_insert(S, S->nc, C) < 0) {
+                PyMem_Free(C);
+                err = 1;
+                break;
+            }
         }
+        C->key[C->n] = e[i].key;
+        C->size[C->n] = e[i].size;
+        if (S->texts)
+            put_text(C, C->n, src, L->off + 4 * e[i].at);
+        C->n++;
+        S->n++;
+        S->last[S->nc - 1] = e[i].key;
     }
-    S->n = n;
     if (src != NULL)
         text_close(&t);
     PyMem_Free(e);
     Py_DECREF(L);
+    if (err)
+        return NULL;
     Py_RETURN_NONE;
 }
 
@@ -711,7 +813,7 @@ static PyObject *Side_replace(SideObject *S, PyObject *levels) {
 static PyObject *Side_best(SideObject *S, PyObject *unused) {
     if (S->n == 0)
         return PyFloat_FromDouble(Py_NAN);
-    double k = S->key[S->n - 1];
+    double k = S->last[S->nc - 1];
     return PyFloat_FromDouble(S->bid ? k : -k);
 }
 
@@ -727,20 +829,27 @@ static PyObject *Side_top(SideObject *S, PyObject *arg) {
     PyObject *out = PyList_New(want);
     if (out == NULL)
         return NULL;
-    for (Py_ssize_t j = 0; j < want; j++) {
-        Py_ssize_t i = S->n - 1 - j;
-        PyObject *p = PyFloat_FromDouble(S->bid ? S->key[i] : -S->key[i]);
-        PyObject *z = PyFloat_FromDouble(S->size[i]);
-        PyObject *t = (p && z) ? PyTuple_New(2) : NULL;
-        if (t == NULL) {
+    Py_ssize_t ci = S->nc - 1;
+    int j = ci >= 0 ? S->c[ci]->n - 1 : -1;
+    for (Py_ssize_t got = 0; got < want; got++) {
+        while (j < 0) {
+            ci--;
+            j = S->c[ci]->n - 1;
+        }
+        Chunk *C = S->c[ci];
+        PyObject *p = PyFloat_FromDouble(S->bid ? C->key[j] : -C->key[j]);
+        PyObject *z = PyFloat_FromDouble(C->size[j]);
+        PyObject *tup = (p && z) ? PyTuple_New(2) : NULL;
+        if (tup == NULL) {
             Py_XDECREF(p);
             Py_XDECREF(z);
             Py_DECREF(out);
             return NULL;
         }
-        PyTuple_SET_ITEM(t, 0, p);
-        PyTuple_SET_ITEM(t, 1, z);
-        PyList_SET_ITEM(out, j, t);
+        PyTuple_SET_ITEM(tup, 0, p);
+        PyTuple_SET_ITEM(tup, 1, z);
+        PyList_SET_ITEM(out, got, tup);
+        j--;
     }
     return out;
 }
@@ -751,8 +860,12 @@ static PyObject *Side_size_at(SideObject *S, PyObject *arg) {
     if (p == -1.0 && PyErr_Occurred())
         return NULL;
     double k = S->bid ? p : -p;
-    Py_ssize_t i = side_find(S, k);
-    return PyFloat_FromDouble(i < S->n && S->key[i] == k ? S->size[i] : 0.0);
+    Py_ssize_t i = side_chunk(S, k);
+    if (i < 0)
+        return PyFloat_FromDouble(0.0);
+    Chunk *C = S->c[i];
+    Py_ssize_t j = lower_bound(C->key, C->n, k);
+    return PyFloat_FromDouble(j < C->n && C->key[j] == k ? C->size[j] : 0.0);
 }
 
 /* trim(keep): drop the levels farthest from the touch beyond `keep` */
@@ -760,19 +873,27 @@ static PyObject *Side_trim(SideObject *S, PyObject *arg) {
     Py_ssize_t keep = PyLong_AsSsize_t(arg);
     if (keep == -1 && PyErr_Occurred())
         return NULL;
-    if (keep >= 0 && S->n > keep) {
-        Py_ssize_t drop = S->n - keep;
-        memmove(S->key, S->key + drop, (size_t)keep * sizeof(double));
-        memmove(S->size, S->size + drop, (size_t)keep * sizeof(double));
-        if (S->texts)
-            memmove(S->text, S->text + drop * TEXT_SLOT, (size_t)keep * TEXT_SLOT);
-        S->n = keep;
+    if (keep < 0)
+        keep = 0;
+    Py_ssize_t drop = S->n - keep;
+    while (drop > 0 && S->nc > 0) {
+        Chunk *C = S->c[0];
+        if (C->n <= drop) {
+            drop -= C->n;
+            S->n -= C->n;
+            chunks_remove(S, 0);
+        } else {
+            chunk_move(S, C, 0, (int)drop, C->n - (int)drop);
+            C->n -= (int)drop;
+            S->n -= drop;
+            drop = 0;
+        }
     }
     Py_RETURN_NONE;
 }
 
 static PyObject *Side_clear(SideObject *S, PyObject *unused) {
-    S->n = 0;
+    side_free(S);
     Py_RETURN_NONE;
 }
 
@@ -794,6 +915,22 @@ static uint32_t crc32_update(uint32_t crc, const char *p, size_t n) {
     return ~crc;
 }
 
+/* the texts of a side's best levels, the best first */
+typedef struct {
+    SideObject *S;
+    Py_ssize_t ci;
+    int j;
+} Cursor;
+
+static const char *cursor_next(Cursor *cur) {
+    while (cur->j < 0) {
+        if (--cur->ci < 0)
+            return NULL;
+        cur->j = cur->S->c[cur->ci]->n - 1;
+    }
+    return cur->S->c[cur->ci]->text + (size_t)(cur->j--) * TEXT_SLOT;
+}
+
 /* checksum(bids, asks, n) -> Bitget's signed CRC32: the best n bids and asks interleaved, each
    "price:size" as sent, joined by ":" (both sides must keep texts) */
 static PyObject *levels_checksum(PyObject *mod, PyObject *const *args, Py_ssize_t nargs) {
@@ -810,14 +947,14 @@ static PyObject *levels_checksum(PyObject *mod, PyObject *const *args, Py_ssize_
         return NULL;
     }
     Py_ssize_t nb = want < B->n ? want : B->n, na = want < A->n ? want : A->n;
+    Cursor cb = {B, B->nc, -1}, ca = {A, A->nc, -1};
     uint32_t crc = 0;
     int first = 1;
     for (Py_ssize_t j = 0; j < (nb > na ? nb : na); j++) {
         for (int side = 0; side < 2; side++) {
-            SideObject *S = side ? A : B;
             if (j >= (side ? na : nb))
                 continue;
-            const char *slot = S->text + (S->n - 1 - j) * TEXT_SLOT;
+            const char *slot = cursor_next(side ? &ca : &cb);
             if (!first)
                 crc = crc32_update(crc, ":", 1);
             crc = crc32_update(crc, slot + 1, (size_t)(unsigned char)slot[0]);

@@ -107,6 +107,35 @@ def test_the_c_side_keeps_the_twins_book(steps, is_bid):
 
 
 @native
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_a_deep_side_splits_and_trims_its_chunks_as_the_twin_keeps_its_list(seed):
+    """Thousands of levels (the C side keeps them in chunks of 64): frames deep in the book and at
+    the touch, a replace of 700 levels, trims, a side emptied and refilled."""
+    rnd = random.Random(seed)
+    for is_bid in (True, False):
+        c, py = Side(is_bid, True), PySide(is_bid, True)
+        for step in range(400):
+            n = rnd.choice([1, 5, 40, 200])
+            lo = rnd.choice([0, 0, 3000])
+            text = json.dumps([[f"{rnd.randint(lo + 1, lo + 3000) / 10:.2f}", rnd.choice(["0", "0", "1.5", "2.00"])]
+                               for _ in range(n)])
+            if step % 97 == 50:
+                text = json.dumps([[f"{t / 10:.1f}", "3"] for t in rnd.sample(range(1, 6000), 700)])
+                c.replace(L.parse(text)), py.replace(L.py_parse(text))
+            else:
+                c.apply(L.parse(text)), py.apply(L.py_parse(text))
+            if step % 53 == 0:
+                keep = rnd.choice([0, 10, 100, 1000])
+                c.trim(keep), py.trim(keep)
+            assert len(c) == len(py) and c.best() == py.best() or (c.best() != c.best() and len(py) == 0)
+            if step % 20 == 0:
+                assert c.top(5000) == py.top(5000), step
+                assert checksum(c, c, 25) == py_checksum(py, py, 25)
+        probe = [t / 10 for t in range(0, 6000, 7)]
+        assert [c.size_at(p) for p in probe] == [py.size_at(p) for p in probe]
+
+
+@native
 def test_sides_take_plain_pairs_too_and_later_prices_win():
     s = Side(True)
     s.replace([(10.0, 1.0), (11.0, 2.0), (10.0, 0.0), (9, 3)])  # the later 10.0 (size 0) wins
