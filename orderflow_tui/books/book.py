@@ -1,6 +1,6 @@
 """One market's local L2 book (issue 21; the surface is docs/BOOK_INTERFACE in the notes).
 
-Each side is a ``Side`` (books/side.py, in C): prices and sizes in sorted arrays of doubles, the
+Each side is a ``Side`` (books/side.py, in C): prices and sizes as sorted doubles in chunks, the
 touch last, so a depth frame's levels are applied in one C loop with no Python object per level,
 the best price is O(1) and ``top(n)`` a slice (the UI asks a few times a second, never per
 message). Memory is bounded: a side that grows past ``max_levels`` (Binance diffs add levels far

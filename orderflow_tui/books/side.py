@@ -1,9 +1,9 @@
 """One side of a local book: price -> size, kept sorted with the touch last.
 
-In C (orderflow_tui/_depth.c) two arrays of doubles, no Python object per level: a depth frame's
-Levels are applied in one loop (binary search, and a short move near the touch where most changes
-are), the best price is the last element, the best n a slice, and trimming drops the far end. This
-file is its pure-Python twin (``ORDERFLOW_TUI_PURE=1`` or no compiler), with the same results.
+In C (orderflow_tui/_depth.c) sorted doubles in chunks of 64, no Python object per level: a depth
+frame's Levels are applied in one loop (a binary search over the chunks, one within, a move of at
+most 64 elements), the best price is the last element, the best n are read backwards, and trimming
+drops the far end. This file is its pure-Python twin (``ORDERFLOW_TUI_PURE=1`` or no compiler), with the same results.
 
 ``Side(is_bid)``: ``apply(levels)`` absolute sizes, size 0 removes (an absent level too);
 ``replace(levels)`` the side becomes these (a price given twice: the later); ``best()`` (NaN when
