@@ -6,6 +6,9 @@ Captures (one market each):
                            snapshot as a "k": "book" line, once through (6,548 frames applied)
   depth: <venue> sim       N pushes of the demo's simulated book in each venue's protocol, each push
                            coalescing a few book moves (as a 100 ms push does)
+  demo recording           the depth `demo` sends on its six venues (BTC and ETH), recorded by the live
+                           client for --demo seconds as `record` does; its depth frames and REST
+                           book lines kept (trades and the rest dropped, as in the other rows)
 
 For each: orjson.loads of every frame (the floor), and the full headless replay (capture reader,
 parser, sync machine, book, report). Every depth frame must be applied with no gap.
@@ -104,6 +107,54 @@ def simulated_depth(path: Path, venue: str, n: int, moves: int = 5) -> list[str]
     return frames
 
 
+def demo_recording(path: Path, seconds: float) -> list[str]:
+    """The six simulated venues of `demo` (BTC and ETH), recorded by the live client as `record` does."""
+    import asyncio
+
+    from orderflow_tui import config
+    from orderflow_tui.capture import CaptureWriter
+    from orderflow_tui.engine.engine import Engine
+    from orderflow_tui.feeds.session import LiveSource
+    from orderflow_tui.sim.exchange_sim import DemoExchange
+
+    async def run() -> None:
+        venues = ("binance", "bybit", "okx", "coinbase", "hyperliquid", "bitget")
+        exchange = await DemoExchange(seed=3, venues=venues, groups=("BTC", "ETH")).start()
+        settings = config.Settings()
+        settings.feeds.venues = ",".join(venues)
+        settings.feeds.group = "BTC,ETH"
+        exchange.endpoints(settings)
+        source = LiveSource(settings)
+        await source.prepare()
+        source.recorder = writer = CaptureWriter(path, source.instruments, 0)
+        task = asyncio.create_task(source.run(Engine(settings.engine, collect_facts=False)))
+        await asyncio.sleep(seconds)
+        source.stop()
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        await exchange.stop()
+        writer.close()
+
+    asyncio.run(run())
+    from orderflow_tui.events import Depth
+    from orderflow_tui.venues import make_parsers, parse_frame
+
+    parsers = make_parsers()
+    header, *lines = path.read_bytes().splitlines()
+    kept, depth = [], []
+    for line in lines:
+        rec = orjson.loads(line)
+        if rec.get("k") == "book":
+            kept.append(line)
+        elif "k" not in rec:
+            events = parse_frame(parsers[rec["x"]], rec["f"])
+            if type(events) is list and events and type(events[0]) is Depth:
+                kept.append(line)
+                depth.append(rec["f"])
+    path.write_bytes(b"\n".join([header, *kept]) + b"\n")
+    return depth
+
+
 def replay(path: Path) -> dict:
     from orderflow_tui.capture import CaptureReader
     from orderflow_tui.engine.engine import Engine
@@ -134,6 +185,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--frames", type=int, default=50_000, help="frames per capture")
     ap.add_argument("--only", default="", help="comma-separated words: only the captures whose name has one")
+    ap.add_argument("--demo", type=float, default=60.0, help="seconds of demo to record (0: none)")
     args = ap.parse_args()
     n = args.frames
     loads = orjson.loads
@@ -145,6 +197,8 @@ def main() -> None:
         cases += [(f"depth: {v} sim", f"{v}:{s}", lambda p, v=v: simulated_depth(p, v, n))
                   for v, s in (("binance", "BTCUSDT"), ("bybit", "BTCUSDT"), ("okx", "BTC-USDT-SWAP"),
                                ("bitget", "BTCUSDT"), ("coinbase", "BTC-USD"), ("hyperliquid", "BTC"))]
+        if args.demo:
+            cases += [("demo recording", "demo", lambda p: demo_recording(p, args.demo))]
         words = [w for w in args.only.split(",") if w]
         cases = [c for c in cases if c[1] == "trade" or not words or any(w in c[0] for w in words)]
         for i, (name, market, build) in enumerate(cases):
@@ -155,6 +209,9 @@ def main() -> None:
             t_full = best_of(lambda: out.update(replay(path)))
             if market == "trade":
                 assert out["markets"]["binance:BTCUSDT"]["trades"] == len(frames)
+            elif market == "demo":  # no trades kept, so no market in the report: the engine's books
+                books = [b for b in out["_books"].values() if b.updates]
+                assert len(books) >= 6 and sum(b.updates for b in books) >= len(frames) * 0.5, [(b.market, b.updates, b.gaps) for b in books]
             else:
                 book = out["_books"][market]
                 # the real one: the few diffs older than its REST snapshot are dropped, as the procedure says

@@ -1,4 +1,4 @@
-"""One market's local L2 book (issue 21; the surface is docs/BOOK_INTERFACE in the notes).
+"""One market's local L2 book (issue 21).
 
 Each side is a ``Side`` (books/side.py, in C): prices and sizes as sorted doubles in chunks, the
 touch last, so a depth frame's levels are applied in one C loop with no Python object per level,
