@@ -25,6 +25,11 @@ COMPILED = [
     "orderflow_tui/books/sync.py",
     "orderflow_tui/venues/depth_common.py",
     "orderflow_tui/venues/binance_depth.py",
+    "orderflow_tui/venues/bybit_depth.py",
+    "orderflow_tui/venues/okx_depth.py",
+    "orderflow_tui/venues/bitget_depth.py",
+    "orderflow_tui/venues/coinbase_depth.py",
+    "orderflow_tui/venues/hyperliquid_depth.py",
 ]
 
 
