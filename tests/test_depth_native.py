@@ -203,8 +203,9 @@ def test_a_level_text_too_long_for_its_slot_is_refused_before_anything_changes()
 
 @native
 def test_a_depth_replay_reports_the_same_books_compiled_and_plain(tmp_path):
-    """Real Binance depth (with its REST snapshot) and Coinbase level2 through the C reader and sides,
-    and through the same sources run as plain Python: the very same report."""
+    """Real Binance depth (with its REST snapshot) and Coinbase level2 through the C reader and sides
+    (and mypyc), and through the same sources run as plain Python with the C module's twins
+    (ORDERFLOW_TUI_PURE=1 when it runs): the very same report."""
     import orderflow_tui
 
     lines = []  # trades too: a market is in the report when it has a trade (contract §2)
@@ -228,9 +229,13 @@ def test_a_depth_replay_reports_the_same_books_compiled_and_plain(tmp_path):
     plain = tmp_path / "plain"
     shutil.copytree(package, plain / "orderflow_tui", ignore=shutil.ignore_patterns("*.so", "__pycache__"))
     cmd = [sys.executable, "-m", "orderflow_tui", "replay", str(path), "--headless", "--report", "json", "--no-store"]
+    env = {**os.environ, "PYTHONPATH": str(plain), "ORDERFLOW_TUI_PURE": "1"}
+    probe = subprocess.run([sys.executable, "-c", "import orderflow_tui.books.book as b, orderflow_tui.books.side as s, "
+                            "orderflow_tui.venues.levels as v; print(b.__file__, s.Side is s.PySide, v.NATIVE)"],
+                           capture_output=True, text=True, env=env, cwd=tmp_path, check=True)
+    assert probe.stdout.split() == [str(plain / "orderflow_tui/books/book.py"), "True", "False"]
     compiled = subprocess.run(cmd, capture_output=True, text=True, timeout=120, check=True)
-    pure = subprocess.run(cmd, capture_output=True, text=True, timeout=120, check=True, cwd=tmp_path,
-                          env={**os.environ, "PYTHONPATH": str(plain)})
+    pure = subprocess.run(cmd, capture_output=True, text=True, timeout=120, check=True, cwd=tmp_path, env=env)
     a, b = json.loads(compiled.stdout), json.loads(pure.stdout)
     books = {k: v["book"] for k, v in a["markets"].items() if "book" in v}
     assert len(books) >= 5 and books["binance:BTCUSDT"]["updates"] > 1000 and books["binance:BTCUSDT"]["synced"]

@@ -3,7 +3,7 @@
 In C (orderflow_tui/_depth.c) sorted doubles in chunks of 64, no Python object per level: a depth
 frame's Levels are applied in one loop (a binary search over the chunks, one within, a move of at
 most 64 elements), the best price is the last element, the best n are read backwards, and trimming
-drops the far end. This file is its pure-Python twin (``ORDERFLOW_TUI_PURE=1`` or no compiler), with the same results.
+drops the far end. This file is its pure-Python twin (not built, or ``ORDERFLOW_TUI_PURE=1`` when it runs), with the same results.
 
 ``Side(is_bid)``: ``apply(levels)`` absolute sizes, size 0 removes (an absent level too);
 ``replace(levels)`` the side becomes these (a price given twice: the later); ``best()`` (NaN when
@@ -16,6 +16,7 @@ sent it, and ``checksum(bids, asks, n)`` is Bitget's signed CRC32 over the best 
 from __future__ import annotations
 
 import math
+import os
 import zlib
 from bisect import bisect_left, insort
 
@@ -112,7 +113,9 @@ def py_checksum(bids: PySide, asks: PySide, n: int) -> int:
     return crc - (1 << 32) if crc >= 1 << 31 else crc
 
 
-try:  # the C side (orderflow_tui/_depth.c); the twins above when it is not built
+try:  # the C side (orderflow_tui/_depth.c); the twins above when it is not built or not wanted
+    if os.environ.get("ORDERFLOW_TUI_PURE") == "1":
+        raise ImportError("ORDERFLOW_TUI_PURE=1")
     from orderflow_tui._depth import Side, checksum
 except ImportError:
     Side, checksum = PySide, py_checksum  # type: ignore[misc,assignment]

@@ -4,7 +4,8 @@ Depth is the busiest data a venue sends, so the work per level is done in C (ord
 ``parse`` reads a level array (``[["61799.90","3.512"], ...]``, the msgspec.Raw of a frame) into a
 ``Levels``, the prices and sizes as packed doubles with no Python object per level; a book side
 (books/side.py) applies them in one C loop. This file is also the pure-Python twin, used when the C
-module is not built (``ORDERFLOW_TUI_PURE=1``, no compiler): the same grammar, floats and errors.
+module is not built (``ORDERFLOW_TUI_PURE=1`` at install, no compiler) or ``ORDERFLOW_TUI_PURE=1``
+is set when it runs: the same grammar, floats and errors.
 
 - ``parse(text, mult=1.0, inverse=False)``: each level an array whose first two elements are the
   price and size (a JSON number or a venue decimal string); further elements (OKX's) are skipped.
@@ -16,6 +17,8 @@ module is not built (``ORDERFLOW_TUI_PURE=1``, no compiler): the same grammar, f
 """
 
 from __future__ import annotations
+
+import os
 
 import orjson
 
@@ -88,7 +91,9 @@ def py_parse_changes(text, mult: float = 1.0) -> tuple[PyLevels, PyLevels]:
     return bids, asks
 
 
-try:  # the C reader (orderflow_tui/_depth.c); the twins above when it is not built
+try:  # the C reader (orderflow_tui/_depth.c); the twins above when it is not built or not wanted
+    if os.environ.get("ORDERFLOW_TUI_PURE") == "1":
+        raise ImportError("ORDERFLOW_TUI_PURE=1")
     from orderflow_tui._depth import Levels, configure, parse, parse_changes
 
     configure(PRICE_MIN, PRICE_MAX, QTY_MAX)
