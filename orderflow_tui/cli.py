@@ -21,6 +21,8 @@ app = typer.Typer(add_completion=False, no_args_is_help=False, invoke_without_co
 ConfigOpt = typer.Option(None, "--config", help="TOML config file (default: ./orderflow-tui.toml, then the user config dir).")
 SOURCES_HELP = "Which data: live (default), demo, replay (every capture), replay:NAME (one capture file), or all."
 _top_config: Optional[Path] = None  # `orderflow-tui --config X COMMAND`: X applies to every command
+_top_no_books = False  # `orderflow-tui --no-books [COMMAND]`: as --config, for every command with feeds
+NoBooksOpt = typer.Option(False, "--no-books", help="No order books this run: no depth connections (feeds.books = false).")
 
 
 def fail(message: str, code: int = 2) -> None:
@@ -31,8 +33,9 @@ def fail(message: str, code: int = 2) -> None:
 
 
 def load_settings(path: Optional[Path], group: Optional[str] = None, venues: Optional[str] = None,
-                  live: bool = False) -> cfg.Settings:
-    """The config file and environment, then --group / --venues; checked for the live path when live."""
+                  live: bool = False, no_books: bool = False) -> cfg.Settings:
+    """The config file and environment, then --group / --venues / --no-books; checked for the live
+    path when live."""
     try:
         settings = cfg.load(path or _top_config)
     except cfg.ConfigError as exc:
@@ -44,6 +47,8 @@ def load_settings(path: Optional[Path], group: Optional[str] = None, venues: Opt
         settings.feeds.group = group
     if venues:
         settings.feeds.venues = venues
+    if no_books or _top_no_books:
+        settings.feeds.books = False
     if live:
         from orderflow_tui.feeds.session import check_feed_settings
 
@@ -62,9 +67,9 @@ SinceBusOpt = typer.Option(None, "--since", help="With --bus: rebuild from this 
 
 @app.callback()
 def main_callback(ctx: typer.Context, config: Optional[Path] = ConfigOpt, bus: Optional[str] = BusOpt,
-                  since: Optional[str] = SinceBusOpt) -> None:
-    global _top_config
-    _top_config = config
+                  since: Optional[str] = SinceBusOpt, no_books: bool = NoBooksOpt) -> None:
+    global _top_config, _top_no_books
+    _top_config, _top_no_books = config, no_books
     if ctx.invoked_subcommand is None and bus:  # the dashboard attached to the bus
         _attach(config, bus, since, headless=False, duration=None, report=None, db=None, no_store=True,
                 no_mouse=False, log_file=None, durable=None)
@@ -210,13 +215,14 @@ def run(
     since: Optional[str] = SinceBusOpt,
     durable: Optional[str] = typer.Option(None, "--durable", help="With --bus --headless --db (the store "
                                           "writer): its durable consumer's name (default store; one writer each)."),
+    no_books: bool = NoBooksOpt,
     config: Optional[Path] = ConfigOpt,
 ) -> None:
     """The live dashboard (the default command); --headless for servers; --bus to attach to collectors."""
     if bus:
         _attach(config, bus, since, headless, duration, report, db, no_store, no_mouse, log_file, durable)
     _live(config, headless, duration, report, _watched(group, watch), venues, db, no_store, no_mouse, log_file,
-          demo=False, compare=watch)
+          demo=False, compare=watch, no_books=no_books)
 
 
 @app.command()
@@ -233,6 +239,7 @@ def demo(
     log_file: Optional[str] = typer.Option(None, "--log-file", help="Also log to this file (headless)."),
     venues: Optional[str] = typer.Option(None, "--venues", help="Simulated venues, e.g. "
                                          "binance,bybit,okx,coinbase,hyperliquid,bitget (default binance,bybit,okx)."),
+    no_books: bool = NoBooksOpt,
     config: Optional[Path] = ConfigOpt,
 ) -> None:
     """The dashboard on a SIMULATED market: local servers speaking Binance, Bybit and OKX's protocols,
@@ -248,12 +255,12 @@ def demo(
         if unknown:
             fail(f"--group {','.join(unknown)}: the simulated market lists only {', '.join(DEMO_PRICES)}")
     _live(config, headless, duration, report, group or "BTC", venues or "binance,bybit,okx", db, no_store, False,
-          log_file, demo=True, demo_rate=rate, demo_seed=seed, compare=watch)
+          log_file, demo=True, demo_rate=rate, demo_seed=seed, compare=watch, no_books=no_books)
 
 
 def _live(config, headless, duration, report, group, venues, db, no_store, no_mouse, log_file, demo,
-          demo_rate=40.0, demo_seed=7, compare=False):
-    settings = load_settings(config, group, venues, live=True)
+          demo_rate=40.0, demo_seed=7, compare=False, no_books=False):
+    settings = load_settings(config, group, venues, live=True, no_books=no_books)
     if report not in (None, "json"):
         fail(f"--report {report!r}: only json is available")
     if duration is not None and not 0 < duration < float("inf"):
@@ -334,11 +341,12 @@ def collect(
                                          "(default 500000; beyond it the oldest are dropped and counted)."),
     demo: bool = typer.Option(False, "--demo", help="Feed from the simulated venues (no internet)."),
     log_file: Optional[str] = typer.Option(None, "--log-file", help="Also log to this file."),
+    no_books: bool = NoBooksOpt,
     config: Optional[Path] = ConfigOpt,
 ) -> None:
     """Run the feeds headless and publish every normalized event to a NATS JetStream stream, for
     dashboards and a store writer that attach with --bus (docs/scale-out.md)."""
-    settings = load_settings(config, group, venues, live=True)
+    settings = load_settings(config, group, venues, live=True, no_books=no_books)
     bus_settings = _bus_settings(settings, bus, retention, buffer)
     if duration is not None and not 0 < duration < float("inf"):
         fail(f"--duration {duration!r}: a positive number of seconds")
@@ -359,10 +367,12 @@ def record(
     duration: Optional[float] = typer.Option(None, "--duration", help="Stop after this many seconds."),
     group: Optional[str] = typer.Option(None, "--group", help="Groups, e.g. BTC,ETH."),
     venues: Optional[str] = typer.Option(None, "--venues", help="Venues, e.g. binance,bybit,okx."),
+    demo: bool = typer.Option(False, "--demo", help="Record the simulated venues (no internet; e.g. to try replay)."),
+    no_books: bool = NoBooksOpt,
     config: Optional[Path] = ConfigOpt,
 ) -> None:
     """Record the live feeds into a capture file (contract.md §1), with the instruments header."""
-    settings = load_settings(config, group, venues, live=True)
+    settings = load_settings(config, group, venues, live=True, no_books=no_books)
     from orderflow_tui.feeds.record import record_capture
 
     if duration is not None and not 0 < duration < float("inf"):
@@ -370,7 +380,7 @@ def record(
     if out.is_dir():
         fail(f"cannot write {out}: is a directory; name a capture file")
     try:
-        frames, silent = record_capture(settings, out, duration)
+        frames, silent = record_capture(settings, out, duration, demo=demo)
     except OSError as exc:
         fail(f"cannot write {out}: {exc.strerror or exc}")
     typer.echo(f"recorded {frames} frames to {out}", err=True)
@@ -387,11 +397,12 @@ def doctor(
                                               help="Seconds to wait for a first liquidation (they can be rare)."),
     group: Optional[str] = typer.Option(None, "--group", help="Group to check, e.g. BTC."),
     venues: Optional[str] = typer.Option(None, "--venues", help="Venues to check."),
+    no_books: bool = NoBooksOpt,
     config: Optional[Path] = ConfigOpt,
 ) -> None:
     """Check each venue and stream: name resolution, connection, subscription, first trade and
     first liquidation; a verdict and a hint per line."""
-    settings = load_settings(config, group, venues, live=True)
+    settings = load_settings(config, group, venues, live=True, no_books=no_books)
     from orderflow_tui.feeds.doctor import run_doctor
 
     raise typer.Exit(run_doctor(settings, timeout, liquidation_timeout))

@@ -59,7 +59,7 @@ def test_touch_imbalance_counts_only_the_size_near_the_mid():
     bid, ask, net = touch_imbalance([f.book], {M: f.book.top(100)}, 10.0)  # 10 bps of 100 = 0.10
     assert (bid, ask) == (3.0, 1.0) and net == 50.0  # 99.8 is 20 bps away
     f.sample()
-    assert "bid-heavy near the touch (+50% within 10 bps)" in f.watch.reasons("BTC", f.ts // 1000)[0]
+    assert "Book: bid-heavy +50% within 10 bps" in f.watch.reasons("BTC", f.ts // 1000)[0]
 
 
 def test_walls_are_levels_much_larger_than_their_neighbours():

@@ -184,7 +184,10 @@ async def test_keys_switch_views_and_row_sizes_with_books_flowing(capture):
                                              ((200, 60), "f", "dark"), ((80, 24), "h", "dark"),
                                              ((120, 40), "h", "dark"), ((200, 60), "h", "dark"),
                                              ((120, 40), "f", "light"), ((120, 40), "h", "light"),
-                                             ((120, 40), "f", "colorblind"), ((120, 40), "h", "colorblind")])
+                                             ((120, 40), "f", "colorblind"), ((120, 40), "h", "colorblind"),
+                                             # the signal card with its "Book:" line (a line taller)
+                                             ((80, 24), "s", "dark"), ((120, 40), "s", "dark"),
+                                             ((200, 60), "s", "dark")])
 def test_book_snapshots(snap_compare, capture, size, view, theme):
     app = make_app(capture, theme)
 
@@ -197,3 +200,16 @@ def test_book_snapshots(snap_compare, capture, size, view, theme):
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=size, run_before=run_before)
+
+
+def test_the_signal_card_keeps_the_book_line_and_the_idle_line_gives_way_first():
+    from orderflow_tui.engine.signal import NO_CASCADE
+    from orderflow_tui.ui.widgets.signal_card import fill, shown
+
+    book = "Book: bid-heavy +40% within 10 bps; bid wall 12.30 @ 65,000.0 binance (6×)"
+    reasons = ("Strong buy pressure", "Pressure: strong buy", NO_CASCADE, "Leading venue: binance", "Open interest: up",
+               book)
+    assert shown(reasons, 4) == ["Strong buy pressure", "Pressure: strong buy", "Leading venue: binance", book]
+    assert shown(reasons, 2) == ["Strong buy pressure", book]
+    lines = fill(shown(reasons, 6), 6, 40)  # the idle line's room lets the book's line show whole
+    assert len(lines) == 6 and lines[4].startswith("• Book:") and lines[5].startswith("  ") and "…" not in lines[5]

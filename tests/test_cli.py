@@ -271,3 +271,24 @@ def test_a_crash_of_the_dashboard_is_logged_one_line_and_exit_1(tmp_path, capsys
             return super().run(headless=True, size=(80, 24), mouse=mouse)
 
     assert run_app(FineHeadless(), mouse=False, log_file=str(log)) == 0
+
+
+def test_no_books_turns_the_depth_connections_off_for_the_run(tmp_path):
+    """--no-books, on each command with feeds or before any command, is feeds.books = false."""
+    from typer.testing import CliRunner
+
+    from orderflow_tui import cli as cli_module
+
+    for command in ("run", "demo", "record", "collect", "doctor"):
+        assert "--no-books" in CliRunner().invoke(cli_module.app, [command, "--help"]).output, command
+    assert cli_module.load_settings(None).feeds.books
+    assert not cli_module.load_settings(None, no_books=True).feeds.books
+    on, off = tmp_path / "on.jsonl", tmp_path / "off.jsonl"
+    cli("record", on, "--demo", "--duration", "1.5")
+    cli("--no-books", "record", off, "--demo", "--venues", "binance,bybit", "--duration", "1.5")
+
+    def count(path, *words):
+        return sum(any(w in line for w in words) for line in open(path))
+
+    assert count(on, "@depth", "orderbook.") > 0 and count(on, "aggTrade") > 0
+    assert count(off, "@depth", "orderbook.") == 0 and count(off, "aggTrade") > 0

@@ -300,7 +300,7 @@ class BookWatch:
         if rd.imbalance is not None:
             bid, ask, net = rd.imbalance
             lean = "bid-heavy" if net >= s.book_imbalance_pct else "ask-heavy" if net <= -s.book_imbalance_pct else "balanced"
-            parts.append(f"{lean} near the touch ({net:+.0f}% within {s.book_imbalance_bps:g} bps)")
+            parts.append(f"{lean} {net:+.0f}% within {s.book_imbalance_bps:g} bps")  # the lean first: a card cuts
         for is_bid in (True, False):
             walls = rd.current_walls(is_bid)
             if walls:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 CVD_POINTS = {"strong": 40, "moderate": 25, "weak": 15, "": 0}
 PRESSURE_POINTS = {"extreme": 30, "strong": 20, "moderate": 10, "weak": 0}
 DISCLAIMER = "A summary of order flow, not trading advice."
+NO_CASCADE = "Liquidations: no active cascade"  # the part that adds nothing: a short card drops it first
 
 
 @dataclass(frozen=True)
@@ -47,7 +48,7 @@ def composite(cvd_dir, cvd_strength, net, cvd_quote, pressure_dom, pressure_stre
         triggers.append("Long liquidations")
         reasons.append("Longs dominate liquidations during an active cascade")
     else:
-        reasons.append("Liquidations: no active cascade")
+        reasons.append(NO_CASCADE)
     if leading_venue and leading_net > flow_net:
         score += 10
         triggers.append(f"{leading_venue.capitalize()} buying")

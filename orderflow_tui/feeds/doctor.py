@@ -83,7 +83,7 @@ async def _doctor(settings, timeout, liquidation_timeout, demo):
                 rows.append((c.stream.name, f"first {kind}", True, f"after {t - start:.1f}s", ""))
             elif kind == "book":
                 rows.append((c.stream.name, "first book", False, f"none in {limit:.0f}s",
-                             "no depth message: the depth route or symbol? feeds.books = false turns books off"))
+                             "no depth message: the depth route or symbol? --no-books (feeds.books = false) turns books off"))
             elif kind == "liquidation":
                 rows.append((c.stream.name, "first liquidation", None, f"none in {limit:.0f}s",
                              "liquidations can be rare in a calm market; the route may also be wrong"))

@@ -20,7 +20,7 @@ from orderflow_tui.engine.footprint import TIMEFRAMES_MS
 from orderflow_tui.engine.snapshot import snapshot
 from orderflow_tui.instruments import nice_step
 from orderflow_tui.ui import themes as theme_files
-from orderflow_tui.ui.books import BookKeys
+from orderflow_tui.ui.books import BookKeys, group_books
 from orderflow_tui.ui.screens.help import HelpScreen
 from orderflow_tui.ui.screens.palette import SafeCommandPalette
 from orderflow_tui.ui.views.accumulated_view import AccumulatedView
@@ -171,6 +171,7 @@ class OrderflowApp(BookKeys, App):
     def _layout_for(self, size) -> None:
         self.screen.set_class(size.width < 120, "narrow")
         self.screen.set_class(size.height < 30, "short")
+        self.screen.set_class(size.height >= 50, "tall")
 
     def _repaint_all(self, _theme=None) -> None:
         for panel in self.query(LinePanel):
@@ -216,7 +217,8 @@ class OrderflowApp(BookKeys, App):
             self.query_one(VenueStatus).show(self._statuses(), self._store_note(), self.mode.startswith("SIMULATED"))
             if self.view == "snapshot":
                 self.query_one(SnapshotView).show(snap, self._data_seconds(), self.settings.ui.warmup_s,
-                                                  self.engine.alerts, waiting, self._no_bars(), self._cvd_chart())
+                                                  self.engine.alerts, waiting, self._no_bars(), self._cvd_chart(),
+                                                  books=bool(group_books(self.engine, self.group)))
             elif self.view == "footprint":
                 marked = self.engine.levels.marked.get(self.group, []) if self.engine.levels is not None else []
                 self.query_one(FootprintView).show(snap, self.bar_offset, waiting, self._no_bars(), self.row_offset,

@@ -36,7 +36,8 @@ class SnapshotView(Vertical):
         return self.query_one(FootprintTable).rows
 
     def show(self, snap, data_s: float, warmup_s: float, alerts, waiting: str, no_bars: str,
-             cvd_chart: tuple = ("15m", None)) -> None:
+             cvd_chart: tuple = ("15m", None), books: bool = False) -> None:
+        self.set_class(books, "books")  # the signal card grows a line for the book's reasoning
         low = self.query_one("#row-low").display
         if snap is None:
             for panel in self.query(".panel"):
