@@ -111,6 +111,13 @@ async def test_ladder_draws_the_books_and_says_when_one_is_not_live(capture):
         row = next(line for line in text_of(dom).splitlines() if f"{lo:,.0f}" in line)
         from orderflow_tui.ui.format import short
         assert short(want) in row
+        # a wall of the last sample marks its row only while the level still rests there (a fast run)
+        from orderflow_tui.engine.snapshot import snapshot
+        gone = lo - 20 * snap_step  # a row on screen with no bid
+        dom.show(snapshot(app.engine, "BTC", bars=5), books.books, time.monotonic(), 15.0, walls=[(bb, True), (gone, True)])
+        lines = text_of(dom).splitlines()
+        assert next(x for x in lines if f"{lo:,.0f}" in x)[0] == "W"
+        assert next(x for x in lines if f"{gone:,.0f}" in x)[0] == " "
         books.books[1].mark_gap()
         app.refresh_views()
         await pilot.pause()

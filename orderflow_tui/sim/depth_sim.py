@@ -37,9 +37,13 @@ def _compact(obj) -> str:
 class SimBook:
     """Levels as integer ticks -> size in lots (exact arithmetic; prices and sizes formatted per venue).
     ``decimals`` / ``qd``: the coin's price and size decimals (its tick and lot); ``scale``: lots per
-    lot of BTC's book, so a smaller coin's book rests about the same notional as BTC's."""
+    lot of BTC's book, so a smaller coin's book rests about the same notional as BTC's.
 
-    def __init__(self, seed: int, price: float, levels: int = 60, decimals: int = 1, qd: int = 3,
+    Levels lie within ``span`` ticks of the price (0.3 % of it: about $200 on BTC, twenty rows of
+    the footprint's $10), denser near the touch, at most ``levels`` a side (the farthest go), so the
+    ladder and the heatmap show a book across the screen, not a band of $6."""
+
+    def __init__(self, seed: int, price: float, levels: int = 120, decimals: int = 1, qd: int = 3,
                  scale: float = 1.0):
         self.rnd = random.Random(seed)
         self.levels = levels
@@ -47,30 +51,40 @@ class SimBook:
         self.tick = 10.0 ** -decimals
         self.lot = 10.0 ** -qd
         self.scale = scale
+        self.span = max(4 * levels, round(0.003 * price / self.tick))  # room for the levels: no endless draw
         self.bids: dict[int, int] = {}
         self.asks: dict[int, int] = {}
         mid = round(price / self.tick)
-        for i in range(1, levels + 1):
-            self.bids[mid - i] = self._size()
-            self.asks[mid + i] = self._size()
+        for side, sign in ((self.bids, -1), (self.asks, 1)):
+            for i in range(1, 11):  # a full top of book
+                side[mid + sign * i] = self._size()
+            for _ in range(20 * levels):
+                if len(side) >= levels:
+                    break
+                side[mid + sign * self._distance()] = self._size()
+
+    def _distance(self) -> int:
+        """Ticks from the price: most levels near the touch, a few far out."""
+        return 1 + int((self.span - 1) * self.rnd.random() ** 2.5)
 
     def _size(self) -> int:
         r = self.rnd.random()
-        n = int(1 + 2000 * r ** 3) if r < 0.97 else self.rnd.randint(5000, 40000)  # now and then a wall
+        n = int(1 + 2000 * r ** 3) if r < 0.985 else self.rnd.randint(5000, 40000)  # now and then a wall
         return n if self.scale == 1.0 else max(1, round(n * self.scale))
 
     def step(self, price: float) -> tuple[dict[int, int], dict[int, int]]:
         """Move the book to ``price``; the changed levels per side (0 = removed)."""
         rnd = self.rnd
         mid = round(price / self.tick)
+        far = self.span * 3 // 2
         cb: dict[int, int] = {}
         ca: dict[int, int] = {}
         for side, ch, sign in ((self.bids, cb, -1), (self.asks, ca, 1)):
-            for t in [t for t in side if (t - mid) * sign <= 0 or abs(t - mid) > self.levels * 8]:
+            for t in [t for t in side if (t - mid) * sign <= 0 or abs(t - mid) > far]:
                 del side[t]  # crossed by the price, or far behind it
                 ch[t] = 0
             for _ in range(rnd.randint(1, 4)):
-                t = mid + sign * rnd.randint(1, self.levels)
+                t = mid + sign * self._distance()
                 size = 0 if (t in side and rnd.random() < 0.25) else self._size()
                 if size:
                     side[t] = size
@@ -79,13 +93,19 @@ class SimBook:
                 else:
                     continue
                 ch[t] = size
-            while len(side) < self.levels // 2:  # refill after a run of the price
-                t = mid + sign * rnd.randint(1, self.levels)
+            for _ in range(10 * self.levels):  # refill after a run of the price
+                if len(side) >= self.levels // 2:
+                    break
+                t = mid + sign * self._distance()
                 if t not in side:
                     side[t] = ch[t] = self._size()
             if not any((t - mid) * sign <= 2 for t in side):  # keep the touch close to the price
                 t = mid + sign
                 side[t] = ch[t] = self._size()
+            while len(side) > self.levels:  # bounded: the farthest level goes
+                t = max(side) if sign > 0 else min(side)
+                del side[t]
+                ch[t] = 0
         return cb, ca
 
     def top(self, n: int) -> tuple[list[tuple[float, float]], list[tuple[float, float]]]:

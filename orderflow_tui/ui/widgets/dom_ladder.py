@@ -113,7 +113,10 @@ class DomLadder(LinePanel):
         bars = sorted(snap.bars, key=lambda b: b.open_ts)
         bar = bars[max(0, len(bars) - 1 - offset)] if bars else None
         traded = bar.rows if bar is not None else {}
-        wall_rows = {(_row(wp, scale, st), is_bid) for wp, is_bid in walls}
+        # a wall of the last 1 s sample whose level has gone since (a fast run) is no wall on screen
+        binned = list(per.values()) if per_venue else [rows]
+        wall_rows = {(r, is_bid) for r, is_bid in ((_row(wp, scale, st), is_bid) for wp, is_bid in walls)
+                     if any(d.get(r, (0.0, 0.0))[0 if is_bid else 1] > 0 for d in binned)}
         dec = step_decimals(snap.step)
         pw = max(len(row_price(k / scale, dec)) for k in keys)
         show_traded = w >= 1 + pw + 2 + 2 * (CELL + 1) + TRADED_W + 6
@@ -160,7 +163,7 @@ class DomLadder(LinePanel):
         if self._wrapped[:2] != (reading, w):
             lines = wrap(reading, w) if reading else []
             if len(lines) > 2:
-                lines = [lines[0], fit(lines[1] + " " + " ".join(lines[2:]), w)]
+                lines = [lines[0], fit(" ".join([lines[1]] + [x.strip() for x in lines[2:]]), w)]
             self._wrapped = (reading, w, lines)
         return self._wrapped[2]
 
