@@ -388,3 +388,14 @@ async def test_ten_groups_ride_one_connection_per_venue_stream():
         await asyncio.gather(task, return_exceptions=True)
         if source.exchange is not None:
             await source.exchange.stop()
+
+
+def test_the_long_cvd_chart_of_a_panel_not_laid_out_yet_draws_no_price_line():
+    """A view switched to draws its panels once at width 0 (before its layout): the 4 h chart's price
+    line was an IndexError there that ended the dashboard (seen in tmux: r, then h, then s)."""
+    from types import SimpleNamespace
+
+    from orderflow_tui.ui.widgets.cvd_panel import CvdPanel
+
+    panel = CvdPanel("CVD")
+    panel.show(SimpleNamespace(cvd_minutes=[(0, 1.0, 100.0), (1, 2.0, 101.0), (2, 1.5, 100.5)]), "4h")

@@ -94,5 +94,6 @@ class CvdPanel(LinePanel):
         rows = max(1, self.rows - 1 - (1 if prices else 0))
         lines = head + [((row, color),) for row in sparkline(resample(cvd, w), w, rows)]
         if prices:  # the same columns as the CVD above: a divergence shows as opposite slopes
-            lines.append(((sparkline(resample(prices, w), w, 1)[0], "muted"),))
+            # none at width 0 (a view drawn before its layout): it was an IndexError that ended the app
+            lines += [((row, "muted"),) for row in sparkline(resample(prices, w), w, 1)]
         self.set_lines(lines)
