@@ -69,7 +69,7 @@ class SimBook:
 
     def _size(self) -> int:
         r = self.rnd.random()
-        n = int(1 + 2000 * r ** 3) if r < 0.985 else self.rnd.randint(5000, 40000)  # now and then a wall
+        n = int(1 + 2000 * r ** 3) if r < 0.995 else self.rnd.randint(5000, 40000)  # now and then a wall
         return n if self.scale == 1.0 else max(1, round(n * self.scale))
 
     def step(self, price: float) -> tuple[dict[int, int], dict[int, int]]:
