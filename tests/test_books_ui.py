@@ -1,6 +1,6 @@
 """The DOM ladder and the heatmap on real L2Books: what they draw equals the books, a book that is not
 live is said to be so and left out, keys switch views and row sizes with books flowing, and
-snapshots (every size in the dark theme, one size in light and colour-blind: docs/decisions.md)."""
+snapshots of the ladder and the heatmap at 80x24, 120x40 and 200x60 in each theme."""
 
 import asyncio
 import random
@@ -194,7 +194,12 @@ async def test_keys_switch_views_and_row_sizes_with_books_flowing(capture):
                                              ((120, 40), "f", "colorblind"), ((120, 40), "h", "colorblind"),
                                              # the signal card with its "Book:" line (a line taller)
                                              ((80, 24), "s", "dark"), ((120, 40), "s", "dark"),
-                                             ((200, 60), "s", "dark")])
+                                             ((200, 60), "s", "dark"),
+                                             # every size in every theme (appended: the ids above keep their SVGs)
+                                             ((80, 24), "f", "light"), ((200, 60), "f", "light"),
+                                             ((80, 24), "h", "light"), ((200, 60), "h", "light"),
+                                             ((80, 24), "f", "colorblind"), ((200, 60), "f", "colorblind"),
+                                             ((80, 24), "h", "colorblind"), ((200, 60), "h", "colorblind")])
 def test_book_snapshots(snap_compare, capture, size, view, theme):
     app = make_app(capture, theme)
 
