@@ -118,6 +118,22 @@ async def test_ladder_draws_the_books_and_says_when_one_is_not_live(capture):
         lines = text_of(dom).splitlines()
         assert next(x for x in lines if f"{lo:,.0f}" in x)[0] == "W"
         assert next(x for x in lines if f"{gone:,.0f}" in x)[0] == " "
+        # the replay has ended: its books are as of its last second, never stale however long one looks
+        for b in books.books:
+            b.received -= 100.0
+        app.sample_books()  # the clock has not moved since: no new column, and the books stay drawn
+        count = app.book_watch.rings["BTC"].count
+        app.sample_books()
+        app.last_key = None
+        app.refresh_views()
+        await pilot.pause()
+        assert app.book_watch.rings["BTC"].count == count and dom.border_title.startswith("DOM · 3/3 books")
+        app.engine.tick(app.engine.now + 1000)  # a clock that moves: a book 100 s old is stale
+        app.refresh_views()
+        await pilot.pause()
+        assert "order book not live" in text_of(dom)
+        for b in books.books:
+            b.received += 100.0
         books.books[1].mark_gap()
         app.refresh_views()
         await pilot.pause()
@@ -151,7 +167,7 @@ async def test_keys_switch_views_and_row_sizes_with_books_flowing(capture):
             assert app.view == "heatmap" and app.query_one("#views").current == "heatmap"
             heat = app.query_one("#heatmap-panel")
             await pilot.pause(0.1)
-            assert "rows 10 " in heat.border_title and "live" in heat.border_title
+            assert "rows 10 " in heat.border_title and "newest" in heat.border_title  # a replay: no live book
             await pilot.press("plus", "plus")
             await pilot.pause(0.1)
             assert app.heat_factor == 2 and f"rows {10 * ROW_FACTORS[2]:g} " in heat.border_title

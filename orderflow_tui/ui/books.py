@@ -7,6 +7,7 @@ refresh timer (what is drawn)."""
 
 from __future__ import annotations
 
+import math
 import time
 
 from orderflow_tui.engine.book_readings import BookWatch
@@ -24,6 +25,7 @@ class BookKeys:
     heat_factor = 0  # index into ROW_FACTORS
     heat_offset = 0  # columns back from the newest
     book_watch: BookWatch | None = None
+    books_sampled_at = -1  # the engine's clock at the last sample
 
     def books_start(self) -> None:
         ui = self.settings.ui
@@ -31,16 +33,26 @@ class BookKeys:
                                     stale_s=ui.book_stale_s)
         self.books_timer = self.set_interval(1.0, self.sample_books, name="books")
 
+    def books_frozen(self) -> bool:
+        """A replay whose clock has not moved since the last sample (paused, finished, or a quiet
+        second): its books are as of that moment, not stale (the ladder went blank 15 s after a
+        replay ended), and a second of wall time is no new column (the heatmap repeated it)."""
+        return self.mode.startswith("REPLAY") and self.engine.now == self.books_sampled_at
+
+    def book_stale_s(self) -> float:
+        return math.inf if self.books_frozen() else self.settings.ui.book_stale_s
+
     def sample_books(self) -> None:
         """Once a second, paused or not, whatever is on screen: the history must have no holes."""
-        if self.book_watch is not None:
+        if self.book_watch is not None and not self.books_frozen():
+            self.books_sampled_at = self.engine.now
             self.book_watch.sample(self.engine, time.monotonic(), heat=set(self.groups) | {self.group})
 
     def books_key(self) -> tuple:
         """What the refresh key needs to see a book change that brought no trade."""
         books = group_books(self.engine, self.group)
         ring = self.book_watch.rings.get(self.group) if self.book_watch else None
-        return (tuple(b.received for b in books), tuple(b.status(time.monotonic(), self.settings.ui.book_stale_s)
+        return (tuple(b.received for b in books), tuple(b.status(time.monotonic(), self.book_stale_s())
                                                        for b in books),
                 ring.count if ring is not None else 0, self.dom_per_venue, self.heat_factor, self.heat_offset)
 
@@ -59,12 +71,13 @@ class BookKeys:
         rd = self.book_watch.readings.get(self.group) if self.book_watch else None
         walls = [(w.price, w.is_bid) for w in rd.walls.values()] if rd is not None else []
         reading = self.book_watch.reasons(self.group, self.engine.now // 1000) if self.book_watch else ()
-        view.show_dom(snap, group_books(self.engine, self.group), time.monotonic(), self.settings.ui.book_stale_s,
+        view.show_dom(snap, group_books(self.engine, self.group), time.monotonic(), self.book_stale_s(),
                       self.dom_per_venue, self.bar_offset, walls, reading[0] if reading else "")
 
     def show_heatmap(self, view) -> None:
         ring = self.book_watch.rings.get(self.group) if self.book_watch else None
-        view.show(ring, self.group, ROW_FACTORS[self.heat_factor], self.heat_offset, self.group)
+        newest = "newest" if self.mode.startswith("REPLAY") else "live"  # a replay's book is no live one
+        view.show(ring, self.group, ROW_FACTORS[self.heat_factor], self.heat_offset, self.group, newest)
 
     # ---- keys --------------------------------------------------------------------------------
 

@@ -76,7 +76,8 @@ class BookHeatmap(LinePanel):
             cells[key] = hit
         return hit
 
-    def show(self, ring, group: str, factor: int, offset: int, coin: str = "") -> None:
+    def show(self, ring, group: str, factor: int, offset: int, coin: str = "", now_word: str = "live") -> None:
+        """``now_word``: what the newest column is called (a replay's is no live book)."""
         w, h = self.cols, self.rows
         if ring is None or not len(ring):
             self.set_title(f"HEATMAP · {group}")
@@ -84,7 +85,7 @@ class BookHeatmap(LinePanel):
                               "muted"),)])
             self._key = None
             return
-        key = (ring.count, w, h, factor, offset, self.app.theme)
+        key = (ring.count, w, h, factor, offset, self.app.theme, now_word)
         if key == self._key:
             return
         self._key = key
@@ -140,7 +141,7 @@ class BookHeatmap(LinePanel):
         lines.append(self._time_axis(ring, slots, pad, cols))
         lines.append(self._legend(lo, hi, coin, w))
         back = ring.sec[newest] - ring.sec[(ring.count - 1) % ring.capacity]
-        where = "live" if offset == 0 else f"{_ago(-back)} back (→ newer, end: live)"
+        where = now_word if offset == 0 else f"{_ago(-back)} back (→ newer, end: {now_word})"
         self.set_title(f"HEATMAP · {group} · rows {step:g} · {len(slots)} s shown · {where}")
         self.set_lines(lines)
 
