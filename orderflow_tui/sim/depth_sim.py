@@ -102,6 +102,15 @@ class SimBook:
             if not any((t - mid) * sign <= 2 for t in side):  # keep the touch close to the price
                 t = mid + sign
                 side[t] = ch[t] = self._size()
+            near = max(10, self.span // 40)  # and a full top of book: after a run the side was bare for $50
+            have = sum(1 for t in side if (t - mid) * sign <= near)
+            for _ in range(4 * (8 - have)):
+                if have >= 8:
+                    break
+                t = mid + sign * rnd.randint(1, near)
+                if t not in side:
+                    side[t] = ch[t] = self._size()
+                    have += 1
             while len(side) > self.levels:  # bounded: the farthest level goes
                 t = max(side) if sign > 0 else min(side)
                 del side[t]
