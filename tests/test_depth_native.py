@@ -49,7 +49,7 @@ def outcome(parse, *args):
 
 
 @native
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(levels_json, st.sampled_from([1.0, 0.01, 100.0, 0.1]), st.booleans())
 def test_the_c_reader_gives_the_twins_floats_and_errors(text, mult, inverse):
     assert outcome(L.parse, text, mult, inverse) == outcome(L.py_parse, text, mult, inverse)
@@ -85,7 +85,7 @@ def state(side, probe):
 
 
 @native
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(ops, st.booleans())
 def test_the_c_side_keeps_the_twins_book(steps, is_bid):
     c, py = Side(is_bid, True), PySide(is_bid, True)
