@@ -83,8 +83,10 @@ class SimBook:
             for t in [t for t in side if (t - mid) * sign <= 0 or abs(t - mid) > far]:
                 del side[t]  # crossed by the price, or far behind it
                 ch[t] = 0
-            for _ in range(rnd.randint(1, 4)):
-                t = mid + sign * self._distance()
+            for _ in range(rnd.randint(1, 4)):  # changes crowd the touch more than levels do: a deep
+                t = mid + sign * (1 + int((self.span - 1) * rnd.random() ** 4))  # level stands longer
+                if t not in side and len(side) >= self.levels // 2 and rnd.random() < 0.7:
+                    continue  # mostly sizes change where orders rest; a new price now and then
                 size = 0 if (t in side and rnd.random() < 0.25) else self._size()
                 if size:
                     side[t] = size
