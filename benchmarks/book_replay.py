@@ -13,7 +13,11 @@ Captures (one market each):
 For each: orjson.loads of every frame (the floor), and the full headless replay (capture reader,
 parser, sync machine, book, report). Every depth frame must be applied with no gap.
 
-    python benchmarks/book_replay.py [--frames 50000]
+    python benchmarks/book_replay.py [--frames 50000] [--demo 60] [--baseline DIR]
+
+``--baseline DIR`` replays the same captures with an older package found in DIR (a checkout with its
+compiled modules built in place, e.g. a git worktree after ``pip install -e .``), each build in a
+child process of its own, side by side.
 
 Timings are noisy on a shared machine: compare the rows of one run (the ratios), not runs.
 """
@@ -169,6 +173,36 @@ def replay(path: Path) -> dict:
     return report
 
 
+CHILD = """
+import sys, time
+from orderflow_tui.capture import CaptureReader
+from orderflow_tui.engine.engine import Engine
+from orderflow_tui.replay import replay_capture
+best = float("inf")
+for _ in range(3):
+    t0 = time.process_time()
+    engine = Engine(report_tf="1m", report_step=10.0)
+    with CaptureReader(sys.argv[1]) as reader:
+        replay_capture(reader, engine)
+    best = min(best, time.process_time() - t0)
+print(best)
+"""
+
+
+def child_replay(path: Path, package: str | None) -> float:
+    """The best CPU seconds of 3 replays in a child process that imports the package from ``package``
+    (None: this checkout)."""
+    import os
+    import subprocess
+
+    env = dict(os.environ, PYTHONPATH=package or str(ROOT))
+    out = subprocess.run([sys.executable, "-c", CHILD, str(path)], capture_output=True, text=True, env=env,
+                         cwd=package or str(ROOT))
+    if out.returncode:
+        raise SystemExit(f"replay failed ({package or 'this checkout'}): {out.stderr[-500:]}")
+    return float(out.stdout.split()[-1])
+
+
 def best_of(fn, repeat=3) -> float:
     """CPU seconds of this process (not wall time: the machine is shared), best of ``repeat``."""
     best = float("inf")
@@ -186,6 +220,7 @@ def main() -> None:
     ap.add_argument("--frames", type=int, default=50_000, help="frames per capture")
     ap.add_argument("--only", default="", help="comma-separated words: only the captures whose name has one")
     ap.add_argument("--demo", type=float, default=60.0, help="seconds of demo to record (0: none)")
+    ap.add_argument("--baseline", help="a directory holding an older orderflow_tui/ package, run side by side")
     args = ap.parse_args()
     n = args.frames
     loads = orjson.loads
@@ -217,13 +252,23 @@ def main() -> None:
                 # the real one: the few diffs older than its REST snapshot are dropped, as the procedure says
                 assert len(frames) - 10 <= book.updates <= len(frames) + 1 and book.gaps == 0 and book.synced, name
             size = sum(map(len, frames)) / len(frames)
-            rows.append((name, len(frames), size, t_json, t_full))
+            before = after = 0.0
+            if args.baseline:  # both builds in child processes alike, interleaved
+                before = child_replay(path, args.baseline)
+                after = child_replay(path, None)
+            rows.append((name, len(frames), size, t_json, t_full, before, after))
     print("headless replay, CPU seconds of the process, best of 3 (a shared 2-core machine: compare rows of one run)")
     print(f"{'capture':24} {'frames':>8} {'bytes/fr':>8} {'orjson s':>9} {'replay s':>9} {'µs/frame':>9} "
           f"{'frames/s':>10} {'× json':>7}")
-    for name, count, size, t_json, t_full in rows:
+    for name, count, size, t_json, t_full, _, _ in rows:
         print(f"{name:24} {count:8,} {size:8.0f} {t_json:9.3f} {t_full:9.3f} {t_full / count * 1e6:9.2f} "
               f"{count / t_full:10,.0f} {t_full / t_json:7.2f}")
+    if args.baseline:
+        print(f"\nthe same captures, each build in a child process (best CPU s of 3): before = {args.baseline}")
+        print(f"{'capture':24} {'before s':>9} {'after s':>9} {'before f/s':>11} {'after f/s':>11} {'speed-up':>9}")
+        for name, count, _, _, _, before, after in rows:
+            print(f"{name:24} {before:9.3f} {after:9.3f} {count / before:11,.0f} {count / after:11,.0f} "
+                  f"{before / after:8.2f}x")
 
 
 if __name__ == "__main__":
