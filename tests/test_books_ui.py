@@ -241,3 +241,14 @@ def test_the_signal_card_keeps_the_book_line_and_the_idle_line_gives_way_first()
     assert shown(reasons, 2) == ["Strong buy pressure", book]
     lines = fill(shown(reasons, 6), 6, 40)  # the idle line's room lets the book's line show whole
     assert len(lines) == 6 and lines[4].startswith("• Book:") and lines[5].startswith("  ") and "…" not in lines[5]
+
+
+async def test_the_heatmap_says_books_are_off_with_no_books(capture):
+    settings = config.Settings()
+    settings.feeds.books = False
+    app = OrderflowApp(settings, Engine(settings.engine, row_divisor=10), ReplaySource(capture, None), groups=["BTC"],
+                       mode="LIVE", clock=lambda: FROZEN)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("h")
+        await pilot.pause()
+        assert "order books are off for this run (--no-books" in text_of(app.query_one("#heatmap-panel"))

@@ -77,7 +77,9 @@ class BookKeys:
     def show_heatmap(self, view) -> None:
         ring = self.book_watch.rings.get(self.group) if self.book_watch else None
         newest = "newest" if self.mode.startswith("REPLAY") else "live"  # a replay's book is no live one
-        view.show(ring, self.group, ROW_FACTORS[self.heat_factor], self.heat_offset, self.group, newest)
+        off = not self.settings.feeds.books and not self.mode.startswith("REPLAY")  # it would wait forever
+        empty = "order books are off for this run (--no-books, or feeds.books = false)" if off else ""
+        view.show(ring, self.group, ROW_FACTORS[self.heat_factor], self.heat_offset, self.group, newest, empty)
 
     # ---- keys --------------------------------------------------------------------------------
 

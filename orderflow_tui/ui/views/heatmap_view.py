@@ -12,5 +12,5 @@ class HeatmapView(Vertical):
     def compose(self) -> ComposeResult:
         yield BookHeatmap("HEATMAP", id="heatmap-panel")
 
-    def show(self, ring, group: str, factor: int, offset: int, coin: str, newest: str = "live") -> None:
-        self.query_one(BookHeatmap).show(ring, group, factor, offset, coin, newest)
+    def show(self, ring, group: str, factor: int, offset: int, coin: str, newest: str = "live", empty: str = "") -> None:
+        self.query_one(BookHeatmap).show(ring, group, factor, offset, coin, newest, empty)

@@ -76,13 +76,14 @@ class BookHeatmap(LinePanel):
             cells[key] = hit
         return hit
 
-    def show(self, ring, group: str, factor: int, offset: int, coin: str = "", now_word: str = "live") -> None:
-        """``now_word``: what the newest column is called (a replay's is no live book)."""
+    def show(self, ring, group: str, factor: int, offset: int, coin: str = "", now_word: str = "live", empty: str = "") -> None:
+        """``now_word``: what the newest column is called (a replay's is no live book); ``empty``: why
+        there is no book, when it is known."""
         w, h = self.cols, self.rows
         if ring is None or not len(ring):
             self.set_title(f"HEATMAP · {group}")
-            self.set_lines([((fit(f"no order book for {group} yet: the heatmap samples the books once a second", w),
-                              "muted"),)])
+            why = empty or f"no order book for {group} yet: the heatmap samples the books once a second"
+            self.set_lines([((fit(why, w), "muted"),)])
             self._key = None
             return
         key = (ring.count, w, h, factor, offset, self.app.theme, now_word)
