@@ -3,6 +3,7 @@ live is said to be so and left out, keys switch views and row sizes with books f
 snapshots of the ladder and the heatmap at 80x24, 120x40 and 200x60 in each theme."""
 
 import asyncio
+import json
 import random
 import time
 
@@ -252,3 +253,36 @@ async def test_the_heatmap_says_books_are_off_with_no_books(capture):
         await pilot.press("h")
         await pilot.pause()
         assert "order books are off for this run (--no-books" in text_of(app.query_one("#heatmap-panel"))
+
+
+async def test_a_replay_at_max_speed_samples_its_books_once_per_second_of_its_clock(tmp_path):
+    """The heatmap of a replay has one column per second of the capture, whatever the pace (a
+    wall-clock sample saw one second of a capture replayed at --speed max)."""
+    from types import SimpleNamespace
+
+    from orderflow_tui.sim.depth_sim import DEPTHS
+    from orderflow_tui.sim.exchange_sim import Faults
+
+    t0 = 1_796_000_000_000
+    server = SimpleNamespace(now_ms=t0, faults=Faults())
+    sim = DEPTHS["bybit"](server, 5, 65_000.0)
+    frames = [(t0, "bybit", sim.snapshot_frame())]
+    for i in range(1, 201):  # 20 s: a push every 100 ms, a trade every second
+        server.now_ms = t = t0 + 100 * i
+        frames.append((t, "bybit", sim.delta(*sim.book.step(65_000.0 + i % 7))))
+        if i % 10 == 0:
+            trade = {"T": t, "s": "BTCUSDT", "S": "Buy", "v": "0.010", "p": "65000.0", "L": "PlusTick", "i": str(i),
+                     "BT": False}
+            frames.append((t, "bybit", json.dumps({"topic": "publicTrade.BTCUSDT", "type": "snapshot", "ts": t,
+                                                    "data": [trade]})))
+    path = write_capture(tmp_path / "depth.jsonl", frames)
+    settings = config.Settings()
+    app = OrderflowApp(settings, Engine(settings.engine, row_divisor=10), ReplaySource(path, None), groups=["BTC"],
+                       mode="REPLAY", clock=lambda: FROZEN)
+    async with app.run_test(size=(80, 24)) as pilot:
+        for _ in range(100):
+            if app.source.done:
+                break
+            await pilot.pause(0.05)
+        ring = app.book_watch.rings["BTC"]
+        assert 18 <= ring.count <= 21, ring.count  # one column per second of the capture (a trade opens it)

@@ -31,6 +31,9 @@ class ReplaySource:
         self.position_ms = 0
         self.paused = False
         self.rejected = 0
+        # called at each new second of the capture's clock (the dashboard samples its books there:
+        # at --speed max a wall-clock sample saw one second of a six-minute capture)
+        self.on_second = None
 
     def label(self) -> str:
         pace = "max" if self.speed is None else f"{self.speed:g}x"
@@ -51,6 +54,7 @@ class ReplaySource:
         t0_capture = None
         t0_wall = time.monotonic()
         clock = [0]
+        second = [engine.now // 1000]
 
         def on_frame(t_ms, venue):
             st = self.states.get(venue)
@@ -59,6 +63,9 @@ class ReplaySource:
             st.frames += 1
             if type(t_ms) is int:
                 clock[0] = t_ms
+            if self.on_second is not None and engine.now // 1000 != second[0]:
+                second[0] = engine.now // 1000
+                self.on_second()
 
         with reader:
             blocks = reader.blocks(CHUNK_BYTES if self.speed is None else PACED_BYTES)

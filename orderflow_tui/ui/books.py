@@ -32,6 +32,8 @@ class BookKeys:
         self.book_watch = BookWatch(self.settings.engine, capacity=ui.heatmap_minutes * 60, rows=ui.heatmap_rows,
                                     stale_s=ui.book_stale_s)
         self.books_timer = self.set_interval(1.0, self.sample_books, name="books")
+        if hasattr(self.source, "on_second"):  # a replay: also once per second of its own clock
+            self.source.on_second = self.sample_books
 
     def books_frozen(self) -> bool:
         """A replay whose clock has not moved since the last sample (paused, finished, or a quiet
@@ -43,8 +45,10 @@ class BookKeys:
         return math.inf if self.books_frozen() else self.settings.ui.book_stale_s
 
     def sample_books(self) -> None:
-        """Once a second, paused or not, whatever is on screen: the history must have no holes."""
-        if self.book_watch is not None and not self.books_frozen():
+        """Once a second, paused or not, whatever is on screen: the history must have no holes. A
+        replay is sampled at each second of its clock as well, once a second at most."""
+        replay_second = self.mode.startswith("REPLAY") and self.engine.now // 1000 == self.books_sampled_at // 1000
+        if self.book_watch is not None and not self.books_frozen() and not replay_second:
             self.books_sampled_at = self.engine.now
             self.book_watch.sample(self.engine, time.monotonic(), heat=set(self.groups) | {self.group})
 
