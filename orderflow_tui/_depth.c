@@ -253,7 +253,79 @@ static int put(LevelsObject *L, Py_ssize_t *cap, double p, double s, const char 
     return 0;
 }
 
-/* parse(text, mult=1.0, inverse=False) -> Levels: `[[price, size, ...], ...]`. */
+/* A level array, `[[price, size, ...], ...]` (further elements skipped), or with `changes` Coinbase's
+   `[["buy"|"sell", price, size], ...]`: levels into out[0], or bids into out[0] and asks into out[1].
+   -1 with ValueError at the first thing that is not so. */
+static int read_levels(const Text *t, int changes, double mult, int inverse, LevelsObject **out) {
+    Py_ssize_t cap[2] = {0, 0};
+    const char *base = t->p, *end = t->p + t->len, *s = skip_ws(t->p, end);
+    if (t->len > INT32_MAX)  /* the texts' offsets are 32-bit */
+        return fail("text too long", base, base);
+    if (s >= end || *s != '[')
+        return fail("not an array", s, base);
+    s = skip_ws(s + 1, end);
+    if (s < end && *s == ']') {
+        s++;
+    } else {
+        for (;;) {
+            const char *at = s, *pt, *pe, *st, *se;
+            double p, z;
+            int side = 0;
+            if (s >= end || *s != '[')
+                return fail("a level is not an array", s, base);
+            s = skip_ws(s + 1, end);
+            if (changes) {
+                if (end - s >= 5 && memcmp(s, "\"buy\"", 5) == 0) {
+                    s += 5;
+                } else if (end - s >= 6 && memcmp(s, "\"sell\"", 6) == 0) {
+                    side = 1;
+                    s += 6;
+                } else {
+                    return fail("unknown side", s, base);
+                }
+                s = skip_ws(s, end);
+                if (s >= end || *s != ',')
+                    return fail("a change without a price", s, base);
+                s = skip_ws(s + 1, end);
+            }
+            if (number(&s, end, &p, &pt, &pe, base) < 0)
+                return -1;
+            s = skip_ws(s, end);
+            if (s >= end || *s != ',')
+                return fail("a level without a size", s, base);
+            s = skip_ws(s + 1, end);
+            if (number(&s, end, &z, &st, &se, base) < 0)
+                return -1;
+            s = skip_ws(s, end);
+            while (!changes && s < end && *s == ',') {
+                s = skip_ws(s + 1, end);
+                if (skip_value(&s, end, base) < 0)
+                    return -1;
+                s = skip_ws(s, end);
+            }
+            if (s >= end || *s != ']')
+                return fail("a level is not closed", s, base);
+            if (put(out[side], &cap[side], p, z, pt, pe, st, se, mult, inverse, base, at) < 0)
+                return -1;
+            s = skip_ws(s + 1, end);
+            if (s < end && *s == ',') {
+                s = skip_ws(s + 1, end);
+                continue;
+            }
+            if (s < end && *s == ']') {
+                s++;
+                break;
+            }
+            return fail("levels are not closed", s, base);
+        }
+    }
+    s = skip_ws(s, end);
+    if (s != end)
+        return fail("text after the levels", s, base);
+    return 0;
+}
+
+/* parse(text, mult=1.0, inverse=False) -> Levels */
 static PyObject *levels_parse(PyObject *mod, PyObject *const *args, Py_ssize_t nargs) {
     if (nargs < 1 || nargs > 3) {
         PyErr_SetString(PyExc_TypeError, "parse(text, mult=1.0, inverse=False)");
@@ -268,84 +340,18 @@ static PyObject *levels_parse(PyObject *mod, PyObject *const *args, Py_ssize_t n
     Text t;
     if (text_open(args[0], &t) < 0)
         return NULL;
-    if (t.len > INT32_MAX) {
-        text_close(&t);
-        PyErr_SetString(PyExc_ValueError, "levels: text too long");
-        return NULL;
-    }
     LevelsObject *L = levels_new(args[0]);
-    if (L == NULL) {
-        text_close(&t);
+    LevelsObject *out[2] = {L, L};
+    int err = L == NULL || read_levels(&t, 0, mult, inverse, out) < 0;
+    text_close(&t);
+    if (err) {
+        Py_XDECREF(L);
         return NULL;
     }
-    const char *base = t.p, *end = t.p + t.len, *s = skip_ws(t.p, end);
-    Py_ssize_t cap = 0;
-    if (s >= end || *s != '[') {
-        fail("not an array", s, base);
-        goto error;
-    }
-    s = skip_ws(s + 1, end);
-    if (s < end && *s == ']') {
-        s++;
-    } else {
-        for (;;) {
-            const char *at = s, *pt, *pe, *st, *se;
-            double p, z;
-            if (s >= end || *s != '[') {
-                fail("a level is not an array", s, base);
-                goto error;
-            }
-            s = skip_ws(s + 1, end);
-            if (number(&s, end, &p, &pt, &pe, base) < 0)
-                goto error;
-            s = skip_ws(s, end);
-            if (s >= end || *s != ',') {
-                fail("a level without a size", s, base);
-                goto error;
-            }
-            s = skip_ws(s + 1, end);
-            if (number(&s, end, &z, &st, &se, base) < 0)
-                goto error;
-            s = skip_ws(s, end);
-            while (s < end && *s == ',') {
-                s = skip_ws(s + 1, end);
-                if (skip_value(&s, end, base) < 0)
-                    goto error;
-                s = skip_ws(s, end);
-            }
-            if (s >= end || *s != ']') {
-                fail("a level is not closed", s, base);
-                goto error;
-            }
-            if (put(L, &cap, p, z, pt, pe, st, se, mult, inverse, base, at) < 0)
-                goto error;
-            s = skip_ws(s + 1, end);
-            if (s < end && *s == ',') {
-                s = skip_ws(s + 1, end);
-                continue;
-            }
-            if (s < end && *s == ']') {
-                s++;
-                break;
-            }
-            fail("levels are not closed", s, base);
-            goto error;
-        }
-    }
-    s = skip_ws(s, end);
-    if (s != end) {
-        fail("text after the levels", s, base);
-        goto error;
-    }
-    text_close(&t);
     return (PyObject *)L;
-error:
-    text_close(&t);
-    Py_DECREF(L);
-    return NULL;
 }
 
-/* parse_changes(text, mult=1.0) -> (bids, asks): Coinbase's `[["buy"|"sell", price, size], ...]`. */
+/* parse_changes(text, mult=1.0) -> (bids, asks) */
 static PyObject *levels_parse_changes(PyObject *mod, PyObject *const *args, Py_ssize_t nargs) {
     if (nargs < 1 || nargs > 2) {
         PyErr_SetString(PyExc_TypeError, "parse_changes(text, mult=1.0)");
@@ -357,89 +363,13 @@ static PyObject *levels_parse_changes(PyObject *mod, PyObject *const *args, Py_s
     Text t;
     if (text_open(args[0], &t) < 0)
         return NULL;
-    LevelsObject *B = levels_new(args[0]), *A = levels_new(args[0]);
-    Py_ssize_t bcap = 0, acap = 0;
-    const char *base = t.p, *end = t.p + t.len, *s = skip_ws(t.p, end);
-    if (B == NULL || A == NULL)
-        goto error;
-    if (s >= end || *s != '[') {
-        fail("not an array", s, base);
-        goto error;
-    }
-    s = skip_ws(s + 1, end);
-    if (s < end && *s == ']') {
-        s++;
-    } else {
-        for (;;) {
-            const char *at = s, *pt, *pe, *st, *se;
-            double p, z;
-            int buy;
-            if (s >= end || *s != '[') {
-                fail("a change is not an array", s, base);
-                goto error;
-            }
-            s = skip_ws(s + 1, end);
-            if (end - s >= 5 && memcmp(s, "\"buy\"", 5) == 0) {
-                buy = 1;
-                s += 5;
-            } else if (end - s >= 6 && memcmp(s, "\"sell\"", 6) == 0) {
-                buy = 0;
-                s += 6;
-            } else {
-                fail("unknown side", s, base);
-                goto error;
-            }
-            s = skip_ws(s, end);
-            if (s >= end || *s != ',') {
-                fail("a change without a price", s, base);
-                goto error;
-            }
-            s = skip_ws(s + 1, end);
-            if (number(&s, end, &p, &pt, &pe, base) < 0)
-                goto error;
-            s = skip_ws(s, end);
-            if (s >= end || *s != ',') {
-                fail("a change without a size", s, base);
-                goto error;
-            }
-            s = skip_ws(s + 1, end);
-            if (number(&s, end, &z, &st, &se, base) < 0)
-                goto error;
-            s = skip_ws(s, end);
-            if (s >= end || *s != ']') {
-                fail("a change is not closed", s, base);
-                goto error;
-            }
-            if (put(buy ? B : A, buy ? &bcap : &acap, p, z, pt, pe, st, se, mult, 0, base, at) < 0)
-                goto error;
-            s = skip_ws(s + 1, end);
-            if (s < end && *s == ',') {
-                s = skip_ws(s + 1, end);
-                continue;
-            }
-            if (s < end && *s == ']') {
-                s++;
-                break;
-            }
-            fail("changes are not closed", s, base);
-            goto error;
-        }
-    }
-    s = skip_ws(s, end);
-    if (s != end) {
-        fail("text after the changes", s, base);
-        goto error;
-    }
+    LevelsObject *out[2] = {levels_new(args[0]), levels_new(args[0])};
+    int err = out[0] == NULL || out[1] == NULL || read_levels(&t, 1, mult, 0, out) < 0;
     text_close(&t);
-    PyObject *out = PyTuple_Pack(2, (PyObject *)B, (PyObject *)A);
-    Py_DECREF(B);
-    Py_DECREF(A);
-    return out;
-error:
-    text_close(&t);
-    Py_XDECREF(B);
-    Py_XDECREF(A);
-    return NULL;
+    PyObject *pair = err ? NULL : PyTuple_Pack(2, (PyObject *)out[0], (PyObject *)out[1]);
+    Py_XDECREF(out[0]);
+    Py_XDECREF(out[1]);
+    return pair;
 }
 
 /* ---- a book side: levels sorted by price, the best last, in chunks ---- */
