@@ -246,7 +246,8 @@ def main() -> None:
                 assert out["markets"]["binance:BTCUSDT"]["trades"] == len(frames)
             elif market == "demo":  # no trades kept, so no market in the report: the engine's books
                 books = [b for b in out["_books"].values() if b.updates]
-                assert len(books) >= 6 and sum(b.updates for b in books) >= len(frames) * 0.5, [(b.market, b.updates, b.gaps) for b in books]
+                assert len(books) >= 6 and sum(b.updates for b in books) >= len(frames) * 0.5, \
+                    [(b.market, b.updates, b.gaps) for b in books]
             else:
                 book = out["_books"][market]
                 # the real one: the few diffs older than its REST snapshot are dropped, as the procedure says

@@ -146,9 +146,10 @@ SAMPLE: Final = 4     # a collector's sampled top of book on the bus: replaces; 
 
 class Depth:
     """One depth message of one market, its levels converted: ``bids``/``asks`` are sequences of
-    (price, size in the base coin): a parser's Levels (venues/levels.py), or lists. The sequence fields are the venue's, as the sync machine of
-    books/sync.py reads them: ``first``/``last``/``prev`` = Binance U/u/pu (REST: lastUpdateId in
-    ``last``), Bybit -/u/-, OKX -/seqId/prevSeqId, Bitget -/seq/pseq; -1 where the venue has none.
+    (price, size in the base coin): a parser's Levels (venues/levels.py), or lists. The sequence
+    fields are the venue's, as the sync machine of books/sync.py reads them: ``first``/``last``/
+    ``prev`` = Binance U/u/pu (REST: lastUpdateId in ``last``), Bybit -/u/-, OKX -/seqId/prevSeqId,
+    Bitget -/seq/pseq; -1 where the venue has none.
     ``checksum`` is Bitget's signed CRC32 (0: none), over the levels' texts as sent."""
 
     __slots__ = ("market", "venue", "ts", "kind", "first", "last", "prev", "bids", "asks", "checksum")

@@ -3,7 +3,8 @@
 In C (orderflow_tui/_depth.c) sorted doubles in chunks of 64, no Python object per level: a depth
 frame's Levels are applied in one loop (a binary search over the chunks, one within, a move of at
 most 64 elements), the best price is the last element, the best n are read backwards, and trimming
-drops the far end. This file is its pure-Python twin (not built, or ``ORDERFLOW_TUI_PURE=1`` when it runs), with the same results.
+drops the far end. This file is its pure-Python twin (used when it is not built, or with
+``ORDERFLOW_TUI_PURE=1`` when it runs), with the same results.
 
 ``Side(is_bid)``: ``apply(levels)`` absolute sizes, size 0 removes (an absent level too);
 ``replace(levels)`` the side becomes these (a price given twice: the later); ``best()`` (NaN when

@@ -13,7 +13,8 @@ from orderflow_tui.venues.depth_common import DECODE_ERRORS, read_levels
 
 VENUE = "bitget"
 
-_Book: Any = msgspec.defstruct("_Book", [("asks", msgspec.Raw), ("bids", msgspec.Raw), ("ts", int), ("checksum", int, 0),
+_Book: Any = msgspec.defstruct("_Book", [("asks", msgspec.Raw), ("bids", msgspec.Raw), ("ts", int),
+                                         ("checksum", int, 0),
                                          ("seq", int, -1), ("pseq", int, -1)])
 _Arg: Any = msgspec.defstruct("_Arg", [("instId", str), ("channel", str, "books")])
 _Msg: Any = msgspec.defstruct("_Msg", [("action", str), ("arg", _Arg), ("data", list[_Book])])

@@ -12,7 +12,8 @@ from orderflow_tui.venues.depth_common import DECODE_ERRORS, read_levels
 
 VENUE = "bybit"
 
-_Data: Any = msgspec.defstruct("_Data", [("s", str), ("b", msgspec.Raw), ("a", msgspec.Raw), ("u", int), ("seq", int, -1)])
+_Data: Any = msgspec.defstruct("_Data", [("s", str), ("b", msgspec.Raw), ("a", msgspec.Raw), ("u", int),
+                                         ("seq", int, -1)])
 _Msg: Any = msgspec.defstruct("_Msg", [("type", str), ("ts", int), ("data", _Data), ("cts", int, 0)])
 _decode = msgspec.json.Decoder(_Msg, strict=False).decode
 
