@@ -119,6 +119,11 @@ async def test_ladder_draws_the_books_and_says_when_one_is_not_live(capture):
         lines = text_of(dom).splitlines()
         assert next(x for x in lines if f"{lo:,.0f}" in x)[0] == "W"
         assert next(x for x in lines if f"{gone:,.0f}" in x)[0] == " "
+        await pilot.press("c")  # the comparison's "why" has the book's line too, as the signal card
+        await pilot.pause()
+        assert "• Book: " in text_of(app.query_one("#compare"))
+        await pilot.press("f")
+        await pilot.pause()
         # the replay has ended: its books are as of its last second, never stale however long one looks
         for b in books.books:
             b.received -= 100.0

@@ -239,7 +239,8 @@ class OrderflowApp(BookKeys, App):
         """The comparison view: one snapshot per group (the snapshot view's own code, without bars
         or profiles, which the table does not show)."""
         groups = self.watched()
-        snaps = {g: snapshot(self.engine, g, bars=0, profiles=False) for g in groups}
+        # with the book's reasoning line, as the signal card has it (the selected group's "why")
+        snaps = {g: self.book_reasons(snapshot(self.engine, g, bars=0, profiles=False), g) for g in groups}
         snap = snaps.get(self.group)
         with self.batch_update():
             self.query_one(TopBar).show(self.group, snap.last_price if snap else None,

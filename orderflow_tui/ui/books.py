@@ -60,13 +60,13 @@ class BookKeys:
                                                        for b in books),
                 ring.count if ring is not None else 0, self.dom_per_venue, self.heat_factor, self.heat_offset)
 
-    def book_reasons(self, snap):
-        """The snapshot with the book readings added to the signal's reasoning."""
+    def book_reasons(self, snap, group: str | None = None):
+        """The snapshot with the book readings of its group added to the signal's reasoning."""
         from dataclasses import replace
 
         if snap is None or self.book_watch is None:
             return snap
-        extra = self.book_watch.reasons(self.group, self.engine.now // 1000)
+        extra = self.book_watch.reasons(group or self.group, self.engine.now // 1000)
         if not extra:
             return snap
         return replace(snap, signal=replace(snap.signal, reasons=snap.signal.reasons + extra))
