@@ -27,6 +27,8 @@ from __future__ import annotations
 import argparse
 import gzip
 import json
+import os
+import subprocess
 import sys
 import tempfile
 import time
@@ -192,9 +194,6 @@ print(best)
 def child_replay(path: Path, package: str | None) -> float:
     """The best CPU seconds of 3 replays in a child process that imports the package from ``package``
     (None: this checkout)."""
-    import os
-    import subprocess
-
     env = dict(os.environ, PYTHONPATH=package or str(ROOT))
     out = subprocess.run([sys.executable, "-c", CHILD, str(path)], capture_output=True, text=True, env=env,
                          cwd=package or str(ROOT))

@@ -109,6 +109,15 @@ def rss_mb(pid: int) -> float:
     return 0.0
 
 
+def tmux_session(name: str, cmd: list[str], size: str, env: dict | None = None) -> int:
+    """``cmd`` in a detached tmux session of ``size`` (WxH), ``env`` set for it; the pid it runs as."""
+    w, h = size.split("x")
+    prefix = "exec env " + " ".join(f"{k}={shlex.quote(v)}" for k, v in env.items()) + " " if env else "exec "
+    subprocess.run(["tmux", "new-session", "-d", "-s", name, "-x", w, "-y", h, prefix + shlex.join(cmd)], check=True)
+    return int(subprocess.run(["tmux", "list-panes", "-t", name, "-F", "#{pane_pid}"], check=True,
+                              capture_output=True, text=True).stdout.split()[0])
+
+
 def in_tmux(cmd: list[str], size: str, warmup: float, seconds: float, keys: str = "",
             env: dict | None = None, rss_every: float = 0.0) -> dict:
     """Run ``cmd`` in a detached tmux session of ``size``; CPU % of a core over ``seconds``.
@@ -116,12 +125,8 @@ def in_tmux(cmd: list[str], size: str, warmup: float, seconds: float, keys: str 
     samples (s, MB) every ``rss_every`` seconds."""
     rss = []
     name = f"bench{os.getpid()}{int(time.monotonic() * 1000) % 100000}"
-    w, h = size.split("x")
-    prefix = "exec env " + " ".join(f"{k}={shlex.quote(v)}" for k, v in (env or {}).items()) + " " if env else "exec "
-    subprocess.run(["tmux", "new-session", "-d", "-s", name, "-x", w, "-y", h, prefix + shlex.join(cmd)], check=True)
+    pid = tmux_session(name, cmd, size, env)
     try:
-        pid = int(subprocess.run(["tmux", "list-panes", "-t", name, "-F", "#{pane_pid}"], check=True,
-                                 capture_output=True, text=True).stdout.split()[0])
         if keys:
             time.sleep(warmup / 2)
             for key in keys:
@@ -183,17 +188,11 @@ def msgs_per_s(screen: str) -> float:
 def side_by_side(cases, size: str, warmup: float, seconds: float) -> list[dict]:
     """Each (cmd, keys, env) in its own tmux session, all at once, CPU read over the same seconds: on
     a shared machine a case run after another meets another load."""
-    w, h = size.split("x")
     names, pids = [], []
     try:
         for i, (cmd, keys, env) in enumerate(cases):
-            name = f"bench{os.getpid()}x{i}"
-            prefix = "exec env " + " ".join(f"{k}={shlex.quote(v)}" for k, v in env.items()) + " " if env else "exec "
-            subprocess.run(["tmux", "new-session", "-d", "-s", name, "-x", w, "-y", h, prefix + shlex.join(cmd)],
-                           check=True)
-            names.append(name)
-            pids.append(int(subprocess.run(["tmux", "list-panes", "-t", name, "-F", "#{pane_pid}"], check=True,
-                                           capture_output=True, text=True).stdout.split()[0]))
+            names.append(f"bench{os.getpid()}x{i}")
+            pids.append(tmux_session(names[-1], cmd, size, env))
         time.sleep(warmup / 2)
         for name, (_, keys, _) in zip(names, cases):
             for key in keys:
@@ -233,18 +232,12 @@ def rss(args) -> None:
     """demo on three venues for ``args.rss`` minutes, side by side: books on with the heatmap open,
     and books off; the RSS of each every 30 s (the books' memory must stay flat, not grow)."""
     cmd = [*CLI, "demo", "--no-store", "--rate", str(args.rate), "--venues", "binance,bybit,okx"]
-    w, h = args.size.split("x")
     cases = [("books on, heatmap", {}, "h"), ("books off", {"ORDERFLOW_FEEDS_BOOKS": "false"}, "")]
     names, pids = [], []
     try:
         for i, (_, env, _) in enumerate(cases):
-            name = f"rss{os.getpid()}x{i}"
-            prefix = "exec env " + " ".join(f"{k}={v}" for k, v in env.items()) + " " if env else "exec "
-            subprocess.run(["tmux", "new-session", "-d", "-s", name, "-x", w, "-y", h, prefix + shlex.join(cmd)],
-                           check=True)
-            names.append(name)
-            pids.append(int(subprocess.run(["tmux", "list-panes", "-t", name, "-F", "#{pane_pid}"], check=True,
-                                           capture_output=True, text=True).stdout.split()[0]))
+            names.append(f"rss{os.getpid()}x{i}")
+            pids.append(tmux_session(names[-1], cmd, args.size, env))
         time.sleep(5)
         for name, (_, _, keys) in zip(names, cases):
             for key in keys:
@@ -252,10 +245,7 @@ def rss(args) -> None:
         print("minute  " + "  ".join(f"{c[0] + ' RSS MB':>24}" for c in cases))
         start = time.monotonic()
         while time.monotonic() - start < args.rss * 60:
-            mbs = []
-            for pid in pids:
-                status = Path(f"/proc/{pid}/status").read_text()
-                mbs.append(int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmRSS"))) / 1024)
+            mbs = [rss_mb(pid) for pid in pids]
             print(f"{(time.monotonic() - start) / 60:6.1f}  " + "  ".join(f"{mb:>24.1f}" for mb in mbs), flush=True)
             time.sleep(30)
     finally:
