@@ -230,6 +230,13 @@ async def test_live_context_from_the_three_simulated_venues():
     await exchange.pause()
     await sim.stop()
     await asyncio.sleep(0.5)
+    # Binance's open interest is polled every 1 s: wait for a poll answered after the figures stopped
+    # moving (a fixed wait lost the race under load: the last answer was still in flight at the stop)
+    binance = f"binance:{SYMBOLS['binance']}"
+    async with asyncio.timeout(5.0):
+        while binance not in engine.context.markets or \
+                engine.context.markets[binance].oi_base != round(sim.venues["binance"].oi, 3):
+            await asyncio.sleep(0.05)
     source.stop()
     task.cancel()
     await asyncio.gather(task, return_exceptions=True)
